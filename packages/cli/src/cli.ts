@@ -1,0 +1,50 @@
+import yargs, { type Argv } from "yargs";
+import { commands } from "./commands/index.js";
+import { CliUsageError, reportError } from "./output.js";
+import { VERSION } from "./version.js";
+
+/** GlobalOptions are accepted by every command. */
+export interface GlobalOptions {
+  root?: string;
+}
+
+/** run parses argv, runs one command, and returns the process exit code (0 ok, 1 failed, 2 usage). */
+export async function run(argv: readonly string[]): Promise<number> {
+  let usageFailure: string | undefined;
+  let parser: Argv = yargs([...argv])
+    .scriptName("tsbuild")
+    .usage("Usage: tsbuild [--root DIR] COMMAND\n\nBuild, store and push OCI images without a daemon.")
+    .option("root", {
+      type: "string",
+      describe: "Local image store (default $TSBUILD_ROOT, else $XDG_DATA_HOME/tsbuild)",
+      global: true,
+    })
+    .version(VERSION)
+    .alias("v", "version")
+    .help()
+    .alias("h", "help")
+    .strict()
+    .demandCommand(1, "Give a command; see tsbuild --help.")
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageFailure = msg;
+    });
+  for (const command of commands) parser = parser.command(command);
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (err instanceof CliUsageError) {
+      process.stderr.write(`tsbuild: ${err.message}\nSee 'tsbuild --help'.\n`);
+      return 2;
+    }
+    return reportError(err);
+  }
+  if (usageFailure !== undefined) {
+    process.stderr.write(`tsbuild: ${usageFailure}\nSee 'tsbuild --help'.\n`);
+    return 2;
+  }
+  return typeof process.exitCode === "number" ? process.exitCode : 0;
+}

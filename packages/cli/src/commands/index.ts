@@ -1,0 +1,8 @@
+import type { CommandModule } from "yargs";
+
+/**
+ * commands lists every top-level command module; each lives in its own file
+ * beside this one. Add new commands here.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
+export const commands: CommandModule<any, any>[] = [];

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything tsbuild and its tests need, idempotently: Debian packages
+# (with apt-get, only those missing), pnpm (from the npm registry), the
+# workspace's packages, and builds the TypeScript.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DEBS=(runc docker-registry skopeo umoci uidmap busybox-static jq ca-certificates)
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != 9.* ]]; then
+  echo "setup: installing pnpm 9 from the npm registry" >&2
+  npm install -g pnpm@9.15.9 >/dev/null
+fi
+
+pnpm install --frozen-lockfile --reporter=silent
+pnpm build
