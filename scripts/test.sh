@@ -7,6 +7,13 @@ bash scripts/setup.sh
 for tool in runc docker-registry skopeo umoci newuidmap busybox; do
   command -v "$tool" >/dev/null 2>&1 || { echo "test: required tool '$tool' is missing" >&2; exit 1; }
 done
-[[ -d ../shared/conformance || -n "${TSBUILD_CONFORMANCE:-}" ]] || { echo "test: ../shared/conformance is missing (set TSBUILD_CONFORMANCE)" >&2; exit 1; }
+# The conformance corpus is read at run time from ../shared/conformance (or $TSBUILD_CONFORMANCE).
+if [[ -z "${TSBUILD_CONFORMANCE:-}" ]]; then
+  for c in ../shared/conformance /work/shared/conformance; do
+    [[ -d "$c" ]] && { TSBUILD_CONFORMANCE="$(cd "$c" && pwd)"; break; }
+  done
+fi
+[[ -d "${TSBUILD_CONFORMANCE:-}" ]] || { echo "test: conformance corpus not found: put it at ../shared/conformance or set TSBUILD_CONFORMANCE" >&2; exit 1; }
+export TSBUILD_CONFORMANCE
 pnpm lint
 pnpm test
