@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The main job end to end, as far as tsbuild goes today: install everything,
+# start a local registry, make a busybox base image from Debian's
+# busybox-static, import it into a local store, check a Dockerfile, push the
+# image to the registry, and pull it back into a second store.
+# Everything it writes goes under $DEMO_DIR (default /tmp/tsbuild-demo).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+
+DEMO_DIR="${DEMO_DIR:-/tmp/tsbuild-demo}"
+PORT="${DEMO_PORT:-5056}"
+REG="127.0.0.1:$PORT"
+rm -rf "$DEMO_DIR"
+mkdir -p "$DEMO_DIR"
+ts() { ./bin/tsbuild --root "$DEMO_DIR/store" "$@"; }
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "start a local registry on $REG"
+cat >"$DEMO_DIR/registry.yml" <<YML
+version: 0.1
+log: { level: error }
+storage:
+  filesystem: { rootdirectory: $DEMO_DIR/registry }
+  delete: { enabled: true }
+http: { addr: $REG }
+YML
+docker-registry serve "$DEMO_DIR/registry.yml" >"$DEMO_DIR/registry.log" 2>&1 &
+REG_PID=$!
+trap 'kill $REG_PID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -fsS "http://$REG/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "http://$REG/v2/" >/dev/null
+
+step "make a busybox root filesystem from busybox-static"
+ROOTFS="$DEMO_DIR/rootfs"
+mkdir -p "$ROOTFS"/{bin,etc,tmp,root}
+cp /bin/busybox "$ROOTFS/bin/busybox"
+for applet in $(/bin/busybox --list); do
+  [[ "$applet" == busybox ]] || ln -sf busybox "$ROOTFS/bin/$applet"
+done
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$ROOTFS/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOTFS/etc/group"
+chmod 1777 "$ROOTFS/tmp"
+
+step "import it as a base image"
+export SOURCE_DATE_EPOCH=1700000000
+ts image import "$ROOTFS" busybox:latest
+ts tag busybox:latest "$REG/library/busybox:latest"
+ts image ls
+ts image history busybox:latest
+
+step "check a Dockerfile"
+mkdir -p "$DEMO_DIR/app"
+cat >"$DEMO_DIR/app/Dockerfile" <<DOCKERFILE
+FROM $REG/library/busybox:latest
+WORKDIR /app
+COPY . .
+EXPOSE 80
+ENTRYPOINT ["/bin/httpd", "-f", "-p", "80"]
+DOCKERFILE
+ts build --check "$DEMO_DIR/app"
+
+step "push to the registry"
+ts push "$REG/library/busybox:latest"
+ts tag busybox:latest "$REG/demo/busybox:v1"
+ts push "$REG/demo/busybox:v1"
+
+step "pull it back into a second store"
+./bin/tsbuild --root "$DEMO_DIR/store2" pull "$REG/demo/busybox:v1"
+./bin/tsbuild --root "$DEMO_DIR/store2" image ls
+./bin/tsbuild --root "$DEMO_DIR/store2" image save -o "$DEMO_DIR/busybox.tar" "$REG/demo/busybox:v1"
+skopeo inspect "docker-archive:$DEMO_DIR/busybox.tar" | jq '{Digest, Layers}'
+
+step "clean up"
+ts image rm "$REG/demo/busybox:v1"
+ts image prune -a -f
+echo "demo complete: everything is under $DEMO_DIR"
