@@ -1,0 +1,12 @@
+export { comparePaths, type LayerEntry, type LayerEntryType } from "./entry.js";
+export { crc32, type ParallelGzipOptions, parallelGzip } from "./gzip-parallel.js";
+export { type WalkOptions, walkDirectory } from "./walk.js";
+export {
+  type CreatedLayer,
+  type CreateLayerOptions,
+  createLayer,
+  type LayerResult,
+  type LayerSource,
+  prepareEntries,
+  writeLayerTo,
+} from "./writer.js";

@@ -1,0 +1,122 @@
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { OciError } from "../errors.js";
+import type { LayerEntry } from "./entry.js";
+
+/** WalkOptions controls how a directory becomes layer entries. */
+export interface WalkOptions {
+  /** prefix is prepended to every path ("app" puts the tree under app/). */
+  prefix?: string;
+  /** chown overrides the owner of every entry (COPY without --chown gives 0:0). */
+  chown?: { uid: number; gid: number };
+  signal?: AbortSignal;
+}
+
+const CONCURRENCY = 64;
+
+function devMajor(rdev: number): number {
+  return Number(((BigInt(rdev) >> 8n) & 0xfffn) | ((BigInt(rdev) >> 32n) & ~0xfffn));
+}
+
+function devMinor(rdev: number): number {
+  return Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & ~0xffn));
+}
+
+function byteCompare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * walkDirectory lists `dir` as layer entries in layer order (depth-first,
+ * siblings byte-wise sorted, parents first). The root itself is not an entry.
+ * Files that share an inode (dev+ino) become hardlinks to the first path.
+ * Sockets are skipped, as docker does. Extended attributes are not read: Node
+ * has no xattr API; pass them in an explicit entry list instead.
+ */
+export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promise<LayerEntry[]> {
+  const out: LayerEntry[] = [];
+  const inodes = new Map<string, string>();
+  const prefix = opts.prefix ? opts.prefix.replace(/^\/+|\/+$/g, "") : "";
+  const rootStat = await lstat(dir).catch((cause: unknown) => {
+    throw new OciError("INVALID_LAYOUT", `cannot read layer source directory: ${String(cause)}`, {
+      where: dir,
+      cause,
+    });
+  });
+  if (!rootStat.isDirectory())
+    throw new OciError("INVALID_LAYOUT", "layer source is not a directory", { where: dir });
+
+  async function visit(abs: string, rel: string): Promise<void> {
+    opts.signal?.throwIfAborted();
+    const names = (await readdir(abs)).sort(byteCompare);
+    const stats = new Array(names.length);
+    for (let i = 0; i < names.length; i += CONCURRENCY) {
+      const batch = names.slice(i, i + CONCURRENCY);
+      const got = await Promise.all(batch.map((n) => lstat(join(abs, n))));
+      for (let j = 0; j < got.length; j++) stats[i + j] = got[j];
+    }
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const st = stats[i] as Awaited<ReturnType<typeof lstat>>;
+      const childAbs = join(abs, name);
+      const childRel = rel ? `${rel}/${name}` : name;
+      const base: LayerEntry = {
+        path: childRel,
+        type: "file",
+        mode: Number(st.mode) & 0o7777,
+        uid: opts.chown ? opts.chown.uid : Number(st.uid),
+        gid: opts.chown ? opts.chown.gid : Number(st.gid),
+        mtime: Math.floor(Number(st.mtimeMs) / 1000),
+      };
+      if (st.isDirectory()) {
+        out.push({ ...base, type: "dir" });
+        await visit(childAbs, childRel);
+      } else if (st.isFile()) {
+        if (Number(st.nlink) > 1) {
+          const key = `${st.dev}:${st.ino}`;
+          const first = inodes.get(key);
+          if (first !== undefined) {
+            out.push({ ...base, type: "hardlink", linkname: first });
+            continue;
+          }
+          inodes.set(key, childRel);
+        }
+        out.push({ ...base, content: { file: childAbs }, size: Number(st.size) });
+      } else if (st.isSymbolicLink()) {
+        out.push({ ...base, type: "symlink", linkname: await readlink(childAbs) });
+      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        out.push({
+          ...base,
+          type: st.isCharacterDevice() ? "char" : "block",
+          devmajor: devMajor(Number(st.rdev)),
+          devminor: devMinor(Number(st.rdev)),
+        });
+      } else if (st.isFIFO()) {
+        out.push({ ...base, type: "fifo" });
+      }
+      // sockets: skipped, as docker's archiver does.
+    }
+  }
+
+  await visit(dir, "");
+  if (prefix) {
+    const parts = prefix.split("/");
+    const parents: LayerEntry[] = [];
+    for (let i = 1; i <= parts.length; i++) {
+      parents.push({
+        path: parts.slice(0, i).join("/"),
+        type: "dir",
+        mode: Number(rootStat.mode) & 0o7777,
+        uid: opts.chown ? opts.chown.uid : Number(rootStat.uid),
+        gid: opts.chown ? opts.chown.gid : Number(rootStat.gid),
+        mtime: Math.floor(Number(rootStat.mtimeMs) / 1000),
+      });
+    }
+    for (const e of out) {
+      e.path = `${prefix}/${e.path}`;
+      if (e.type === "hardlink") e.linkname = `${prefix}/${e.linkname}`;
+    }
+    return [...parents, ...out];
+  }
+  return out;
+}

@@ -1,0 +1,290 @@
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Digest } from "../digest.js";
+import { OciError } from "../errors.js";
+import { comparePaths, type LayerEntry } from "./entry.js";
+import { parallelGzip } from "./gzip-parallel.js";
+import { encodeTarHeader, TAR_TRAILER, tarPadding } from "./tar-header.js";
+import { type WalkOptions, walkDirectory } from "./walk.js";
+
+/** LayerSource is what a layer is made from: a directory tree or an explicit entry list. */
+export type LayerSource =
+  | ({ dir: string } & Pick<WalkOptions, "prefix" | "chown">)
+  | { entries: LayerEntry[] };
+
+export interface CreateLayerOptions {
+  /** compression of the emitted stream; default gzip. */
+  compression?: "gzip" | "none";
+  /** level is the gzip level (default 6). */
+  level?: number;
+  /** sourceDateEpoch clamps every mtime to at most this many seconds (SOURCE_DATE_EPOCH). */
+  sourceDateEpoch?: number;
+  signal?: AbortSignal;
+  /** blockSize and concurrency tune parallel gzip; output depends on blockSize, so keep the default for stable digests. */
+  blockSize?: number;
+  concurrency?: number;
+}
+
+/** LayerResult describes a finished layer. */
+export interface LayerResult {
+  /** diffId is the sha256 of the uncompressed tar (config rootfs.diff_ids). */
+  diffId: Digest;
+  /** digest is the sha256 of the emitted (compressed) bytes (manifest layer digest). */
+  digest: Digest;
+  /** size is the number of emitted bytes. */
+  size: number;
+  uncompressedSize: number;
+}
+
+export interface CreatedLayer {
+  /** stream emits the layer bytes (compressed unless compression is "none"). */
+  stream: Readable;
+  /** result settles after the stream has been fully read. */
+  result: Promise<LayerResult>;
+}
+
+const PREFETCH_FILES = 32;
+const PREFETCH_MAX_SIZE = 1024 * 1024;
+const READ_CHUNK = 1024 * 1024;
+
+function normalizeEntryPath(p: string): string {
+  const parts = p.split("/").filter((c) => c !== "" && c !== ".");
+  if (parts.length === 0 || parts.includes("..")) {
+    throw new OciError("UNSAFE_TAR_ENTRY", "layer entry path must be relative and must not contain '..'", {
+      where: p,
+    });
+  }
+  return parts.join("/");
+}
+
+async function contentBytes(e: LayerEntry): Promise<Buffer | undefined> {
+  const c = e.content;
+  if (c === undefined) return Buffer.alloc(0);
+  if (typeof c === "string") return Buffer.from(c);
+  if (c instanceof Uint8Array) return Buffer.from(c.buffer, c.byteOffset, c.length);
+  if (typeof c === "object" && "file" in c && (e.size ?? 0) <= PREFETCH_MAX_SIZE) return readFile(c.file);
+  return undefined;
+}
+
+async function* streamContent(e: LayerEntry, size: number): AsyncGenerator<Buffer> {
+  const c = e.content;
+  if (typeof c === "function") {
+    for await (const chunk of c()) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    return;
+  }
+  if (c && typeof c === "object" && "file" in c) {
+    const fh = await open(c.file, "r");
+    try {
+      let pos = 0;
+      while (pos < size) {
+        const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - pos));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        pos += bytesRead;
+        yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** tarStream emits the tar bytes of `entries` (already sorted and normalised). */
+async function* tarStream(entries: LayerEntry[], opts: CreateLayerOptions): AsyncGenerator<Buffer> {
+  const epoch = opts.sourceDateEpoch;
+  const prefetch = new Map<number, Promise<Buffer | undefined>>();
+  let next = 0;
+  const fill = (from: number): void => {
+    next = Math.max(next, from);
+    while (next < entries.length && prefetch.size < PREFETCH_FILES) {
+      const e = entries[next]!;
+      if (e.type === "file") {
+        const p = contentBytes(e);
+        p.catch(() => {});
+        prefetch.set(next, p);
+      }
+      next++;
+    }
+  };
+  // Headers are batched so that small files do not each cost a chunk downstream.
+  let batch: Buffer[] = [];
+  let batchLen = 0;
+  for (let i = 0; i < entries.length; i++) {
+    opts.signal?.throwIfAborted();
+    fill(i + 1);
+    const e = entries[i]!;
+    let mtime = e.mtime ?? 0;
+    if (epoch !== undefined && mtime > epoch) mtime = epoch;
+    const isFile = e.type === "file";
+    const pre = isFile ? prefetch.get(i) : undefined;
+    prefetch.delete(i);
+    const data = pre ? await pre : isFile ? await contentBytes(e) : undefined;
+    const size = isFile ? (data ? data.length : (e.size ?? 0)) : 0;
+    if (isFile && e.size !== undefined && size !== e.size) {
+      throw new OciError("INVALID_TAR", `file size changed while packing: expected ${e.size}, read ${size}`, {
+        where: e.path,
+      });
+    }
+    const header = encodeTarHeader({
+      name: e.type === "dir" ? `${e.path}/` : e.path,
+      type: e.type,
+      mode: e.mode ?? (e.type === "dir" ? 0o755 : e.type === "symlink" ? 0o777 : 0o644),
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      size,
+      mtime,
+      linkname: e.linkname,
+      devmajor: e.devmajor,
+      devminor: e.devminor,
+      xattrs: e.xattrs,
+    });
+    batch.push(header);
+    batchLen += header.length;
+    if (data) {
+      if (data.length > 0) {
+        batch.push(data);
+        batchLen += data.length;
+      }
+    } else if (isFile) {
+      if (batchLen > 0) {
+        yield batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchLen);
+        batch = [];
+        batchLen = 0;
+      }
+      let got = 0;
+      for await (const chunk of streamContent(e, size)) {
+        got += chunk.length;
+        if (got > size) break;
+        yield chunk;
+      }
+      if (got !== size) {
+        throw new OciError("INVALID_TAR", `file size changed while packing: expected ${size}, read ${got}`, {
+          where: e.path,
+        });
+      }
+    }
+    const pad = isFile ? tarPadding(size) : 0;
+    if (pad > 0) {
+      batch.push(Buffer.alloc(pad));
+      batchLen += pad;
+    }
+    if (batchLen >= 256 * 1024) {
+      yield batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchLen);
+      batch = [];
+      batchLen = 0;
+    }
+  }
+  batch.push(TAR_TRAILER);
+  yield Buffer.concat(batch);
+}
+
+/** prepareEntries normalises paths, drops duplicates (the last wins) and sorts into layer order. */
+export function prepareEntries(entries: LayerEntry[]): LayerEntry[] {
+  const byPath = new Map<string, LayerEntry>();
+  for (const e of entries) {
+    const path = normalizeEntryPath(e.path);
+    const linkname =
+      e.type === "hardlink" && e.linkname !== undefined ? normalizeEntryPath(e.linkname) : e.linkname;
+    byPath.set(path, { ...e, path, linkname });
+  }
+  return [...byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/**
+ * createLayer packs a directory or an entry list into a deterministic tar
+ * layer and, in the same pass, computes its diffID, digest and size. The
+ * caller must consume `stream`; `result` settles when it ends.
+ */
+export function createLayer(source: LayerSource, opts: CreateLayerOptions = {}): CreatedLayer {
+  const diffHash = createHash("sha256");
+  const outHash = createHash("sha256");
+  let uncompressedSize = 0;
+  let size = 0;
+  let resolve!: (r: LayerResult) => void;
+  let reject!: (e: unknown) => void;
+  const result = new Promise<LayerResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  result.catch(() => {});
+
+  async function* tapped(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of src) {
+      diffHash.update(chunk);
+      uncompressedSize += chunk.length;
+      yield chunk;
+    }
+  }
+
+  async function* all(): AsyncGenerator<Buffer> {
+    try {
+      const entries =
+        "entries" in source
+          ? prepareEntries(source.entries)
+          : await walkDirectory(source.dir, {
+              prefix: source.prefix,
+              chown: source.chown,
+              signal: opts.signal,
+            });
+      const tar = tapped(tarStream(entries, opts));
+      const out =
+        opts.compression === "none"
+          ? tar
+          : parallelGzip(tar, {
+              level: opts.level,
+              blockSize: opts.blockSize,
+              concurrency: opts.concurrency,
+            });
+      for await (const chunk of out) {
+        outHash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+      resolve({
+        diffId: `sha256:${diffHash.digest("hex")}` as Digest,
+        digest: `sha256:${outHash.digest("hex")}` as Digest,
+        size,
+        uncompressedSize,
+      });
+    } catch (err) {
+      reject(err);
+      throw err;
+    }
+  }
+
+  const stream = Readable.from(all(), { objectMode: false, highWaterMark: 1024 * 1024 });
+  stream.on("close", () => {
+    if (!stream.readableEnded)
+      reject(new OciError("INVALID_TAR", "layer stream closed before it was fully read"));
+  });
+  return { stream, result };
+}
+
+/**
+ * writeLayerTo creates a layer and writes it to a file (atomically, via a
+ * temp file) or a writable stream, returning the layer's digests.
+ */
+export async function writeLayerTo(
+  dest: Writable | string,
+  source: LayerSource,
+  opts: CreateLayerOptions = {},
+): Promise<LayerResult> {
+  const { stream, result } = createLayer(source, opts);
+  if (typeof dest === "string") {
+    const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
+    try {
+      await pipeline(stream, createWriteStream(tmp), { signal: opts.signal });
+      const r = await result;
+      await rename(tmp, dest);
+      return r;
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+  await pipeline(stream, dest, { signal: opts.signal });
+  return result;
+}
