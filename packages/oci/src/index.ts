@@ -1,6 +1,22 @@
+export { canonicalJson, canonicalJsonString } from "./canonical-json.js";
+export { imageConfigFromJson, parseImageConfig } from "./config.js";
+export { parseDescriptor } from "./descriptor.js";
 export * from "./digest.js";
 export * from "./errors.js";
 export * from "./layer/index.js";
+export { type ManifestOrIndex, parseIndex, parseManifest, parseManifestOrIndex } from "./manifest.js";
 export * from "./media-types.js";
+export {
+  formatPlatform,
+  hostPlatform,
+  matchPlatform,
+  matchPlatformExact,
+  normalizePlatform,
+  parsePlatform,
+  parsePlatformObject,
+  platformRank,
+  platformVector,
+  selectPlatform,
+} from "./platform.js";
 export * from "./reference.js";
 export type * from "./types.js";

@@ -18,6 +18,8 @@ export interface Descriptor {
   readonly annotations?: Readonly<Record<string, string>>;
   readonly platform?: Platform;
   readonly artifactType?: string;
+  /** data is the content itself, base64-encoded, for small blobs (OCI image-spec 1.1). */
+  readonly data?: string;
 }
 
 /** Manifest is an OCI image manifest or a Docker schema2 manifest (same shape). */
