@@ -4,6 +4,15 @@ export { parseDescriptor } from "./descriptor.js";
 export * from "./digest.js";
 export * from "./errors.js";
 export * from "./layer/index.js";
+export {
+  type BlobSource,
+  type GcOptions,
+  type GcResult,
+  OCI_LAYOUT_VERSION,
+  OciLayout,
+  type OpenLayoutOptions,
+  type WriteBlobOptions,
+} from "./layout/layout.js";
 export { type ManifestOrIndex, parseIndex, parseManifest, parseManifestOrIndex } from "./manifest.js";
 export * from "./media-types.js";
 export {
