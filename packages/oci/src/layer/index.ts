@@ -1,5 +1,15 @@
+export { type ApplyLayerOptions, type ApplyLayerResult, applyLayer } from "./apply.js";
 export { comparePaths, type LayerEntry, type LayerEntryType } from "./entry.js";
 export { crc32, type ParallelGzipOptions, parallelGzip } from "./gzip-parallel.js";
+export {
+  type LayerEntryInfo,
+  type ReadTarOptions,
+  readLayerEntries,
+  type SniffedCompression,
+  sniffCompression,
+  type TarEntryInfo,
+  tarEntries,
+} from "./reader.js";
 export { type WalkOptions, walkDirectory } from "./walk.js";
 export {
   type CreatedLayer,

@@ -1,0 +1,285 @@
+import { execFileSync } from "node:child_process";
+import {
+  chmod,
+  chown,
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import { pack } from "tar-stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { digestOf } from "../digest.js";
+import { applyLayer } from "./apply.js";
+import { readLayerEntries } from "./reader.js";
+import { encodeTarHeader } from "./tar-header.js";
+import { walkDirectory } from "./walk.js";
+import { createLayer } from "./writer.js";
+
+type PackEntry = Parameters<ReturnType<typeof pack>["entry"]>[0] & { body?: string };
+
+async function tarOf(entries: PackEntry[]): Promise<Buffer> {
+  const p = pack();
+  for (const { body, ...h } of entries) {
+    await new Promise<void>((res, rej) => {
+      p.entry({ mtime: new Date(0), ...h }, body ?? "", (err) => (err ? rej(err) : res()));
+    });
+  }
+  p.finalize();
+  const parts: Buffer[] = [];
+  for await (const c of p) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+let base: string;
+let target: string;
+let sentinel: string;
+
+async function sentinelState(): Promise<string> {
+  const names = (await readdir(sentinel)).sort();
+  return `${names.join(",")}|${await readFile(join(sentinel, "file"), "utf8")}`;
+}
+
+beforeEach(async () => {
+  base = await mkdtemp(join(tmpdir(), "apply-layer-"));
+  target = join(base, "target");
+  sentinel = join(base, "sentinel");
+  await mkdir(target);
+  await mkdir(sentinel);
+  await writeFile(join(sentinel, "file"), "safe");
+});
+afterEach(() => rm(base, { recursive: true, force: true }));
+
+describe("applyLayer against hostile tars", () => {
+  const cases: Array<{
+    name: string;
+    entries: () => PackEntry[];
+    raw?: () => Buffer;
+    opts?: Parameters<typeof applyLayer>[2];
+    error?: string;
+    check?: () => Promise<void>;
+  }> = [
+    {
+      name: "relative .. escape",
+      entries: () => [{ name: "../sentinel/evil", body: "x" }],
+      error: "UNSAFE_TAR_ENTRY",
+    },
+    {
+      name: "nested .. escape",
+      entries: () => [{ name: "a/../../sentinel/evil", body: "x" }],
+      error: "UNSAFE_TAR_ENTRY",
+    },
+    {
+      name: "absolute path is neutralised",
+      entries: () => [{ name: `${sentinel}/evil`, body: "x" }],
+      check: async () => expect(await readFile(join(target, sentinel, "evil"), "utf8")).toBe("x"),
+    },
+    {
+      name: "write through a relative symlink that points above the root",
+      entries: () => [
+        { name: "link", type: "symlink", linkname: "../sentinel" },
+        { name: "link/evil", body: "x" },
+      ],
+      check: async () => expect(await readFile(join(target, "sentinel/evil"), "utf8")).toBe("x"),
+    },
+    {
+      name: "write through an absolute symlink",
+      entries: () => [
+        { name: "abs", type: "symlink", linkname: sentinel },
+        { name: "abs/evil", body: "x" },
+      ],
+      check: async () => expect(await readFile(join(target, sentinel, "evil"), "utf8")).toBe("x"),
+    },
+    {
+      name: "file replacing a symlink to an outside file does not follow it",
+      entries: () => [
+        { name: "s", type: "symlink", linkname: join(sentinel, "file") },
+        { name: "s", body: "overwritten" },
+      ],
+      check: async () => expect(await readFile(join(target, "s"), "utf8")).toBe("overwritten"),
+    },
+    {
+      name: "hardlink to a file outside",
+      entries: () => [{ name: "h", type: "link", linkname: "../sentinel/file" }],
+      error: "UNSAFE_TAR_ENTRY",
+    },
+    {
+      name: "hardlink with an absolute outside target is resolved inside (and missing)",
+      entries: () => [{ name: "h", type: "link", linkname: join(sentinel, "file") }],
+      error: "INVALID_TAR",
+    },
+    {
+      name: "hardlink through a symlink to outside",
+      entries: () => [
+        { name: "d", type: "symlink", linkname: sentinel },
+        { name: "h", type: "link", linkname: "d/file" },
+      ],
+      error: "INVALID_TAR",
+    },
+    {
+      name: "hardlink to a missing file",
+      entries: () => [{ name: "h", type: "link", linkname: "nope" }],
+      error: "INVALID_TAR",
+    },
+    {
+      name: "device node with devices: error",
+      entries: () => [{ name: "null", type: "character-device", devmajor: 1, devminor: 3 }],
+      opts: { devices: "error" },
+      error: "UNSAFE_TAR_ENTRY",
+    },
+    {
+      name: "device node skipped when not allowed",
+      entries: () => [{ name: "null", type: "character-device", devmajor: 1, devminor: 3 }],
+      opts: { devices: "skip" },
+      check: async () => expect(await readdir(target)).toEqual([]),
+    },
+    {
+      name: "size over the limit",
+      entries: () => [{ name: "big", body: "x".repeat(2000) }],
+      opts: { maxEntrySize: 1000 },
+      error: "INVALID_TAR",
+    },
+    {
+      name: "header claims more data than there is",
+      entries: () => [],
+      raw: () =>
+        Buffer.concat([
+          encodeTarHeader({
+            name: "short",
+            type: "file",
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 1_000_000,
+            mtime: 0,
+          }),
+          Buffer.alloc(512, 0x61),
+        ]),
+      error: "INVALID_TAR",
+    },
+    {
+      name: "component longer than NAME_MAX",
+      entries: () => [{ name: `${"n".repeat(300)}`, body: "x" }],
+      error: "UNSAFE_TAR_ENTRY",
+    },
+    { name: "whiteout of '..'", entries: () => [{ name: "a/.wh...", body: "" }], error: "UNSAFE_TAR_ENTRY" },
+    {
+      name: "duplicate entries: the last one wins",
+      entries: () => [
+        { name: "dup", body: "one" },
+        { name: "dup", body: "two" },
+        { name: "x", type: "directory" },
+        { name: "x", body: "now a file" },
+      ],
+      check: async () => {
+        expect(await readFile(join(target, "dup"), "utf8")).toBe("two");
+        expect(await readFile(join(target, "x"), "utf8")).toBe("now a file");
+      },
+    },
+  ];
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const before = await sentinelState();
+      const tar = c.raw ? c.raw() : await tarOf(c.entries());
+      const run = applyLayer(Readable.from([gzipSync(tar)]), target, c.opts);
+      if (c.error) await expect(run).rejects.toMatchObject({ code: c.error });
+      else await run;
+      if (c.check) await c.check();
+      expect(await sentinelState()).toBe(before);
+    });
+  }
+});
+
+describe("applyLayer whiteouts", () => {
+  for (const order of ["opaque first", "opaque last"]) {
+    it(`applies .wh. and opaque whiteouts (${order})`, async () => {
+      await mkdir(join(target, "a/sub"), { recursive: true });
+      await writeFile(join(target, "a/old"), "lower");
+      await writeFile(join(target, "a/sub/deep"), "lower");
+      await mkdir(join(target, "b"));
+      await writeFile(join(target, "b/z"), "lower");
+      await writeFile(join(target, "keep"), "lower");
+      const entries: PackEntry[] = [
+        { name: "a/new", body: "upper" },
+        { name: "a/.wh..wh..opq", body: "" },
+        { name: ".wh.b", body: "" },
+        { name: ".wh.missing", body: "" },
+      ];
+      if (order === "opaque first") entries.reverse();
+      const r = await applyLayer(Readable.from([await tarOf(entries)]), target);
+      expect(r.whiteouts).toBe(3);
+      expect((await readdir(target)).sort()).toEqual(["a", "keep"]);
+      expect(await readdir(join(target, "a"))).toEqual(["new"]);
+    });
+  }
+});
+
+describe("layer round trip", () => {
+  it("writer → applier reproduces the tree", async () => {
+    const src = join(base, "src");
+    await mkdir(join(src, "dir/sub"), { recursive: true });
+    await writeFile(join(src, "dir/sub/file"), "hello");
+    await writeFile(join(src, "suid"), "s");
+    await chmod(join(src, "suid"), 0o4755);
+    await chmod(join(src, "dir/sub"), 0o2775);
+    await writeFile(join(src, "owned"), "o");
+    await chown(join(src, "owned"), 1234, 5678);
+    await link(join(src, "dir/sub/file"), join(src, "hard"));
+    await symlink("dir/sub/file", join(src, "sym"));
+    await symlink("/nonexistent/abs", join(src, "dangling"));
+    await writeFile(join(src, `${"long".repeat(40)}-ü`), "pax");
+    execFileSync("mkfifo", [join(src, "fifo")]);
+    execFileSync("mknod", [join(src, "null"), "c", "1", "3"]);
+    const t = new Date(1_600_000_000_000);
+    for (const p of ["dir/sub/file", "suid", "owned", "dir/sub", "dir", "fifo", "null"])
+      await utimes(join(src, p), t, t);
+
+    const layer = createLayer({ dir: src });
+    const [, applied] = await Promise.all([layer.result, applyLayer(layer.stream, join(base, "out"))]);
+    expect(applied.skipped).toEqual([]);
+
+    const snapshot = async (root: string) =>
+      Promise.all(
+        (await walkDirectory(root)).map(async (e) => ({
+          ...e,
+          content: e.type === "file" ? digestOf(await readFile(join(root, e.path))) : undefined,
+        })),
+      );
+    const want = await snapshot(src);
+    const got = await snapshot(join(base, "out"));
+    expect(got.map(({ content: _c, ...e }) => ({ ...e, file: undefined }))).toEqual(
+      want.map(({ content: _c, ...e }) => ({ ...e, file: undefined })),
+    );
+    expect(got.map((e) => [e.path, e.content])).toEqual(want.map((e) => [e.path, e.content]));
+    expect(await readlink(join(base, "out/dangling"))).toBe("/nonexistent/abs");
+    expect((await lstat(join(base, "out/owned"))).uid).toBe(1234);
+    expect(want.find((e) => e.path === "hard")).toMatchObject({ type: "hardlink", linkname: "dir/sub/file" });
+  });
+
+  it("readLayerEntries lists what the writer wrote", async () => {
+    const l = createLayer({
+      entries: [
+        { path: "x", type: "file", content: "abc", uid: 3_000_000, mtime: 9_000_000_000 },
+        { path: "d", type: "dir", xattrs: { "user.a": "b" } },
+      ],
+    });
+    const list = await readLayerEntries(l.stream);
+    expect(list.map((e) => [e.name, e.type, e.uid, e.mtime, e.digest])).toEqual([
+      ["d/", "dir", 0, 0, undefined],
+      ["x", "file", 3_000_000, 9_000_000_000, digestOf("abc")],
+    ]);
+    expect(list[0]!.xattrs).toEqual({ "user.a": "b" });
+  });
+});
