@@ -1,0 +1,40 @@
+import {
+  drain,
+  type HttpRequest,
+  type HttpResponse,
+  headerValue,
+  isReplayable,
+  type Send,
+} from "../transport/send.js";
+import type { Authenticator, AuthTarget } from "./authenticator.js";
+
+/**
+ * withAuth adds the endpoint's Authorization to requests addressed to that
+ * endpoint's origin (never to another host: an absolute upload Location on
+ * blob storage authenticates by its URL). On a 401 it learns the new
+ * challenge, drops the cached token and tries once more — a token expiring
+ * mid-push — when the body can be replayed; otherwise the 401 goes back to
+ * the caller.
+ */
+export function withAuth(next: Send, auth: Authenticator, target: AuthTarget): Send {
+  return async (req: HttpRequest): Promise<HttpResponse> => {
+    if (req.url.origin !== target.origin) return next(req);
+    const first = await auth.authorization(target);
+    const res = await next(withHeader(req, first));
+    if (res.status !== 401 || !isReplayable(req.body)) return res;
+    const header = res.headers["www-authenticate"];
+    const before = auth.challenge(target.origin);
+    if (header !== undefined) auth.setChallenge(target.origin, header);
+    const second = await auth.authorization(target, true);
+    const challengeChanged = JSON.stringify(before) !== JSON.stringify(auth.challenge(target.origin));
+    if (second === undefined || (second === first && !challengeChanged && !first?.startsWith("Bearer ")))
+      return res;
+    await drain(res);
+    return next(withHeader(req, second));
+  };
+}
+
+function withHeader(req: HttpRequest, authorization: string | undefined): HttpRequest {
+  if (authorization === undefined) return req;
+  return { ...req, headers: { ...req.headers, authorization } };
+}

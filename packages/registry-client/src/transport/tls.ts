@@ -1,0 +1,141 @@
+import { readdirSync, readFileSync } from "node:fs";
+import type { LookupFunction } from "node:net";
+import { join } from "node:path";
+import { rootCertificates } from "node:tls";
+import { Agent, type Dispatcher } from "undici";
+import { RegistryError } from "../errors.js";
+
+/** DEFAULT_CERTS_DIR is where docker reads per-registry CAs and client certificates. */
+export const DEFAULT_CERTS_DIR = "/etc/docker/certs.d";
+
+export interface TlsOptions {
+  /** caFiles are PEM bundles trusted for every registry, on top of the system roots (`--registry-ca`). */
+  caFiles?: string[];
+  /** certsDir holds `<host[:port]>/{*.crt,*.cert,*.key}` as docker reads them (default /etc/docker/certs.d). */
+  certsDir?: string;
+  /** lookup resolves host names (split-horizon setups and tests). */
+  lookup?: LookupFunction;
+  /** connectTimeoutMs bounds establishing a connection (default 30 s). */
+  connectTimeoutMs?: number;
+  /** headersTimeoutMs bounds waiting for response headers (default 5 min). */
+  headersTimeoutMs?: number;
+  /** bodyTimeoutMs bounds silence while reading a body (default 5 min). */
+  bodyTimeoutMs?: number;
+}
+
+/** HostTls is what certs.d (plus global CAs) says about one host. */
+export interface HostTls {
+  ca: string[];
+  cert?: string;
+  key?: string;
+}
+
+function readPem(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new RegistryError(
+      "CONFIG_INVALID",
+      `cannot read certificate file ${file}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/**
+ * readCertsDir reads `<certsDir>/<host>` the way docker does: every `*.crt`
+ * is a CA, every `*.cert` is a client certificate whose key is the
+ * `*.key` of the same name. A missing directory means nothing configured.
+ */
+export function readCertsDir(certsDir: string, host: string): HostTls {
+  const dir = join(certsDir, host.replace(/[/\\]/g, "_"));
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return { ca: [] };
+  }
+  const out: HostTls = { ca: [] };
+  for (const name of names) {
+    if (name.endsWith(".crt")) out.ca.push(readPem(join(dir, name)));
+    else if (name.endsWith(".cert")) {
+      const keyName = `${name.slice(0, -".cert".length)}.key`;
+      if (!names.includes(keyName)) {
+        throw new RegistryError(
+          "CONFIG_INVALID",
+          `missing key ${keyName} for client certificate ${join(dir, name)}`,
+        );
+      }
+      out.cert = readPem(join(dir, name));
+      out.key = readPem(join(dir, keyName));
+    } else if (name.endsWith(".key")) {
+      const certName = `${name.slice(0, -".key".length)}.cert`;
+      if (!names.includes(certName)) {
+        throw new RegistryError(
+          "CONFIG_INVALID",
+          `missing client certificate ${certName} for key ${join(dir, name)}`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Dispatchers hands out one undici Agent (a connection pool) per host and
+ * TLS policy, configured from --registry-ca, certs.d and the insecure flag.
+ * Insecure means "do not verify the certificate", as docker's
+ * insecure-registries do; plain HTTP is decided by the caller's URL.
+ */
+export class Dispatchers {
+  readonly #options: TlsOptions;
+  readonly #agents = new Map<string, Dispatcher>();
+  #globalCa: string[] | undefined;
+
+  constructor(options: TlsOptions = {}) {
+    this.#options = options;
+  }
+
+  /** forUrl returns the dispatcher for a URL; `insecure` skips certificate verification. */
+  forUrl(url: URL, insecure: boolean): Dispatcher {
+    const key = `${url.protocol}//${url.host}|${insecure ? "insecure" : "verify"}`;
+    let agent = this.#agents.get(key);
+    if (!agent) {
+      agent = this.#create(url, insecure);
+      this.#agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  #create(url: URL, insecure: boolean): Dispatcher {
+    const o = this.#options;
+    const connect: Record<string, unknown> = { timeout: o.connectTimeoutMs ?? 30_000 };
+    if (o.lookup) connect.lookup = o.lookup;
+    if (url.protocol === "https:") {
+      this.#globalCa ??= (o.caFiles ?? []).map(readPem);
+      const host = readCertsDir(o.certsDir ?? DEFAULT_CERTS_DIR, url.host);
+      const extra = [...this.#globalCa, ...host.ca];
+      if (extra.length > 0) connect.ca = [...rootCertificates, ...extra];
+      if (host.cert && host.key) {
+        connect.cert = host.cert;
+        connect.key = host.key;
+      }
+      if (insecure) connect.rejectUnauthorized = false;
+    }
+    return new Agent({
+      connect,
+      headersTimeout: o.headersTimeoutMs ?? 300_000,
+      bodyTimeout: o.bodyTimeoutMs ?? 300_000,
+      connections: 16,
+    });
+  }
+
+  /** close ends every pooled connection. */
+  async close(): Promise<void> {
+    const agents = [...this.#agents.values()];
+    this.#agents.clear();
+    await Promise.all(agents.map((a) => a.close()));
+  }
+}
