@@ -1,11 +1,4 @@
-import {
-  drain,
-  type HttpRequest,
-  type HttpResponse,
-  headerValue,
-  isReplayable,
-  type Send,
-} from "../transport/send.js";
+import { drain, type HttpRequest, type HttpResponse, isReplayable, type Send } from "../transport/send.js";
 import type { Authenticator, AuthTarget } from "./authenticator.js";
 
 /**
