@@ -1,0 +1,194 @@
+import type { Dirent } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { parseIgnoreFile } from "./ignorefile.js";
+import { IgnorePatternError, PatternMatcher } from "./matcher.js";
+
+/** ContextEntryKind is what a context entry is on disk (symlinks are never followed). */
+export type ContextEntryKind = "file" | "directory" | "symlink" | "other";
+
+/** ContextEntry is one path that reaches the build: slash-separated and relative to the context root. */
+export interface ContextEntry {
+  path: string;
+  kind: ContextEntryKind;
+}
+
+/** IgnoreFile names the ignore file a build used and the patterns read from it. */
+export interface IgnoreFile {
+  /** path is the file that was read, or undefined when there is none. */
+  path: string | undefined;
+  patterns: string[];
+}
+
+/**
+ * findIgnoreFile picks the ignore file as docker does: `<Dockerfile>.dockerignore`
+ * beside the Dockerfile wins over `.dockerignore` at the context root.
+ * Missing files are not an error; an unreadable one is.
+ */
+export async function findIgnoreFile(contextDir: string, dockerfilePath?: string): Promise<IgnoreFile> {
+  const candidates: string[] = [];
+  if (dockerfilePath !== undefined) {
+    const abs = resolve(contextDir, dockerfilePath);
+    candidates.push(join(dirname(abs), `${basename(abs)}.dockerignore`));
+  }
+  candidates.push(join(resolve(contextDir), ".dockerignore"));
+  for (const path of candidates) {
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw err;
+    }
+    return { path, patterns: parseIgnoreFile(text) };
+  }
+  return { path: undefined, patterns: [] };
+}
+
+/** WalkContextOptions configure walkContext. */
+export interface WalkContextOptions {
+  /** excludes are .dockerignore patterns (already parsed). */
+  excludes?: readonly string[];
+  signal?: AbortSignal;
+}
+
+/**
+ * walkContext yields every path of a build context that the exclude patterns
+ * let through, in lexical order, parents before children. It follows
+ * BuildKit's context transfer (fsutil): a directory that matches an exclude
+ * is skipped whole unless a `!` exception could re-include something inside
+ * it; then it is walked, and it is yielded (before its child) only if
+ * something inside it is re-included.
+ */
+export async function* walkContext(
+  root: string,
+  options: WalkContextOptions = {},
+): AsyncGenerator<ContextEntry> {
+  const excludes = options.excludes ?? [];
+  const matcher = excludes.length > 0 ? new PatternMatcher(excludes) : undefined;
+  const onlyPrefixExceptions = matcher ? hasOnlyPrefixExceptions(matcher) : true;
+
+  interface Visited {
+    entry: ContextEntry;
+    info: boolean[] | undefined;
+    emitted: boolean;
+  }
+
+  async function* walkDir(
+    dir: string,
+    rel: string,
+    parents: Visited[],
+    excluded: boolean,
+  ): AsyncGenerator<ContextEntry> {
+    options.signal?.throwIfAborted();
+    let dirents: Dirent[];
+    try {
+      dirents = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      // An excluded directory we only look into for exceptions may be unreadable (fsutil ignores that too).
+      if (excluded && (err as NodeJS.ErrnoException).code === "EACCES") return;
+      throw err;
+    }
+    dirents.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    for (const dirent of dirents) {
+      const path = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
+      const entry: ContextEntry = { path, kind: kindOf(dirent) };
+      const isDir = entry.kind === "directory";
+      let skip = false;
+      let info: boolean[] | undefined;
+      if (matcher) {
+        const parentInfo = parents.length > 0 ? parents[parents.length - 1]!.info : undefined;
+        const result = matcher.matchesUsingParentResults(path, parentInfo);
+        info = result.info;
+        if (result.matched) {
+          if (isDir && onlyPrefixExceptions && !exceptionInside(matcher, path)) continue;
+          skip = true;
+        }
+      }
+      const visited: Visited = { entry, info, emitted: false };
+      if (!skip) {
+        for (const parent of parents) {
+          if (parent.emitted) continue;
+          parent.emitted = true;
+          yield parent.entry;
+        }
+        visited.emitted = true;
+        yield entry;
+      }
+      if (isDir) yield* walkDir(join(dir, dirent.name), path, [...parents, visited], skip);
+    }
+  }
+
+  yield* walkDir(resolve(root), "", [], false);
+}
+
+function kindOf(d: Dirent): ContextEntryKind {
+  if (d.isDirectory()) return "directory";
+  if (d.isFile()) return "file";
+  if (d.isSymbolicLink()) return "symlink";
+  return "other";
+}
+
+/** patternWithoutTrailingGlob strips a trailing `/**` or `/*`, as fsutil does before its prefix test. */
+function patternWithoutTrailingGlob(p: string): string {
+  let s = p;
+  if (s.endsWith("/**")) s = s.slice(0, -3);
+  if (s.endsWith("/*")) s = s.slice(0, -2);
+  return s;
+}
+
+/** hasOnlyPrefixExceptions: every `!` pattern is a plain path, so a directory can be skipped by prefix test. */
+function hasOnlyPrefixExceptions(matcher: PatternMatcher): boolean {
+  return !matcher.patterns.some(
+    (p) => p.exclusion && /[*[\]?^\\]/.test(patternWithoutTrailingGlob(p.cleaned)),
+  );
+}
+
+/** exceptionInside reports whether some `!` pattern names a path inside `dir` (so the walk must go in). */
+function exceptionInside(matcher: PatternMatcher, dir: string): boolean {
+  if (!matcher.exclusions) return false;
+  const dirSlash = `${dir}/`;
+  return matcher.patterns.some(
+    (p) => p.exclusion && `${patternWithoutTrailingGlob(p.cleaned)}/`.startsWith(dirSlash),
+  );
+}
+
+/** BuildContextOptions name a context directory and (optionally) the Dockerfile used with it. */
+export interface BuildContextOptions {
+  contextDir: string;
+  /** dockerfile is the Dockerfile path (absolute, or relative to contextDir); default `<contextDir>/Dockerfile`. */
+  dockerfile?: string;
+  signal?: AbortSignal;
+}
+
+/** BuildContextSelection is what a build sends: the included entries and the ignore file behind them. */
+export interface BuildContextSelection {
+  contextDir: string;
+  dockerfilePath: string;
+  ignoreFile: IgnoreFile;
+  entries: ContextEntry[];
+}
+
+/**
+ * selectBuildContext lists the context a build sees. The Dockerfile and the
+ * ignore file are read for the build even when the patterns exclude them
+ * (as docker does), but an excluded one is not in `entries`, so `COPY . .`
+ * does not copy it.
+ */
+export async function selectBuildContext(options: BuildContextOptions): Promise<BuildContextSelection> {
+  const contextDir = resolve(options.contextDir);
+  const dockerfilePath = resolve(contextDir, options.dockerfile ?? "Dockerfile");
+  const ignoreFile = await findIgnoreFile(contextDir, dockerfilePath);
+  const entries: ContextEntry[] = [];
+  const walkOptions: WalkContextOptions = { excludes: ignoreFile.patterns };
+  if (options.signal) walkOptions.signal = options.signal;
+  try {
+    for await (const entry of walkContext(contextDir, walkOptions)) entries.push(entry);
+  } catch (err) {
+    if (err instanceof IgnorePatternError && ignoreFile.path !== undefined) {
+      throw new IgnorePatternError(`${ignoreFile.path}: ${err.message}`, err.pattern);
+    }
+    throw err;
+  }
+  return { contextDir, dockerfilePath, ignoreFile, entries };
+}

@@ -1,0 +1,285 @@
+import { cleanPath, dirPath, ERR_BAD_PATTERN, isValidGlob, trimSpace } from "./gopath.js";
+
+/**
+ * IgnorePatternError is a malformed .dockerignore pattern. Its message is
+ * Go's (`syntax error in pattern`, `illegal exclusion pattern: "!"`) so it
+ * reads like docker's.
+ */
+export class IgnorePatternError extends Error {
+  override readonly name = "IgnorePatternError";
+  constructor(
+    message: string,
+    readonly pattern: string,
+  ) {
+    super(message);
+  }
+}
+
+export type MatchType = "exact" | "prefix" | "suffix" | "regexp";
+
+/** Characters that are regexp syntax but plain in a glob; patternmatcher escapes them. */
+const ESCAPED = new Set([".", "+", "(", ")", "|", "{", "}", "$"]);
+/** Characters a JS `u` regexp lets you escape with `\`. */
+const JS_SYNTAX = new Set(["^", "$", "\\", ".", "*", "+", "?", "(", ")", "[", "]", "{", "}", "|", "/"]);
+
+/**
+ * IgnorePattern is one compiled pattern. Like moby/patternmatcher it is
+ * classified as exact, prefix (`dir/**`), suffix (a leading `**`) or a regexp, and
+ * compiled lazily, so a pattern that passes the glob syntax check but is not
+ * a valid regexp (e.g. `[Local-Only]`) fails at every match, as upstream.
+ */
+export class IgnorePattern {
+  readonly exclusion: boolean;
+  /** cleaned is the pattern after trimming, cleaning and removing a leading `!`. */
+  readonly cleaned: string;
+  readonly dirs: string[];
+  private type: MatchType | undefined;
+  private regexp: RegExp | undefined;
+
+  constructor(cleaned: string, exclusion: boolean) {
+    this.cleaned = cleaned;
+    this.exclusion = exclusion;
+    this.dirs = cleaned.split("/");
+  }
+
+  toString(): string {
+    return this.cleaned;
+  }
+
+  /** matchType is how the pattern is matched (compiling it if needed); exposed for tests and diagnostics. */
+  get matchType(): MatchType {
+    if (this.type === undefined) this.compile();
+    return this.type!;
+  }
+
+  /** match tests a slash-separated path; throws IgnorePatternError when the pattern cannot compile. */
+  match(path: string): boolean {
+    if (this.type === undefined) this.compile();
+    switch (this.type) {
+      case "exact":
+        return path === this.cleaned;
+      case "prefix":
+        return path.startsWith(this.cleaned.slice(0, -2));
+      case "suffix": {
+        const suffix = this.cleaned.slice(2);
+        if (path.endsWith(suffix)) return true;
+        return suffix.startsWith("/") && path === suffix.slice(1);
+      }
+      default:
+        return this.regexp!.test(path);
+    }
+  }
+
+  /** compile builds the matcher with patternmatcher's rules (`*` and `?` stop at `/`, `**` crosses it). */
+  private compile(): void {
+    const chars = Array.from(this.cleaned);
+    let re = "^";
+    let type: MatchType = "exact";
+    let inClass = false;
+    for (let i = 0; i < chars.length; i++) {
+      const ch = chars[i]!;
+      if (ch === "*") {
+        const start = i;
+        if (chars[i + 1] === "*") {
+          i++;
+          if (chars[i + 1] === "/") i++;
+          if (i + 1 >= chars.length) {
+            if (type === "exact") {
+              type = "prefix";
+            } else {
+              re += "[^\\n]*";
+              type = "regexp";
+            }
+          } else {
+            re += "([^\\n]*/)?";
+            type = "regexp";
+          }
+          // A leading `**` makes it a suffix match.
+          if (start === 0) type = "suffix";
+        } else {
+          re += "[^/]*";
+          type = "regexp";
+        }
+      } else if (ch === "?") {
+        re += "[^/]";
+        type = "regexp";
+      } else if (ESCAPED.has(ch)) {
+        re += `\\${ch}`;
+      } else if (ch === "\\") {
+        const next = chars[i + 1];
+        if (next === undefined) {
+          re += "\\\\";
+        } else {
+          i++;
+          re += goEscape(next, inClass, this.cleaned);
+          type = "regexp";
+        }
+      } else if (ch === "[" || ch === "]") {
+        if (ch === "[" && !inClass) inClass = true;
+        else if (ch === "]") inClass = false;
+        re += ch;
+        type = "regexp";
+      } else {
+        // `^` keeps its regexp meaning (anchor, or class negation) exactly as in Go.
+        re += ch;
+      }
+    }
+    if (type === "regexp") {
+      try {
+        this.regexp = new RegExp(`${re}$`, "u");
+      } catch {
+        throw new IgnorePatternError(ERR_BAD_PATTERN, this.cleaned);
+      }
+    }
+    this.type = type;
+  }
+}
+
+/**
+ * goEscape translates a Go regexp escape `\c` into JS: escaped punctuation is
+ * the literal character, and the Perl classes mean what Go means by them.
+ * Escapes JS cannot express identically are rejected as a bad pattern.
+ */
+function goEscape(c: string, inClass: boolean, pattern: string): string {
+  if (c > "\x7f") throw new IgnorePatternError(ERR_BAD_PATTERN, pattern);
+  if (/^[A-Za-z0-9]$/.test(c)) {
+    const mapped: Record<string, string> = {
+      d: "\\d",
+      D: "\\D",
+      w: "\\w",
+      W: "\\W",
+      t: "\\t",
+      n: "\\n",
+      r: "\\r",
+      f: "\\f",
+      v: "\\v",
+      a: "\\x07",
+      s: inClass ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]",
+    };
+    const js = mapped[c];
+    if (js === undefined) throw new IgnorePatternError(ERR_BAD_PATTERN, pattern);
+    return js;
+  }
+  if (JS_SYNTAX.has(c) || (c === "-" && inClass)) return `\\${c}`;
+  return c;
+}
+
+/**
+ * PatternMatcher decides which paths a pattern list (a .dockerignore)
+ * excludes, with moby/patternmatcher semantics: patterns apply in order, a
+ * match sets the result to "excluded" (or "included" for a `!` pattern), and
+ * a pattern matching a parent directory matches everything below it.
+ */
+export class PatternMatcher {
+  readonly patterns: readonly IgnorePattern[];
+  /** exclusions is true when any pattern starts with `!`. */
+  readonly exclusions: boolean;
+
+  constructor(patterns: readonly string[]) {
+    const out: IgnorePattern[] = [];
+    let exclusions = false;
+    for (const raw of patterns) {
+      let p = trimSpace(raw);
+      if (p === "") continue;
+      p = cleanPath(p);
+      let exclusion = false;
+      if (p.startsWith("!")) {
+        if (p.length === 1) throw new IgnorePatternError('illegal exclusion pattern: "!"', raw);
+        exclusion = true;
+        exclusions = true;
+        p = p.slice(1);
+      }
+      if (!isValidGlob(p)) throw new IgnorePatternError(ERR_BAD_PATTERN, raw);
+      out.push(new IgnorePattern(p, exclusion));
+    }
+    this.patterns = out;
+    this.exclusions = exclusions;
+  }
+
+  /** matchesOrParentMatches is patternmatcher's MatchesOrParentMatches: is `file` excluded? */
+  matchesOrParentMatches(file: string): boolean {
+    const parent = dirPath(file);
+    const parentDirs = parent.split("/");
+    let matched = false;
+    for (const pattern of this.patterns) {
+      if (pattern.exclusion !== matched) continue;
+      let match = pattern.match(file);
+      if (!match && parent !== ".") {
+        for (let i = 0; i < parentDirs.length && !match; i++) {
+          match = quietMatch(pattern, parentDirs.slice(0, i + 1).join("/"));
+        }
+      }
+      if (match) matched = !pattern.exclusion;
+    }
+    return matched;
+  }
+
+  /**
+   * matchesUsingParentResults is the walk-friendly form: `parent` holds the
+   * per-pattern results of the parent directory (undefined at the top or when
+   * unknown, in which case parents are checked as in matchesOrParentMatches).
+   */
+  matchesUsingParentResults(
+    file: string,
+    parent?: readonly boolean[],
+  ): { matched: boolean; info: boolean[] } {
+    const info: boolean[] = new Array(this.patterns.length).fill(false);
+    let matched = false;
+    this.patterns.forEach((pattern, i) => {
+      let match = parent?.[i] ?? false;
+      if (!match) {
+        if (pattern.exclusion !== matched) return;
+        match = pattern.match(file);
+        if (!match && parent === undefined) {
+          const parentPath = dirPath(file);
+          if (parentPath !== ".") {
+            const dirs = parentPath.split("/");
+            for (let j = 0; j < dirs.length && !match; j++) {
+              match = quietMatch(pattern, dirs.slice(0, j + 1).join("/"));
+            }
+          }
+        }
+      }
+      info[i] = match;
+      if (match) matched = !pattern.exclusion;
+    });
+    return { matched, info };
+  }
+
+  /**
+   * legacyMatches is the deprecated `Matches`: like matchesOrParentMatches,
+   * but only the one parent prefix with as many components as the pattern is
+   * tried. Kept because old docker clients behaved this way.
+   */
+  legacyMatches(file: string): boolean {
+    const parent = dirPath(file);
+    const parentDirs = parent.split("/");
+    let matched = false;
+    for (const pattern of this.patterns) {
+      if (pattern.exclusion !== matched) continue;
+      let match = pattern.match(file);
+      if (!match && parent !== "." && pattern.dirs.length <= parentDirs.length) {
+        match = quietMatch(pattern, parentDirs.slice(0, pattern.dirs.length).join("/"));
+      }
+      if (match) matched = !pattern.exclusion;
+    }
+    return matched;
+  }
+}
+
+/** quietMatch matches a parent path; upstream ignores errors there (the file itself already reported them). */
+function quietMatch(pattern: IgnorePattern, path: string): boolean {
+  try {
+    return pattern.match(path);
+  } catch {
+    return false;
+  }
+}
+
+/** legacyMatches is the package-level `Matches(file, patterns)`: cleans `file`, and "." never matches. */
+export function legacyMatches(file: string, patterns: readonly string[]): boolean {
+  const pm = new PatternMatcher(patterns);
+  const cleaned = cleanPath(file);
+  if (cleaned === ".") return false;
+  return pm.legacyMatches(cleaned);
+}
