@@ -1,0 +1,108 @@
+/**
+ * DockerfileErrorCode names every way Dockerfile text can be rejected, so callers (the CLI, `--check`)
+ * branch on `code`, never on message text. Add codes here rather than reusing a near miss.
+ */
+export type DockerfileErrorCode =
+  /** A physical line longer than the reference scanner accepts (65535 bytes). */
+  | "LINE_TOO_LONG"
+  /** The file holds no instruction (empty, or only comments and blank lines). */
+  | "EMPTY_DOCKERFILE"
+  /** A parser directive was repeated or has an invalid value (`# escape=x`). */
+  | "INVALID_DIRECTIVE"
+  /** A JSON (exec form) array holds something other than strings. */
+  | "INVALID_JSON"
+  /** A heredoc word is malformed or its terminator never comes. */
+  | "INVALID_HEREDOC"
+  | "UNTERMINATED_HEREDOC"
+  /** The keyword is not a Dockerfile instruction. */
+  | "UNKNOWN_INSTRUCTION"
+  /** A `--flag` the instruction does not know. */
+  | "UNKNOWN_FLAG"
+  /** A known flag given twice, without its value, or with a value it does not accept. */
+  | "DUPLICATE_FLAG"
+  | "INVALID_FLAG_VALUE"
+  /** Too few or too many arguments, or arguments of the wrong shape. */
+  | "INVALID_ARGUMENTS"
+  /** An ONBUILD trigger that is not allowed (FROM, MAINTAINER, ONBUILD). */
+  | "INVALID_ONBUILD";
+
+/** BuildErrorCode is the union of every code @tsbuild/builder throws. */
+export type BuildErrorCode = DockerfileErrorCode;
+
+/** BuildError is the base class of every error @tsbuild/builder throws. */
+export class BuildError extends Error {
+  override readonly name: string = "BuildError";
+  readonly code: BuildErrorCode;
+
+  constructor(code: BuildErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** SourcePosition locates a problem in a Dockerfile: 1-based line and column (column 0 = whole line). */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+  /** sourceLine is the physical line the position points into, without its newline. */
+  sourceLine?: string;
+  /** endLine is the last line of the instruction when the problem spans several lines. */
+  endLine?: number;
+}
+
+/**
+ * DockerfileError is thrown for any Dockerfile the frontend rejects. It carries where the problem is, so
+ * `format()` can print `file:line:col: message` with the offending line and a caret under the column.
+ */
+export class DockerfileError extends BuildError {
+  override readonly name = "DockerfileError";
+  override readonly code: DockerfileErrorCode;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly endLine: number;
+  readonly sourceLine: string | undefined;
+  /** detail is the bare message, without the position prefix that `message` carries. */
+  readonly detail: string;
+
+  constructor(
+    code: DockerfileErrorCode,
+    detail: string,
+    position: SourcePosition,
+    options: { cause?: unknown } = {},
+  ) {
+    super(code, `${formatPosition(position)}: ${detail}`, options);
+    this.code = code;
+    this.detail = detail;
+    this.file = position.file;
+    this.line = position.line;
+    this.column = position.column;
+    this.endLine = position.endLine ?? position.line;
+    this.sourceLine = position.sourceLine;
+  }
+
+  /** format prints the error the way a compiler does: location, message, source line, caret. */
+  format(): string {
+    const head = this.message;
+    if (this.sourceLine === undefined) return head;
+    const shown = this.sourceLine.replace(/\t/g, " ");
+    const caretAt = Math.max(0, Math.min(this.column > 0 ? this.column - 1 : 0, shown.length));
+    return `${head}\n  ${this.line} | ${shown}\n  ${" ".repeat(String(this.line).length)} | ${" ".repeat(caretAt)}^`;
+  }
+}
+
+function formatPosition(p: SourcePosition): string {
+  if (p.line <= 0) return p.file;
+  return p.column > 0 ? `${p.file}:${p.line}:${p.column}` : `${p.file}:${p.line}`;
+}
+
+/** isDockerfileError narrows `err`, optionally to one code. */
+export function isDockerfileError(err: unknown, code?: DockerfileErrorCode): err is DockerfileError {
+  return err instanceof DockerfileError && (code === undefined || err.code === code);
+}
+
+/** isBuildError narrows `err`, optionally to one code. */
+export function isBuildError(err: unknown, code?: BuildErrorCode): err is BuildError {
+  return err instanceof BuildError && (code === undefined || err.code === code);
+}
