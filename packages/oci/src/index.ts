@@ -28,4 +28,14 @@ export {
   selectPlatform,
 } from "./platform.js";
 export * from "./reference.js";
+export { defaultStoreRoot } from "./store/root.js";
+export {
+  type AddImageOptions,
+  ImageStore,
+  type OpenStoreOptions,
+  type RemoveOptions,
+  type RemoveResult,
+  type StoredImage,
+} from "./store/store.js";
+export type { HistoryRow, ImageRow, InspectResult } from "./store/views.js";
 export type * from "./types.js";

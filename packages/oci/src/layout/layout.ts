@@ -45,8 +45,12 @@ export interface WriteBlobOptions {
 }
 
 export interface GcOptions {
-  /** keep lists extra roots (blobs in use by something the index does not name yet). */
-  readonly keep?: Iterable<Digest>;
+  /**
+   * keep lists extra roots (blobs in use by something the index does not name
+   * yet). A function is called after the blobs are listed, so a lease taken
+   * before a blob was renamed into place is always seen.
+   */
+  readonly keep?: Iterable<Digest> | (() => Promise<Iterable<Digest>>);
   /** minAgeMs spares unreferenced blobs younger than this (default 0: delete all unreferenced). */
   readonly minAgeMs?: number;
 }
@@ -272,7 +276,8 @@ export class OciLayout {
     // List blobs before computing roots: a blob renamed in after the listing is spared.
     const blobs = await this.listBlobs();
     const reachable = await reachableBlobs(this, (await this.readIndex()).manifests);
-    for (const d of options.keep ?? []) reachable.add(d);
+    const keep = typeof options.keep === "function" ? await options.keep() : (options.keep ?? []);
+    for (const d of keep) reachable.add(d);
     const removed: Digest[] = [];
     let reclaimedBytes = 0;
     const now = Date.now();

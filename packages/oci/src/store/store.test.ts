@@ -1,0 +1,366 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { digestHex, digestOf } from "../digest.js";
+import { isOciError } from "../errors.js";
+import { MediaType } from "../media-types.js";
+import { makeImage } from "./__fixtures__/images.js";
+import { defaultStoreRoot } from "./root.js";
+import { ImageStore } from "./store.js";
+
+let root: string;
+let store: ImageStore;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "store-test-"));
+  store = await ImageStore.open({ root });
+});
+afterEach(async () => {
+  await store.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function expectCode(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    expect(isOciError(err) ? err.code : err).toBe(code);
+    if (message) expect((err as Error).message).toMatch(message);
+    return;
+  }
+  throw new Error(`expected ${code}`);
+}
+
+async function indexJson(): Promise<{
+  manifests: { digest: string; annotations?: Record<string, string> }[];
+}> {
+  return JSON.parse(await readFile(join(root, "index.json"), "utf8"));
+}
+
+describe("defaultStoreRoot", () => {
+  it.each([
+    [{ TSBUILD_ROOT: "/r", XDG_DATA_HOME: "/x", HOME: "/h" }, "/r"],
+    [{ XDG_DATA_HOME: "/x", HOME: "/h" }, "/x/tsbuild"],
+    [{ HOME: "/h" }, "/h/.local/share/tsbuild"],
+    [{ TSBUILD_ROOT: "", XDG_DATA_HOME: "", HOME: "/h" }, "/h/.local/share/tsbuild"],
+  ])("%j → %s", (env, want) => expect(defaultStoreRoot(env)).toBe(want));
+});
+
+describe("addImage and resolve", () => {
+  it("records full names in index.json and resolves by every form docker accepts", async () => {
+    const img = await makeImage(store, { names: ["custom-nginx:packaged", "localhost:5000/x", "me/app:1"] });
+    const entries = (await indexJson()).manifests;
+    expect(entries.map((e) => e.annotations?.["org.opencontainers.image.ref.name"])).toEqual([
+      "docker.io/library/custom-nginx:packaged",
+      "localhost:5000/x:latest",
+      "docker.io/me/app:1",
+    ]);
+    expect(new Set(entries.map((e) => e.digest))).toEqual(new Set([img.manifestDigest]));
+    const hex = digestHex(img.id);
+    for (const q of [
+      "custom-nginx:packaged",
+      "docker.io/library/custom-nginx:packaged",
+      "localhost:5000/x",
+      "localhost:5000/x:latest",
+      "me/app:1",
+      img.id,
+      hex,
+      hex.slice(0, 12),
+      hex.slice(0, 1),
+      `sha256:${hex.slice(0, 5)}`,
+      `custom-nginx@${img.manifestDigest}`,
+      `custom-nginx:whatever@${img.manifestDigest}`,
+    ]) {
+      expect((await store.resolve(q)).id, q).toBe(img.id);
+    }
+    expect(img.names).toEqual([
+      "docker.io/library/custom-nginx:packaged",
+      "localhost:5000/x:latest",
+      "docker.io/me/app:1",
+    ]);
+    expect(img.size).toBe(img.manifest.config.size + img.manifest.layers[0]!.size);
+    expect(img.created).toBe("2024-01-02T03:04:05Z");
+  });
+
+  it("short name without tag means :latest", async () => {
+    const img = await makeImage(store, { names: ["custom-nginx"] });
+    expect((await store.resolve("custom-nginx")).id).toBe(img.id);
+    expect((await store.resolve("docker.io/library/custom-nginx:latest")).id).toBe(img.id);
+    await expectCode(
+      store.resolve("custom-nginx:packaged"),
+      "IMAGE_NOT_FOUND",
+      /No such image: custom-nginx:packaged/,
+    );
+  });
+
+  it("reports unknown names, unknown ids, invalid names and ambiguous id prefixes", async () => {
+    const ids = new Map<string, number>();
+    let shared = "";
+    while (shared === "") {
+      const img = await makeImage(store);
+      const c = digestHex(img.id)[0]!;
+      ids.set(c, (ids.get(c) ?? 0) + 1);
+      if (ids.get(c) === 2) shared = c;
+    }
+    await expectCode(store.resolve(shared), "AMBIGUOUS_REFERENCE");
+    await expectCode(store.resolve("nope"), "IMAGE_NOT_FOUND");
+    await expectCode(store.resolve("f".repeat(64)), "IMAGE_NOT_FOUND");
+    await expectCode(store.resolve("Bad/Name:x y"), "INVALID_REFERENCE");
+  });
+
+  it("keeps a dangling image as an entry without a name", async () => {
+    const img = await makeImage(store);
+    const entries = (await indexJson()).manifests;
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.annotations).toBeUndefined();
+    expect((await store.resolve(img.id)).names).toEqual([]);
+  });
+
+  it("refuses an image whose layers are not in the store, leaving the index untouched", async () => {
+    const ghost = { mediaType: MediaType.OciLayerGzip, digest: digestOf("ghost"), size: 5 };
+    const config = Buffer.from(
+      JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }),
+    );
+    await expectCode(
+      store.addImage({
+        manifest: {
+          schemaVersion: 2,
+          mediaType: MediaType.OciManifest,
+          config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length },
+          layers: [ghost],
+        },
+        config,
+        names: ["x"],
+      }),
+      "BLOB_NOT_FOUND",
+    );
+    expect((await indexJson()).manifests).toEqual([]);
+  });
+
+  it("rejects a config that does not match the manifest", async () => {
+    const config = Buffer.from(
+      '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
+    );
+    await expectCode(
+      store.addImage({
+        manifest: {
+          schemaVersion: 2,
+          config: { mediaType: MediaType.OciConfig, digest: digestOf("other"), size: config.length },
+          layers: [],
+        },
+        config,
+      }),
+      "DIGEST_MISMATCH",
+    );
+  });
+
+  it("rejects a digest as a tag name", async () => {
+    await expectCode(makeImage(store, { names: [`x@${digestOf("a")}`] }), "INVALID_REFERENCE");
+  });
+});
+
+describe("tag and untag", () => {
+  it("moves a name from one image to another; the old one becomes dangling", async () => {
+    const a = await makeImage(store, { names: ["app:1"] });
+    const b = await makeImage(store);
+    await store.tag(b.id, "app:1");
+    expect((await store.resolve("app:1")).id).toBe(b.id);
+    expect((await store.resolve(a.id)).names).toEqual([]);
+    await store.tag("app:1", "localhost:5055/a/b:c");
+    expect((await store.resolve("127.0.0.1:5055/a/b:c".replace("127.0.0.1", "localhost"))).id).toBe(b.id);
+    await store.untag("app:1");
+    await expectCode(store.resolve("app:1"), "IMAGE_NOT_FOUND");
+    expect((await store.resolve(b.id)).names).toEqual(["localhost:5055/a/b:c"]);
+    await expectCode(store.untag("app:1"), "IMAGE_NOT_FOUND");
+    await expectCode(store.tag("nope", "x"), "IMAGE_NOT_FOUND");
+  });
+});
+
+describe("remove", () => {
+  it("by name with other names only untags", async () => {
+    const img = await makeImage(store, { names: ["a:1", "a:2"] });
+    const r = await store.remove("a:1");
+    expect(r).toEqual({ untagged: ["docker.io/library/a:1"], deleted: [], reclaimedBytes: 0 });
+    expect((await store.resolve(img.id)).names).toEqual(["docker.io/library/a:2"]);
+  });
+
+  it("by its last name deletes the image and collects its blobs", async () => {
+    const keep = await makeImage(store, { names: ["keep"], layers: ["shared", "k"] });
+    const img = await makeImage(store, { names: ["a:1"], layers: ["shared", "mine"] });
+    const r = await store.remove("a:1");
+    expect(r.untagged).toEqual(["docker.io/library/a:1"]);
+    expect(r.deleted).toEqual([img.id]);
+    expect(r.reclaimedBytes).toBe(
+      img.manifest.config.size + img.manifest.layers[1]!.size + img.descriptor.size,
+    );
+    expect(await store.layout.hasBlob(digestOf("mine"))).toBe(false);
+    expect(await store.layout.hasBlob(img.manifestDigest)).toBe(false);
+    expect(await store.layout.hasBlob(digestOf("shared"))).toBe(true);
+    expect((await store.resolve("keep")).id).toBe(keep.id);
+  });
+
+  it("by id refuses an image in several repositories unless forced", async () => {
+    const img = await makeImage(store, { names: ["a:1", "b:1"] });
+    await expectCode(
+      store.remove(digestHex(img.id).slice(0, 12)),
+      "IMAGE_IN_USE",
+      new RegExp(
+        `conflict: unable to delete ${digestHex(img.id).slice(0, 12)} \\(must be forced\\) - image is referenced in multiple repositories`,
+      ),
+    );
+    const r = await store.remove(img.id, { force: true });
+    expect(r.untagged.sort()).toEqual(["docker.io/library/a:1", "docker.io/library/b:1"]);
+    expect(r.deleted).toEqual([img.id]);
+    expect((await indexJson()).manifests).toEqual([]);
+  });
+
+  it("by id deletes an image whose names are all in one repository", async () => {
+    const img = await makeImage(store, { names: ["a:1", "a:2"] });
+    expect((await store.remove(img.id)).deleted).toEqual([img.id]);
+  });
+
+  it("refuses an image with child images unless forced; removing the child prunes an untagged parent", async () => {
+    const parent = await makeImage(store, { names: ["base"] });
+    const child = await makeImage(store, { names: ["child"], parent: parent.id });
+    await expectCode(store.remove(parent.id), "IMAGE_IN_USE", /image has dependent child images/);
+    // By name: untag only, the parent stays for its child.
+    expect(await store.remove("base")).toMatchObject({
+      untagged: ["docker.io/library/base:latest"],
+      deleted: [],
+    });
+    expect((await store.list()).map((r) => r.name)).toEqual(["docker.io/library/child:latest"]);
+    const r = await store.remove("child");
+    expect(r.deleted).toEqual([child.id, parent.id]);
+    expect((await indexJson()).manifests).toEqual([]);
+    expect(await store.layout.listBlobs()).toEqual([]);
+  });
+
+  it("force-removes a parent with children", async () => {
+    const parent = await makeImage(store, { names: ["base"] });
+    await makeImage(store, { names: ["child"], parent: parent.id });
+    expect((await store.remove(parent.id, { force: true })).deleted).toEqual([parent.id]);
+    expect((await store.resolve("child")).parent).toBe(parent.id);
+  });
+
+  it("unknown image → IMAGE_NOT_FOUND", async () => {
+    await expectCode(store.remove("nope"), "IMAGE_NOT_FOUND");
+  });
+});
+
+describe("list and prune", () => {
+  it("lists one row per name plus dangling images without children", async () => {
+    const base = await makeImage(store);
+    const child = await makeImage(store, { names: ["app:1", "localhost:5000/app"], parent: base.id });
+    const dangling = await makeImage(store);
+    const rows = await store.list();
+    expect(rows.map((r) => [r.id, r.repository, r.tag])).toEqual([
+      [child.id, "app", "1"],
+      [child.id, "localhost:5000/app", "latest"],
+      [dangling.id, undefined, undefined],
+    ]);
+    expect(rows[0]).toMatchObject({
+      size: child.size,
+      created: "2024-01-02T03:04:05Z",
+      manifestDigest: child.manifestDigest,
+    });
+  });
+
+  it("prune removes dangling images (and parents that become dangling), prune all removes everything", async () => {
+    const base = await makeImage(store);
+    const mid = await makeImage(store, { parent: base.id });
+    const tagged = await makeImage(store, { names: ["t"] });
+    const r = await store.prune();
+    expect(new Set(r.deleted)).toEqual(new Set([mid.id, base.id]));
+    expect(r.untagged).toEqual([]);
+    expect(r.reclaimedBytes).toBe(mid.size + base.size + mid.descriptor.size + base.descriptor.size);
+    expect((await store.list()).map((x) => x.id)).toEqual([tagged.id]);
+    expect((await store.prune()).deleted).toEqual([]);
+    const all = await store.prune({ all: true });
+    expect(all).toMatchObject({ untagged: ["docker.io/library/t:latest"], deleted: [tagged.id] });
+    expect(await store.layout.listBlobs()).toEqual([]);
+  });
+
+  it("a blob written but not yet added survives a concurrent prune (lease)", async () => {
+    const other = await ImageStore.open({ root });
+    try {
+      const w = await other.writeBlob(Buffer.from("pending layer"));
+      await makeImage(store);
+      await store.prune();
+      expect(await store.layout.hasBlob(w.digest)).toBe(true);
+      await other.close();
+      await makeImage(store);
+      await store.prune();
+      expect(await store.layout.hasBlob(w.digest)).toBe(false);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe("history and inspect", () => {
+  const history = [
+    { created: "2024-01-01T00:00:00Z", created_by: "ADD rootfs /" },
+    { created: "2024-01-01T00:00:01Z", created_by: "ENV A=1", empty_layer: true },
+    { created: "2024-01-01T00:00:02Z", created_by: "RUN make", comment: "buildkit" },
+  ];
+
+  it("joins history with layer sizes, newest first, with ancestor ids", async () => {
+    const base = await makeImage(store, { layers: ["base layer"], history: history.slice(0, 1) });
+    const img = await makeImage(store, {
+      names: ["app"],
+      layers: ["base layer", "second layer!"],
+      history,
+      parent: base.id,
+    });
+    const rows = await store.history("app");
+    expect(rows).toEqual([
+      {
+        id: img.id,
+        created: "2024-01-01T00:00:02Z",
+        createdBy: "RUN make",
+        size: img.manifest.layers[1]!.size,
+        comment: "buildkit",
+        emptyLayer: false,
+        author: undefined,
+      },
+      {
+        id: "<missing>",
+        created: "2024-01-01T00:00:01Z",
+        createdBy: "ENV A=1",
+        size: 0,
+        comment: "",
+        emptyLayer: true,
+        author: undefined,
+      },
+      {
+        id: base.id,
+        created: "2024-01-01T00:00:00Z",
+        createdBy: "ADD rootfs /",
+        size: img.manifest.layers[0]!.size,
+        comment: "",
+        emptyLayer: false,
+        author: undefined,
+      },
+    ]);
+  });
+
+  it("inspect looks like docker's", async () => {
+    const img = await makeImage(store, { names: ["app:1", "me/app:2"], extra: { repoDigests: true } });
+    const out = await store.inspect("app:1");
+    expect(out).toMatchObject({
+      Id: img.id,
+      RepoTags: ["app:1", "me/app:2"],
+      RepoDigests: [`app@${img.manifestDigest}`, `me/app@${img.manifestDigest}`],
+      Parent: "",
+      Created: "2024-01-02T03:04:05Z",
+      Architecture: "amd64",
+      Os: "linux",
+      Size: img.size,
+      Config: { Env: ["PATH=/bin"], Cmd: ["sh"] },
+      RootFS: { Type: "layers", Layers: img.config.rootfs.diff_ids },
+      Descriptor: { mediaType: MediaType.OciManifest, digest: img.manifestDigest, size: img.descriptor.size },
+    });
+    expect(out.Metadata.LastTagTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect((await store.inspect(img.id)).RepoTags).toEqual(["app:1", "me/app:2"]);
+  });
+});

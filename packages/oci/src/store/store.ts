@@ -1,0 +1,476 @@
+import { join } from "node:path";
+import { canonicalJson } from "../canonical-json.js";
+import { parseImageConfig } from "../config.js";
+import { type Digest, digestHex, digestOf, parseDigest } from "../digest.js";
+import { OciError } from "../errors.js";
+import { OciLayout } from "../layout/layout.js";
+import { parseManifest } from "../manifest.js";
+import { isForeignLayer, isManifestMediaType, MediaType } from "../media-types.js";
+import { parseReference } from "../reference.js";
+import type { Descriptor, ImageConfig, Index, Manifest } from "../types.js";
+import {
+  entriesFromIndex,
+  indexFromEntries,
+  PARENT,
+  REPO_DIGESTS,
+  type StoreEntry,
+  setAnnotation,
+} from "./entries.js";
+import { Leases, leasedDigests } from "./lease.js";
+import { withFileLock } from "./lock.js";
+import { defaultStoreRoot } from "./root.js";
+import { type HistoryRow, historyRows, type ImageRow, type InspectResult, inspectResult } from "./views.js";
+
+export interface OpenStoreOptions {
+  /** root is the store directory (default {@link defaultStoreRoot}). */
+  readonly root?: string;
+  /** lockTimeoutMs bounds the wait for another process's index lock (default 60 s). */
+  readonly lockTimeoutMs?: number;
+}
+
+/** StoredImage is an image in the store, as `resolve` returns it. */
+export interface StoredImage {
+  /** id is the config digest (docker's image ID). */
+  readonly id: Digest;
+  readonly manifestDigest: Digest;
+  /** descriptor is the manifest descriptor (store annotations, no name). */
+  readonly descriptor: Descriptor;
+  readonly manifest: Manifest;
+  readonly config: ImageConfig;
+  /** names are the full normalised names (`docker.io/library/nginx:latest`). */
+  readonly names: readonly string[];
+  /** size is the config plus the compressed layers, in bytes. */
+  readonly size: number;
+  readonly created: string | undefined;
+  readonly parent: Digest | undefined;
+  readonly repoDigests: boolean;
+  readonly tagTimes: ReadonlyMap<string, string>;
+}
+
+export interface AddImageOptions {
+  /** manifest as an object (stored as canonical JSON) or as raw bytes (kept byte-exact, e.g. from a registry). */
+  readonly manifest: Manifest | Uint8Array;
+  /** config, if not written yet; it must match manifest.config. Layers must already be in the store. */
+  readonly config?: ImageConfig | Uint8Array;
+  /** names to give the image (normalised; each moves away from any image that had it). */
+  readonly names?: readonly string[];
+  /** parent is the image id this image was built on. */
+  readonly parent?: string;
+  /** repoDigests: the image is held by digest in its names' repositories (pulled/pushed). */
+  readonly repoDigests?: boolean;
+}
+
+export interface RemoveOptions {
+  readonly force?: boolean;
+}
+
+/** RemoveResult lists what was untagged (full names) and deleted (image ids), and the bytes freed. */
+export interface RemoveResult {
+  readonly untagged: string[];
+  readonly deleted: Digest[];
+  reclaimedBytes: number;
+}
+
+interface Content {
+  readonly manifest: Manifest;
+  readonly config: ImageConfig;
+  readonly id: Digest;
+}
+
+const ID_RE = /^(?:sha256:)?([0-9a-f]{1,64})$/;
+
+/**
+ * ImageStore is the local image store: an OCI layout whose index.json names
+ * images with `org.opencontainers.image.ref.name` (the full name). Blobs are
+ * written lock-free (atomic renames, leased against concurrent GC); index.json
+ * is changed only under a lock file and replaced by rename, so concurrent
+ * processes lose no tag and a killed process leaves no broken index.
+ */
+export class ImageStore {
+  readonly root: string;
+  readonly layout: OciLayout;
+  readonly #leases: Leases;
+  readonly #lockPath: string;
+  readonly #lockTimeoutMs: number | undefined;
+  readonly #content = new Map<Digest, Content>();
+
+  private constructor(root: string, layout: OciLayout, leases: Leases, lockTimeoutMs: number | undefined) {
+    this.root = root;
+    this.layout = layout;
+    this.#leases = leases;
+    this.#lockPath = join(root, "index.json.lock");
+    this.#lockTimeoutMs = lockTimeoutMs;
+  }
+
+  /** open opens (creating if needed) the store at `root`. */
+  static async open(options: OpenStoreOptions = {}): Promise<ImageStore> {
+    const root = options.root ?? defaultStoreRoot();
+    const leases = new Leases(root);
+    const layout = await OciLayout.open(root, { create: true, beforeCommit: (d) => leases.add(d) });
+    return new ImageStore(root, layout, leases, options.lockTimeoutMs);
+  }
+
+  /** close releases this instance's blob leases. */
+  async close(): Promise<void> {
+    await this.#leases.close();
+  }
+
+  /** writeBlob is the layout's verified, atomic blob write (leased until an image names the blob). */
+  writeBlob(...args: Parameters<OciLayout["writeBlob"]>): ReturnType<OciLayout["writeBlob"]> {
+    return this.layout.writeBlob(...args);
+  }
+
+  /**
+   * addImage stores an image whose layers are already written: it writes the
+   * config and manifest blobs, then adds the index entry under the lock.
+   */
+  async addImage(options: AddImageOptions): Promise<StoredImage> {
+    const bytes =
+      options.manifest instanceof Uint8Array
+        ? Buffer.from(options.manifest)
+        : canonicalJson(options.manifest);
+    const manifest = parseManifest(bytes);
+    if (options.config !== undefined) {
+      const cfg =
+        options.config instanceof Uint8Array ? Buffer.from(options.config) : canonicalJson(options.config);
+      parseImageConfig(cfg);
+      await this.layout.writeBlob(cfg, manifest.config);
+    }
+    const written = await this.layout.writeBlob(bytes, { digest: digestOf(bytes), size: bytes.length });
+    const names = (options.names ?? []).map(normalizeName);
+    const parent = options.parent === undefined ? undefined : parseDigest(options.parent, "parent");
+    const descriptor: Descriptor = {
+      mediaType: manifest.mediaType ?? MediaType.OciManifest,
+      digest: written.digest,
+      size: written.size,
+    };
+    const used = [written.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+    await this.#mutate(async (entries) => {
+      for (const d of [manifest.config, ...manifest.layers.filter((l) => !isForeignLayer(l.mediaType))]) {
+        if (!(await this.layout.hasBlob(d.digest))) {
+          throw new OciError("BLOB_NOT_FOUND", "the image references a blob the store does not have", {
+            where: d.digest,
+          });
+        }
+      }
+      let entry = entries.find((e) => e.descriptor.digest === written.digest);
+      if (!entry) {
+        entry = { descriptor, names: [], tagTimes: new Map() };
+        entries.push(entry);
+      }
+      if (parent !== undefined) entry.descriptor = setAnnotation(entry.descriptor, PARENT, parent);
+      if (options.repoDigests) entry.descriptor = setAnnotation(entry.descriptor, REPO_DIGESTS, "true");
+      for (const name of names) attachName(entries, entry, name);
+      return true;
+    });
+    await this.#leases.release(used);
+    return this.resolve(`${written.digest}`, { byManifest: true });
+  }
+
+  /**
+   * resolve finds an image by full or short name (`custom-nginx:packaged`),
+   * by `name@sha256:<manifest digest>`, or by image id (config digest, full or
+   * a hex prefix as docker allows); IMAGE_NOT_FOUND or AMBIGUOUS_REFERENCE.
+   */
+  async resolve(nameOrId: string, options: { byManifest?: boolean } = {}): Promise<StoredImage> {
+    const entries = await this.#entries();
+    if (options.byManifest) {
+      const e = entries.find((x) => x.descriptor.digest === nameOrId);
+      if (!e) throw notFound(nameOrId);
+      return this.#image(e);
+    }
+    return this.#image((await this.#locate(entries, nameOrId)).entry);
+  }
+
+  /** images returns every image (named and dangling). */
+  async images(): Promise<StoredImage[]> {
+    return Promise.all((await this.#entries()).map((e) => this.#image(e)));
+  }
+
+  /** tag gives the image `source` resolves to the name `name` (moved away from any other image). */
+  async tag(source: string, name: string): Promise<void> {
+    const full = normalizeName(name);
+    await this.#mutate(async (entries) => {
+      const { entry } = await this.#locate(entries, source);
+      attachName(entries, entry, full);
+      return true;
+    });
+  }
+
+  /** untag removes a name; the image stays (dangling when it was its last name). */
+  async untag(name: string): Promise<void> {
+    const full = normalizeName(name);
+    await this.#mutate(async (entries) => {
+      const entry = entries.find((e) => e.names.includes(full));
+      if (!entry) throw notFound(name);
+      detachName(entry, full);
+      return true;
+    });
+  }
+
+  /**
+   * remove is `docker rmi`: by name it untags, and deletes the image when no
+   * name is left (and no child image needs it); by id it deletes the image,
+   * refusing without `force` when the image is in several repositories or has
+   * child images. Untagged parents are deleted with their last child, and
+   * unreferenced blobs are collected.
+   */
+  async remove(nameOrId: string, options: RemoveOptions = {}): Promise<RemoveResult> {
+    const result: RemoveResult = { untagged: [], deleted: [], reclaimedBytes: 0 };
+    await this.#mutate(async (entries) => {
+      const { entry, byName } = await this.#locate(entries, nameOrId);
+      const id = (await this.#contentOf(entry.descriptor)).id;
+      const children = await this.#children(entries, id);
+      if (byName !== undefined) {
+        detachName(entry, byName);
+        result.untagged.push(byName);
+        if (entry.names.length > 0 || children.length > 0) return true;
+      } else {
+        const repos = new Set(entry.names.map((n) => parseReference(n).name));
+        if (repos.size > 1 && !options.force) {
+          throw new OciError(
+            "IMAGE_IN_USE",
+            `conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`,
+          );
+        }
+        if (children.length > 0 && !options.force) {
+          throw new OciError(
+            "IMAGE_IN_USE",
+            `conflict: unable to delete ${shortId(id)} (must be forced) - image has dependent child images`,
+          );
+        }
+        result.untagged.push(...entry.names);
+        entry.names = [];
+      }
+      await this.#delete(entries, entry, result);
+      return true;
+    }, result);
+    return result;
+  }
+
+  /**
+   * prune is `docker image prune`: deletes dangling images (no name, no
+   * child), or with `all` every image, and collects their blobs.
+   */
+  async prune(options: { all?: boolean } = {}): Promise<RemoveResult> {
+    const result: RemoveResult = { untagged: [], deleted: [], reclaimedBytes: 0 };
+    await this.#mutate(async (entries) => {
+      for (;;) {
+        const victims: StoreEntry[] = [];
+        for (const e of entries) {
+          if (!options.all && e.names.length > 0) continue;
+          const id = (await this.#contentOf(e.descriptor)).id;
+          if ((await this.#children(entries, id)).length === 0) victims.push(e);
+        }
+        if (victims.length === 0) return result.deleted.length > 0;
+        for (const e of victims) {
+          result.untagged.push(...e.names);
+          e.names = [];
+          await this.#delete(entries, e, result, false);
+        }
+      }
+    }, result);
+    return result;
+  }
+
+  /** list gives one row per name, plus one per dangling image that no child hides (as `docker images`). */
+  async list(): Promise<ImageRow[]> {
+    const entries = await this.#entries();
+    const images = await Promise.all(entries.map((e) => this.#image(e)));
+    const parents = new Set(images.map((i) => i.parent).filter((p) => p !== undefined));
+    const rows: ImageRow[] = [];
+    for (const img of images) {
+      const base = { id: img.id, manifestDigest: img.manifestDigest, created: img.created, size: img.size };
+      if (img.names.length === 0) {
+        if (!parents.has(img.id))
+          rows.push({ ...base, name: undefined, repository: undefined, tag: undefined });
+        continue;
+      }
+      for (const name of img.names) {
+        const ref = parseReference(name);
+        rows.push({ ...base, name, repository: ref.familiarName, tag: ref.tag });
+      }
+    }
+    return rows;
+  }
+
+  /** history is `docker history`: newest first, layer rows sized, empty layers 0, ancestor ids where known. */
+  async history(nameOrId: string): Promise<HistoryRow[]> {
+    const img = await this.resolve(nameOrId);
+    const ancestors: StoredImage[] = [];
+    const byId = new Map((await this.images()).map((i) => [i.id, i]));
+    for (let p = img.parent; p !== undefined && ancestors.length < 1000; ) {
+      const a = byId.get(p);
+      if (!a) break;
+      ancestors.push(a);
+      p = a.parent;
+    }
+    return historyRows(img, ancestors);
+  }
+
+  /** inspect is `docker image inspect` for one image. */
+  async inspect(nameOrId: string): Promise<InspectResult> {
+    return inspectResult(await this.resolve(nameOrId));
+  }
+
+  // ---- internals ----
+
+  async #entries(): Promise<StoreEntry[]> {
+    return entriesFromIndex(await this.layout.readIndex());
+  }
+
+  /** #mutate runs `fn` on the entries under the lock, writes the index if it says so, and collects garbage after deletions. */
+  async #mutate(fn: (entries: StoreEntry[]) => Promise<boolean>, gcInto?: RemoveResult): Promise<void> {
+    await withFileLock(
+      this.#lockPath,
+      async () => {
+        const index: Index = await this.layout.readIndex();
+        const entries = entriesFromIndex(index);
+        if (!(await fn(entries))) return;
+        await this.layout.writeIndex(indexFromEntries(entries, index));
+        if (gcInto && gcInto.deleted.length > 0) {
+          const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
+          gcInto.reclaimedBytes += gc.reclaimedBytes;
+        }
+      },
+      { ...(this.#lockTimeoutMs !== undefined && { timeoutMs: this.#lockTimeoutMs }) },
+    );
+  }
+
+  /** #delete drops an unnamed entry, then its parent too if that is unnamed and now childless (docker's prune of parents). */
+  async #delete(
+    entries: StoreEntry[],
+    entry: StoreEntry,
+    result: RemoveResult,
+    cascade = true,
+  ): Promise<void> {
+    const i = entries.indexOf(entry);
+    if (i < 0) return;
+    entries.splice(i, 1);
+    const id = (await this.#contentOf(entry.descriptor)).id;
+    if (!entries.some((e) => this.#cachedId(e) === id)) result.deleted.push(id);
+    const parent = entry.descriptor.annotations?.[PARENT];
+    if (!cascade || parent === undefined) return;
+    for (const p of [...entries]) {
+      if (p.names.length > 0 || (await this.#contentOf(p.descriptor)).id !== parent) continue;
+      if ((await this.#children(entries, parent)).length === 0) await this.#delete(entries, p, result);
+    }
+  }
+
+  async #children(entries: readonly StoreEntry[], id: string): Promise<StoreEntry[]> {
+    return entries.filter((e) => e.descriptor.annotations?.[PARENT] === id);
+  }
+
+  #cachedId(e: StoreEntry): Digest | undefined {
+    return this.#content.get(e.descriptor.digest)?.id;
+  }
+
+  /** #locate resolves `s` among `entries`; `byName` is set when `s` named the image by a tag. */
+  async #locate(entries: readonly StoreEntry[], s: string): Promise<{ entry: StoreEntry; byName?: string }> {
+    const idMatch = ID_RE.exec(s);
+    if (idMatch && idMatch[1]?.length === 64) {
+      return { entry: await this.#byIdPrefix(entries, idMatch[1] as string, s) };
+    }
+    let ref: ReturnType<typeof parseReference> | undefined;
+    try {
+      ref = parseReference(s);
+    } catch (err) {
+      if (!idMatch) throw err;
+    }
+    if (ref?.digest !== undefined) {
+      const matches = entries.filter((e) => e.descriptor.digest === ref.digest);
+      const inRepo = matches.find((e) => e.names.some((n) => parseReference(n).name === ref.name));
+      const found = inRepo ?? matches[0];
+      if (found) return { entry: found };
+    } else if (ref) {
+      const full = ref.toString();
+      const found = entries.find((e) => e.names.includes(full));
+      if (found) return { entry: found, byName: full };
+    }
+    if (idMatch) return { entry: await this.#byIdPrefix(entries, idMatch[1] as string, s) };
+    throw notFound(s);
+  }
+
+  async #byIdPrefix(entries: readonly StoreEntry[], hexPrefix: string, input: string): Promise<StoreEntry> {
+    const hits = new Map<Digest, StoreEntry>();
+    for (const e of entries) {
+      const { id } = await this.#contentOf(e.descriptor);
+      if (digestHex(id).startsWith(hexPrefix) && !hits.has(id)) hits.set(id, e);
+    }
+    if (hits.size > 1) {
+      throw new OciError(
+        "AMBIGUOUS_REFERENCE",
+        `image id prefix ${JSON.stringify(input)} matches ${hits.size} images`,
+      );
+    }
+    const [hit] = hits.values();
+    if (!hit) throw notFound(input);
+    return hit;
+  }
+
+  async #contentOf(desc: Descriptor): Promise<Content> {
+    const cached = this.#content.get(desc.digest);
+    if (cached) return cached;
+    if (!isManifestMediaType(desc.mediaType)) {
+      throw new OciError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        `store entry is not an image manifest (${desc.mediaType})`,
+        {
+          where: desc.digest,
+        },
+      );
+    }
+    const manifest = parseManifest(await this.layout.readBlob(desc.digest), desc.mediaType);
+    const config = parseImageConfig(await this.layout.readBlob(manifest.config.digest));
+    const content = { manifest, config, id: manifest.config.digest };
+    this.#content.set(desc.digest, content);
+    return content;
+  }
+
+  async #image(entry: StoreEntry): Promise<StoredImage> {
+    const { manifest, config, id } = await this.#contentOf(entry.descriptor);
+    const parent = entry.descriptor.annotations?.[PARENT];
+    return {
+      id,
+      manifestDigest: entry.descriptor.digest,
+      descriptor: entry.descriptor,
+      manifest,
+      config,
+      names: [...entry.names],
+      size: manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
+      created: config.created,
+      parent: parent === undefined ? undefined : parseDigest(parent),
+      repoDigests: entry.descriptor.annotations?.[REPO_DIGESTS] === "true",
+      tagTimes: new Map(entry.tagTimes),
+    };
+  }
+}
+
+function normalizeName(name: string): string {
+  const ref = parseReference(name);
+  if (ref.digest !== undefined) {
+    throw new OciError("INVALID_REFERENCE", "a name to tag an image with cannot contain a digest", {
+      where: JSON.stringify(name),
+    });
+  }
+  return ref.toString();
+}
+
+function attachName(entries: readonly StoreEntry[], entry: StoreEntry, name: string): void {
+  for (const e of entries) if (e !== entry) detachName(e, name);
+  if (!entry.names.includes(name)) entry.names.push(name);
+  entry.tagTimes.set(name, new Date().toISOString());
+}
+
+function detachName(entry: StoreEntry, name: string): void {
+  entry.names = entry.names.filter((n) => n !== name);
+  entry.tagTimes.delete(name);
+}
+
+function notFound(s: string): OciError {
+  return new OciError("IMAGE_NOT_FOUND", `No such image: ${s}`);
+}
+
+function shortId(id: Digest): string {
+  return digestHex(id).slice(0, 12);
+}

@@ -1,0 +1,113 @@
+import type { Digest } from "../digest.js";
+import { parseReference } from "../reference.js";
+import type { ContainerConfig, Descriptor, HistoryEntry } from "../types.js";
+import type { StoredImage } from "./store.js";
+
+/** ImageRow is one line of `image ls`; a dangling image has no name, repository or tag (docker prints `<none>`). */
+export interface ImageRow {
+  readonly id: Digest;
+  readonly manifestDigest: Digest;
+  /** name is the full name (`docker.io/library/nginx:latest`). */
+  readonly name: string | undefined;
+  /** repository is the familiar repository (`nginx`, `localhost:5000/x`). */
+  readonly repository: string | undefined;
+  readonly tag: string | undefined;
+  readonly created: string | undefined;
+  readonly size: number;
+}
+
+/** HistoryRow is one line of `image history`, newest first. */
+export interface HistoryRow {
+  /** id is the image id of the image this step produced when known locally, else `<missing>` as docker prints. */
+  readonly id: string;
+  readonly created: string | undefined;
+  readonly createdBy: string;
+  /** size is the compressed size of the layer this step made, 0 for an empty layer. */
+  readonly size: number;
+  readonly comment: string;
+  readonly emptyLayer: boolean;
+  readonly author: string | undefined;
+}
+
+/** historyRows joins config.history with the manifest's layers (docker's rule: non-empty entries take layers in order). */
+export function historyRows(img: StoredImage, ancestors: readonly StoredImage[]): HistoryRow[] {
+  let history: readonly HistoryEntry[] = img.config.history ?? [];
+  if (history.length === 0) history = img.manifest.layers.map(() => ({}));
+  const layers = img.manifest.layers;
+  const rows: HistoryRow[] = [];
+  let li = 0;
+  for (const h of history) {
+    const empty = h.empty_layer === true;
+    const layer = empty ? undefined : layers[li++];
+    rows.push({
+      id: "<missing>",
+      created: h.created,
+      createdBy: h.created_by ?? "",
+      size: layer?.size ?? 0,
+      comment: h.comment ?? "",
+      emptyLayer: empty,
+      author: h.author,
+    });
+  }
+  const ids: (string | undefined)[] = rows.map(() => undefined);
+  for (const a of ancestors) {
+    const n = a.config.history?.length ?? 0;
+    if (n > 0 && n <= rows.length) ids[n - 1] ??= a.id;
+  }
+  if (rows.length > 0) ids[rows.length - 1] = img.id;
+  return rows.map((r, i) => ({ ...r, id: ids[i] ?? "<missing>" })).reverse();
+}
+
+/** InspectResult is the object `docker image inspect` prints for one image. */
+export interface InspectResult {
+  readonly Id: Digest;
+  readonly RepoTags: string[];
+  readonly RepoDigests: string[];
+  readonly Parent: string;
+  readonly Comment: string;
+  readonly Created: string;
+  readonly DockerVersion: string;
+  readonly Author: string;
+  readonly Config: ContainerConfig;
+  readonly Architecture: string;
+  readonly Variant?: string;
+  readonly Os: string;
+  readonly OsVersion?: string;
+  readonly Size: number;
+  readonly RootFS: { readonly Type: string; readonly Layers: readonly Digest[] };
+  readonly Metadata: { readonly LastTagTime: string };
+  readonly Descriptor: Descriptor;
+}
+
+/** inspectResult builds docker's inspect object: familiar names, RepoDigests for pulled/pushed images. */
+export function inspectResult(img: StoredImage): InspectResult {
+  const refs = img.names.map((n) => parseReference(n));
+  const repoDigests = img.repoDigests
+    ? [...new Set(refs.map((r) => `${r.familiarName}@${img.manifestDigest}`))]
+    : [];
+  const lastTag = [...img.tagTimes.values()].sort().at(-1);
+  const c = img.config;
+  return {
+    Id: img.id,
+    RepoTags: refs.map((r) => r.familiarString()),
+    RepoDigests: repoDigests,
+    Parent: img.parent ?? "",
+    Comment: "",
+    Created: c.created ?? "",
+    DockerVersion: "",
+    Author: c.author ?? "",
+    Config: c.config ?? {},
+    Architecture: c.architecture,
+    ...(c.variant !== undefined && { Variant: c.variant }),
+    Os: c.os,
+    ...(c["os.version"] !== undefined && { OsVersion: c["os.version"] }),
+    Size: img.size,
+    RootFS: { Type: c.rootfs.type, Layers: [...c.rootfs.diff_ids] },
+    Metadata: { LastTagTime: lastTag ?? "0001-01-01T00:00:00Z" },
+    Descriptor: {
+      mediaType: img.descriptor.mediaType,
+      digest: img.manifestDigest,
+      size: img.descriptor.size,
+    },
+  };
+}
