@@ -100,4 +100,17 @@ describe("store across processes", () => {
     }
     expect(await store.resolve("base")).toMatchObject({ id: base.id });
   });
+
+  it("is an OCI layout other tools read by the full names (skopeo, umoci)", async () => {
+    const img = await makeImage(store, { names: ["custom-nginx:packaged", "localhost:5000/x"] });
+    const out = execFileSync("skopeo", ["inspect", `oci:${root}:docker.io/library/custom-nginx:packaged`], {
+      encoding: "utf8",
+    });
+    expect(JSON.parse(out)).toMatchObject({ Digest: img.manifestDigest, Architecture: "amd64", Os: "linux" });
+    const tags = execFileSync("umoci", ["ls", "--layout", root], { encoding: "utf8" });
+    expect(tags.trim().split("\n").sort()).toEqual([
+      "docker.io/library/custom-nginx:packaged",
+      "localhost:5000/x:latest",
+    ]);
+  });
 });
