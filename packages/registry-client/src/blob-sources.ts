@@ -1,0 +1,61 @@
+import { appendFile, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Digest, isDigest } from "@tsbuild/oci";
+
+/** BLOB_SOURCES_FILE is the store file that remembers which repositories a blob was pulled from or pushed to. */
+export const BLOB_SOURCES_FILE = "blob-sources";
+
+/**
+ * BlobSources remembers, per store, where blobs are known to live
+ * (`registry/repository`), so a push can ask the registry to mount a blob
+ * from another repository instead of uploading it again (docker keeps the
+ * same in its distribution metadata). The file is append-only, one
+ * `digest registry/repository` line per fact: concurrent writers' appends
+ * interleave whole lines and nothing is lost.
+ */
+export class BlobSources {
+  readonly path: string;
+
+  constructor(storeRoot: string) {
+    this.path = join(storeRoot, BLOB_SOURCES_FILE);
+  }
+
+  /** record notes that the blobs live in `registry/repository`. */
+  async record(registry: string, repository: string, digests: Iterable<Digest>): Promise<void> {
+    const lines = [...new Set(digests)].map((d) => `${d} ${registry}/${repository}\n`).join("");
+    if (lines) await appendFile(this.path, lines);
+  }
+
+  /** repositories lists the repositories of `registry` known to hold `digest`, most recent first. */
+  async repositories(registry: string, digest: Digest): Promise<string[]> {
+    return (
+      (await this.load())
+        .get(digest)
+        ?.filter((s) => s.startsWith(`${registry}/`))
+        .map((s) => s.slice(registry.length + 1)) ?? []
+    );
+  }
+
+  /** load reads every fact: digest → `registry/repository` entries, most recent first. */
+  async load(): Promise<Map<Digest, string[]>> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch {
+      return new Map();
+    }
+    const out = new Map<Digest, string[]>();
+    for (const line of text.split("\n")) {
+      const space = line.indexOf(" ");
+      const d = line.slice(0, space);
+      const repo = line.slice(space + 1).trim();
+      if (space < 0 || !isDigest(d) || repo === "") continue;
+      const list = out.get(d) ?? [];
+      const i = list.indexOf(repo);
+      if (i >= 0) list.splice(i, 1);
+      list.unshift(repo);
+      out.set(d, list);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,187 @@
+import {
+  type Digest,
+  digestAlgorithm,
+  digestOf,
+  isDigest,
+  type ManifestOrIndex,
+  manifestAccept,
+  OciError,
+  parseDigest,
+  parseManifestOrIndex,
+} from "@tsbuild/oci";
+import type { RegistryClient } from "./client.js";
+import { isRegistryError, RegistryError } from "./errors.js";
+
+/** MANIFEST_SIZE_LIMIT bounds a manifest or index body (4 MiB, as containerd and the distribution registry do). */
+export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
+
+/** ManifestTarget names a manifest in a repository by tag or digest. */
+export interface ManifestTarget {
+  readonly registry: string;
+  readonly repository: string;
+  /** reference is a tag or a digest. */
+  readonly reference: string;
+  readonly signal?: AbortSignal;
+}
+
+/** FetchedManifest is a manifest or index exactly as the registry served it, verified and parsed. */
+export interface FetchedManifest {
+  readonly bytes: Buffer;
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly parsed: ManifestOrIndex;
+}
+
+function manifestPath(t: ManifestTarget): string {
+  return `/v2/${t.repository}/manifests/${t.reference}`;
+}
+
+function where(t: ManifestTarget): string {
+  const sep = isDigest(t.reference) ? "@" : ":";
+  return `${t.registry}/${t.repository}${sep}${t.reference}`;
+}
+
+/**
+ * fetchManifest GETs a manifest with every media type we understand in
+ * Accept, refuses bodies over `limit`, checks the bytes against the digest
+ * asked for (or the Docker-Content-Digest the registry claims), and parses
+ * them with the validating parsers. Nothing it returns is unverified.
+ */
+export async function fetchManifest(
+  client: RegistryClient,
+  target: ManifestTarget,
+  options: { limit?: number } = {},
+): Promise<FetchedManifest> {
+  const limit = options.limit ?? MANIFEST_SIZE_LIMIT;
+  const res = await client.request({
+    registry: target.registry,
+    repository: target.repository,
+    method: "GET",
+    path: manifestPath(target),
+    headers: { accept: manifestAccept.join(", ") },
+    scope: "pull",
+    ...(target.signal ? { signal: target.signal } : {}),
+  });
+  const declared = Number(res.header("content-length"));
+  if (Number.isFinite(declared) && declared > limit) {
+    res.body.destroy();
+    throw new RegistryError(
+      "INVALID_RESPONSE",
+      `manifest for ${where(target)} is ${declared} bytes, over the ${limit}-byte limit`,
+      { method: "GET", url: res.url, status: res.status },
+    );
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await res.bytes(limit);
+  } catch (err) {
+    if (isRegistryError(err, "INVALID_RESPONSE")) {
+      throw new RegistryError(
+        "INVALID_RESPONSE",
+        `manifest for ${where(target)} is over the ${limit}-byte limit`,
+        { method: "GET", url: res.url, status: res.status, cause: err },
+      );
+    }
+    throw err;
+  }
+  const claimed = res.header("docker-content-digest");
+  const expected = isDigest(target.reference) ? target.reference : claimed;
+  let digest = digestOf(bytes);
+  if (expected !== undefined && expected !== "") {
+    const want = parseDigest(expected, `Docker-Content-Digest of ${where(target)}`);
+    const actual = digestOf(bytes, digestAlgorithm(want));
+    if (actual !== want) {
+      throw new OciError(
+        "DIGEST_MISMATCH",
+        `manifest content does not match its digest: expected ${want}, got ${actual}`,
+        { where: where(target) },
+      );
+    }
+    digest = want;
+  }
+  const contentType = res.header("content-type");
+  let parsed: ManifestOrIndex;
+  try {
+    parsed = parseManifestOrIndex(bytes, contentType);
+  } catch (err) {
+    if (err instanceof OciError) {
+      throw new OciError(err.code, `invalid manifest from the registry: ${err.message}`, {
+        where: where(target),
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  return { bytes, digest, mediaType: parsed.mediaType, parsed };
+}
+
+/** ManifestHead is what a HEAD on a manifest says about it. */
+export interface ManifestHead {
+  readonly digest: Digest | undefined;
+  readonly mediaType: string | undefined;
+  readonly size: number | undefined;
+}
+
+/** headManifest returns what the registry says about a manifest, or undefined when it does not have it. */
+export async function headManifest(
+  client: RegistryClient,
+  target: ManifestTarget,
+): Promise<ManifestHead | undefined> {
+  try {
+    const res = await client.request({
+      registry: target.registry,
+      repository: target.repository,
+      method: "HEAD",
+      path: manifestPath(target),
+      headers: { accept: manifestAccept.join(", ") },
+      scope: "pull",
+      ...(target.signal ? { signal: target.signal } : {}),
+    });
+    await res.dump();
+    const d = res.header("docker-content-digest");
+    const size = Number(res.header("content-length"));
+    return {
+      digest: d && isDigest(d) ? d : undefined,
+      mediaType: res.header("content-type"),
+      size: Number.isFinite(size) ? size : undefined,
+    };
+  } catch (err) {
+    if (isRegistryError(err) && (err.status === 404 || err.code === "MANIFEST_UNKNOWN")) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * putManifest uploads manifest bytes under a tag or digest with their media
+ * type as Content-Type and checks that the registry's Docker-Content-Digest
+ * is the digest of exactly these bytes, so the pushed image is verifiable by
+ * digest.
+ */
+export async function putManifest(
+  client: RegistryClient,
+  target: ManifestTarget,
+  manifest: { bytes: Uint8Array; mediaType: string },
+): Promise<Digest> {
+  const bytes = Buffer.from(manifest.bytes);
+  const digest = digestOf(bytes);
+  const res = await client.request({
+    registry: target.registry,
+    repository: target.repository,
+    method: "PUT",
+    path: manifestPath(target),
+    headers: { "content-type": manifest.mediaType },
+    body: bytes,
+    scope: "pull,push",
+    ...(target.signal ? { signal: target.signal } : {}),
+  });
+  await res.dump();
+  const returned = res.header("docker-content-digest");
+  if (returned !== undefined && returned !== "" && returned !== digest) {
+    throw new RegistryError(
+      "INVALID_RESPONSE",
+      `registry stored manifest ${where(target)} as ${returned}, but its digest is ${digest}`,
+      { method: "PUT", url: res.url, status: res.status },
+    );
+  }
+  return digest;
+}

@@ -1,0 +1,213 @@
+import {
+  type Descriptor,
+  type Digest,
+  formatPlatform,
+  hostPlatform,
+  type ImageStore,
+  isForeignLayer,
+  isManifestMediaType,
+  type Manifest,
+  OciError,
+  type Platform,
+  parseImageConfig,
+  type Reference,
+  type StoredImage,
+  selectPlatform,
+} from "@tsbuild/oci";
+import { BlobSources } from "./blob-sources.js";
+import { readBlob } from "./blobs.js";
+import type { RegistryClient } from "./client.js";
+import { mapLimit } from "./concurrency.js";
+import { RegistryError } from "./errors.js";
+import { type FetchedManifest, fetchManifest } from "./manifest.js";
+
+/** PullLayerStatus follows a layer through a pull, as docker's progress lines do. */
+export type PullLayerStatus = "waiting" | "downloading" | "verifying" | "done" | "exists";
+
+/** PullProgressEvent is what pullImage reports: the resolved manifest, then per-layer progress. */
+export type PullProgressEvent =
+  | { type: "resolved"; digest: Digest; manifestDigest: Digest; platform: Platform | undefined }
+  | { type: "layer"; digest: Digest; status: PullLayerStatus; current: number; total: number };
+
+export interface PullOptions {
+  /** store receives the blobs and the image. */
+  readonly store: ImageStore;
+  /** platform picks the manifest from an index (default: the host's, with variant fallback). */
+  readonly platform?: Platform;
+  readonly onProgress?: (event: PullProgressEvent) => void;
+  readonly signal?: AbortSignal;
+  /** concurrency bounds parallel blob downloads (default 3, as docker's max-concurrent-downloads). */
+  readonly concurrency?: number;
+}
+
+export interface PullResult {
+  readonly image: StoredImage;
+  /** digest is what the reference resolved to (the index digest for a multi-platform image); docker prints it. */
+  readonly digest: Digest;
+  readonly manifestDigest: Digest;
+  /** upToDate: the store already had this image under this name; nothing was downloaded. */
+  readonly upToDate: boolean;
+  /** name is the name the image was stored under (undefined when pulled by digest only). */
+  readonly name: string | undefined;
+}
+
+/**
+ * pullImage resolves `ref` (picking `platform` from an index), downloads the
+ * config and every layer the store lacks into the store, verified against
+ * digest and size, at most `concurrency` at a time, and only then adds the
+ * image under its name. If anything fails, the index is unchanged and the
+ * blobs this pull wrote are deleted again.
+ */
+export async function pullImage(
+  client: RegistryClient,
+  ref: Reference,
+  options: PullOptions,
+): Promise<PullResult> {
+  const { store } = options;
+  const target = {
+    registry: ref.registry,
+    repository: ref.repository,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const top = await fetchManifest(client, { ...target, reference: ref.digest ?? ref.tag ?? "latest" });
+  const { fetched, platform } = await resolvePlatform(client, ref, top, options);
+  if (fetched.parsed.kind !== "manifest") throw new Error("unreachable");
+  const manifest = fetched.parsed.manifest;
+  options.onProgress?.({ type: "resolved", digest: top.digest, manifestDigest: fetched.digest, platform });
+
+  const name = ref.tag !== undefined ? ref.withoutDigest().toString() : undefined;
+  const layers = manifest.layers.filter((l) => !isForeignLayer(l.mediaType));
+  const blobs: { desc: Descriptor; layer: boolean }[] = [
+    { desc: manifest.config, layer: false },
+    ...layers.map((desc) => ({ desc, layer: true })),
+  ];
+  const seen = new Set<Digest>();
+  const unique = blobs.filter((b) => !seen.has(b.desc.digest) && seen.add(b.desc.digest));
+  const written: Digest[] = [];
+  const abort = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
+  const emit = (desc: Descriptor, layer: boolean, status: PullLayerStatus, current: number): void => {
+    if (layer)
+      options.onProgress?.({ type: "layer", digest: desc.digest, status, current, total: desc.size });
+  };
+  try {
+    const present = await Promise.all(unique.map((b) => store.layout.hasBlob(b.desc.digest)));
+    for (const [i, b] of unique.entries()) emit(b.desc, b.layer, present[i] ? "exists" : "waiting", 0);
+    await mapLimit(unique, options.concurrency ?? 3, async (b, i) => {
+      if (present[i]) return;
+      try {
+        await downloadInto(client, { ...target, signal }, store, b.desc, (status, current) =>
+          emit(b.desc, b.layer, status, current),
+        );
+        written.push(b.desc.digest);
+        emit(b.desc, b.layer, "done", b.desc.size);
+      } catch (err) {
+        abort.abort(err);
+        throw err;
+      }
+    });
+    const config = await store.layout.readBlob(manifest.config.digest);
+    parseImageConfig(config);
+    const upToDate = written.length === 0 && (await alreadyNamed(store, name, fetched.digest));
+    const image = await store.addImage({
+      manifest: fetched.bytes,
+      ...(name ? { names: [name] } : {}),
+      repoDigests: true,
+    });
+    await new BlobSources(store.root)
+      .record(ref.registry, ref.repository, [manifest.config.digest, ...layers.map((l) => l.digest)])
+      .catch(() => {});
+    return { image, digest: top.digest, manifestDigest: fetched.digest, upToDate, name };
+  } catch (err) {
+    await discardUnreferenced(store, written);
+    throw err;
+  }
+}
+
+/** resolvePlatform follows an index to the manifest for the wanted platform (by digest, so verified). */
+async function resolvePlatform(
+  client: RegistryClient,
+  ref: Reference,
+  top: FetchedManifest,
+  options: PullOptions,
+): Promise<{ fetched: FetchedManifest; platform: Platform | undefined }> {
+  if (top.parsed.kind === "manifest") return { fetched: top, platform: undefined };
+  const wanted = options.platform ?? hostPlatform();
+  const candidates = top.parsed.index.manifests.filter((m) => isManifestMediaType(m.mediaType));
+  const chosen = selectPlatform(candidates, wanted)[0];
+  if (chosen === undefined) {
+    throw new RegistryError(
+      "MANIFEST_UNKNOWN",
+      `no matching manifest for ${formatPlatform(wanted)} in the manifest list entries of ${ref.toString()}`,
+    );
+  }
+  const fetched = await fetchManifest(client, {
+    registry: ref.registry,
+    repository: ref.repository,
+    reference: chosen.digest,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (fetched.parsed.kind !== "manifest") {
+    throw new OciError("INVALID_INDEX", `index entry ${chosen.digest} is not an image manifest`, {
+      where: ref.toString(),
+    });
+  }
+  return { fetched, platform: chosen.platform };
+}
+
+async function downloadInto(
+  client: RegistryClient,
+  target: { registry: string; repository: string; signal: AbortSignal },
+  store: ImageStore,
+  desc: Descriptor,
+  report: (status: PullLayerStatus, current: number) => void,
+): Promise<void> {
+  report("downloading", 0);
+  const body = readBlob(client, target, desc, {
+    onBytes: (n) => report(n >= desc.size ? "verifying" : "downloading", n),
+  });
+  try {
+    await store.writeBlob(body, { digest: desc.digest, size: desc.size }, { signal: target.signal });
+  } catch (err) {
+    if (err instanceof OciError && (err.code === "DIGEST_MISMATCH" || err.code === "SIZE_MISMATCH")) {
+      throw new OciError(
+        err.code,
+        `blob from ${target.registry}/${target.repository} failed verification: ${err.message}`,
+        {
+          where: desc.digest,
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+}
+
+async function alreadyNamed(
+  store: ImageStore,
+  name: string | undefined,
+  manifestDigest: Digest,
+): Promise<boolean> {
+  if (name === undefined) return false;
+  try {
+    return (await store.resolve(name)).manifestDigest === manifestDigest;
+  } catch {
+    return false;
+  }
+}
+
+/** discardUnreferenced deletes blobs a failed pull wrote, unless an image in the store uses them by now. */
+async function discardUnreferenced(store: ImageStore, written: readonly Digest[]): Promise<void> {
+  if (written.length === 0) return;
+  const used = new Set<Digest>();
+  try {
+    for (const img of await store.images()) {
+      used.add(img.manifestDigest);
+      used.add(img.manifest.config.digest);
+      for (const l of (img.manifest as Manifest).layers) used.add(l.digest);
+    }
+  } catch {
+    return;
+  }
+  for (const d of written) if (!used.has(d)) await store.layout.deleteBlob(d).catch(() => {});
+}

@@ -1,0 +1,182 @@
+import {
+  type Descriptor,
+  type Digest,
+  type ImageStore,
+  isForeignLayer,
+  MediaType,
+  parseReference,
+  type Reference,
+  type StoredImage,
+} from "@tsbuild/oci";
+import { BlobSources } from "./blob-sources.js";
+import { blobSize, type RepositoryTarget, startUpload, type UploadStart, uploadBlob } from "./blobs.js";
+import type { RegistryClient } from "./client.js";
+import { mapLimit } from "./concurrency.js";
+import { isRegistryError } from "./errors.js";
+import { putManifest } from "./manifest.js";
+
+/** PushLayerStatus follows a blob through a push, as docker's progress lines do. */
+export type PushLayerStatus = "waiting" | "pushing" | "pushed" | "exists" | "mounted";
+
+/** PushProgressEvent reports one blob's state; `from` is the repository a mounted blob came from. */
+export interface PushProgressEvent {
+  readonly type: "layer";
+  readonly digest: Digest;
+  /** kind: docker lists layers; the config is pushed silently. */
+  readonly kind: "layer" | "config";
+  readonly status: PushLayerStatus;
+  readonly current: number;
+  readonly total: number;
+  readonly from?: string;
+}
+
+export interface PushOptions {
+  /** store holds the image's blobs. */
+  readonly store: ImageStore;
+  readonly onProgress?: (event: PushProgressEvent) => void;
+  readonly signal?: AbortSignal;
+  /** concurrency bounds parallel blob uploads (default 5, as docker's max-concurrent-uploads). */
+  readonly concurrency?: number;
+  /** mount: try cross-repository mounts from repositories known to hold a blob (default true). */
+  readonly mount?: boolean;
+  /** chunkThreshold / chunkSize tune uploads (see uploadBlob). */
+  readonly chunkThreshold?: number;
+  readonly chunkSize?: number;
+}
+
+export interface PushResult {
+  /** digest is the manifest's digest; the image can be pulled as `repo@digest`. */
+  readonly digest: Digest;
+  /** size is the manifest's size in bytes (docker prints it). */
+  readonly size: number;
+  readonly tag: string;
+  readonly blobs: readonly { digest: Digest; status: "pushed" | "exists" | "mounted"; from?: string }[];
+}
+
+/** MAX_MOUNT_SOURCES bounds how many source repositories a push tries per blob before uploading. */
+const MAX_MOUNT_SOURCES = 3;
+
+/**
+ * pushImage uploads a stored image to `ref`'s repository: per blob it HEADs
+ * first and skips what exists, else mounts it from another repository of the
+ * same registry that is known to hold it (blob sources recorded by pulls and
+ * pushes, and the image's own names), else uploads it; at most `concurrency`
+ * at a time. The manifest goes last, by tag, byte-for-byte as stored, and the
+ * registry must confirm its digest.
+ */
+export async function pushImage(
+  client: RegistryClient,
+  image: StoredImage,
+  ref: Reference,
+  options: PushOptions,
+): Promise<PushResult> {
+  const { store } = options;
+  const tag = ref.tag ?? "latest";
+  const target: RepositoryTarget = {
+    registry: ref.registry,
+    repository: ref.repository,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const manifestBytes = await store.layout.readBlob(image.manifestDigest);
+  const mediaType = image.manifest.mediaType ?? image.descriptor.mediaType ?? MediaType.OciManifest;
+  const layers = image.manifest.layers.filter((l) => !isForeignLayer(l.mediaType));
+  const seen = new Set<Digest>();
+  const blobs = [
+    ...layers.map((desc) => ({ desc, kind: "layer" as const })),
+    { desc: image.manifest.config, kind: "config" as const },
+  ].filter((b) => !seen.has(b.desc.digest) && seen.add(b.desc.digest));
+
+  const known =
+    options.mount === false ? new Map<Digest, string[]>() : await new BlobSources(store.root).load();
+  const ownRepos = image.names.flatMap((n) => {
+    try {
+      const r = parseReference(n);
+      return r.registry === ref.registry ? [r.repository] : [];
+    } catch {
+      return [];
+    }
+  });
+  const sourcesOf = (d: Digest): string[] => {
+    if (options.mount === false) return [];
+    const fromFile = (known.get(d) ?? [])
+      .filter((s) => s.startsWith(`${ref.registry}/`))
+      .map((s) => s.slice(ref.registry.length + 1));
+    return [...new Set([...fromFile, ...ownRepos])]
+      .filter((r) => r !== ref.repository)
+      .slice(0, MAX_MOUNT_SOURCES);
+  };
+
+  for (const b of blobs) emit(options, b.desc, b.kind, "waiting", 0);
+  const results = await mapLimit(blobs, options.concurrency ?? 5, async (b) => {
+    const outcome = await pushBlob(client, target, store, b.desc, sourcesOf(b.desc.digest), {
+      ...options,
+      onBytes: (n) => emit(options, b.desc, b.kind, "pushing", n),
+    });
+    emit(options, b.desc, b.kind, outcome.status, b.desc.size, outcome.from);
+    return { digest: b.desc.digest, ...outcome };
+  });
+
+  const digest = await putManifest(
+    client,
+    { ...target, reference: tag },
+    { bytes: manifestBytes, mediaType },
+  );
+  await new BlobSources(store.root)
+    .record(
+      ref.registry,
+      ref.repository,
+      blobs.map((b) => b.desc.digest),
+    )
+    .catch(() => {});
+  return { digest, size: manifestBytes.length, tag, blobs: results };
+}
+
+function emit(
+  options: PushOptions,
+  desc: Descriptor,
+  kind: "layer" | "config",
+  status: PushLayerStatus,
+  current: number,
+  from?: string,
+): void {
+  options.onProgress?.({
+    type: "layer",
+    digest: desc.digest,
+    kind,
+    status,
+    current,
+    total: desc.size,
+    ...(from ? { from } : {}),
+  });
+}
+
+async function pushBlob(
+  client: RegistryClient,
+  target: RepositoryTarget,
+  store: ImageStore,
+  desc: Descriptor,
+  sources: readonly string[],
+  options: PushOptions & { onBytes: (n: number) => void },
+): Promise<{ status: "pushed" | "exists" | "mounted"; from?: string }> {
+  if ((await blobSize(client, target, desc.digest)) !== undefined) return { status: "exists" };
+  let session: UploadStart | undefined;
+  for (const from of sources) {
+    try {
+      session = await startUpload(client, target, { digest: desc.digest, from });
+    } catch (err) {
+      if (!isRegistryError(err) || err.code === "ABORTED") throw err;
+      continue;
+    }
+    if (session.mounted) return { status: "mounted", from };
+    break;
+  }
+  if (session === undefined || session.mounted) session = await startUpload(client, target);
+  if (session.mounted) return { status: "exists" };
+  await uploadBlob(client, target, session, desc, {
+    path: store.layout.blobPath(desc.digest),
+    onBytes: options.onBytes,
+    ...(options.chunkThreshold !== undefined ? { chunkThreshold: options.chunkThreshold } : {}),
+    ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+  });
+  return { status: "pushed" };
+}
