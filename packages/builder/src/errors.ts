@@ -24,10 +24,26 @@ export type DockerfileErrorCode =
   /** Too few or too many arguments, or arguments of the wrong shape. */
   | "INVALID_ARGUMENTS"
   /** An ONBUILD trigger that is not allowed (FROM, MAINTAINER, ONBUILD). */
-  | "INVALID_ONBUILD";
+  | "INVALID_ONBUILD"
+  /** Word expansion failed: a malformed `${…}`, an unterminated quote, or `${VAR?message}` on an unset VAR. */
+  | "INVALID_SUBSTITUTION"
+  /** FROM names no image after expansion, or --platform does not parse. */
+  | "INVALID_BASE_NAME"
+  | "INVALID_PLATFORM"
+  /** `--target` names no stage; `--from=N` is out of range. */
+  | "UNKNOWN_TARGET"
+  | "UNKNOWN_STAGE"
+  /** A stage uses itself, or a stage defined after it (`COPY --from`, `RUN --mount from=`). */
+  | "CIRCULAR_DEPENDENCY"
+  | "INVALID_STAGE_REFERENCE"
+  /** `# check=error=true` turned lint warnings into a failure. */
+  | "LINT_VIOLATION";
 
 /** BuildErrorCode is the union of every code @tsbuild/builder throws. */
-export type BuildErrorCode = DockerfileErrorCode;
+export type BuildErrorCode =
+  | DockerfileErrorCode
+  /** A .dockerignore pattern is malformed (`[`, a lone `!`). */
+  | "INVALID_IGNORE_PATTERN";
 
 /** BuildError is the base class of every error @tsbuild/builder throws. */
 export class BuildError extends Error {

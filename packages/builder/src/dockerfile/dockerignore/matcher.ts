@@ -1,3 +1,4 @@
+import { BuildError } from "../../errors.js";
 import { cleanPath, dirPath, ERR_BAD_PATTERN, isValidGlob, trimSpace } from "./gopath.js";
 
 /**
@@ -5,13 +6,13 @@ import { cleanPath, dirPath, ERR_BAD_PATTERN, isValidGlob, trimSpace } from "./g
  * Go's (`syntax error in pattern`, `illegal exclusion pattern: "!"`) so it
  * reads like docker's.
  */
-export class IgnorePatternError extends Error {
+export class IgnorePatternError extends BuildError {
   override readonly name = "IgnorePatternError";
   constructor(
     message: string,
     readonly pattern: string,
   ) {
-    super(message);
+    super("INVALID_IGNORE_PATTERN", message);
   }
 }
 

@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: messages quote Dockerfile `${}` syntax
+import { BuildError } from "../../errors.js";
 import type { EnvGetter } from "./env.js";
 import { PatternError, replace, trimPrefix, trimSuffix } from "./pattern.js";
 
@@ -26,9 +27,15 @@ export interface ExpansionResult {
   unmatched: Set<string>;
 }
 
-/** ShellExpansionError is thrown for a malformed word or a failed `${VAR?msg}`; the message matches BuildKit's. */
-export class ShellExpansionError extends Error {
+/**
+ * ShellExpansionError is thrown for a malformed word or a failed `${VAR?msg}`; the message matches
+ * BuildKit's. It has no position: the plan rethrows it as a DockerfileError at the instruction.
+ */
+export class ShellExpansionError extends BuildError {
   override readonly name = "ShellExpansionError";
+  constructor(message: string) {
+    super("INVALID_SUBSTITUTION", message);
+  }
 }
 
 const SPACE = /^\p{White_Space}$/u;
