@@ -1,6 +1,6 @@
 import yargs, { type Argv } from "yargs";
 import { commands } from "./commands/index.js";
-import { CliUsageError, reportError } from "./output.js";
+import { type CliIO, CliUsageError, io, ReportedFailure, reportError, withIO } from "./output.js";
 import { VERSION } from "./version.js";
 
 /** GlobalOptions are accepted by every command. */
@@ -8,8 +8,17 @@ export interface GlobalOptions {
   root?: string;
 }
 
-/** run parses argv, runs one command, and returns the process exit code (0 ok, 1 failed, 2 usage). */
-export async function run(argv: readonly string[]): Promise<number> {
+/**
+ * run parses argv, runs one command, and returns the process exit code (0 ok,
+ * 1 failed, 2 usage). `stdio` replaces the process streams and environment
+ * for this call (tests capture output this way).
+ */
+export async function run(argv: readonly string[], stdio: Partial<CliIO> = {}): Promise<number> {
+  return withIO(stdio, () => runBound(argv));
+}
+
+async function runBound(argv: readonly string[]): Promise<number> {
+  const { stderr } = io();
   let usageFailure: string | undefined;
   let parser: Argv = yargs([...argv])
     .scriptName("tsbuild")
@@ -24,6 +33,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     .help()
     .alias("h", "help")
     .strict()
+    .strictCommands()
     .demandCommand(1, "Give a command; see tsbuild --help.")
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 110))
@@ -36,14 +46,15 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     await parser.parseAsync();
   } catch (err) {
+    if (err instanceof ReportedFailure) return 1;
     if (err instanceof CliUsageError) {
-      process.stderr.write(`tsbuild: ${err.message}\nSee 'tsbuild --help'.\n`);
+      stderr.write(`tsbuild: ${err.message}\nSee 'tsbuild --help'.\n`);
       return 2;
     }
     return reportError(err);
   }
   if (usageFailure !== undefined) {
-    process.stderr.write(`tsbuild: ${usageFailure}\nSee 'tsbuild --help'.\n`);
+    stderr.write(`tsbuild: ${usageFailure}\nSee 'tsbuild --help'.\n`);
     return 2;
   }
   return typeof process.exitCode === "number" ? process.exitCode : 0;

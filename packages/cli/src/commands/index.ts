@@ -1,8 +1,9 @@
 import type { CommandModule } from "yargs";
+import { imageAliases, imageCommand } from "./image.js";
 
 /**
  * commands lists every top-level command module; each lives in its own file
  * beside this one. Add new commands here.
  */
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [imageCommand, ...imageAliases];

@@ -1,0 +1,124 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { PassThrough, type Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip, createGzip } from "node:zlib";
+import {
+  createLayer,
+  type Digest,
+  DigestingStream,
+  OciError,
+  sniffCompression,
+  tarEntries,
+} from "@tsbuild/oci";
+
+/** ImportedLayer is a gzip layer produced from an import source, and how to read it once. */
+export interface ImportSourceLayer {
+  stream: Readable;
+  result: Promise<{ diffId: Digest }>;
+}
+
+/**
+ * layerFromSource turns what `image import` was given into one gzip layer:
+ * a directory is packed deterministically (sorted, owners and modes kept,
+ * mtimes clamped to SOURCE_DATE_EPOCH); a tarball (plain or gzip, a file or
+ * `-` for stdin) is checked to be a tar, hashed for its diffID and
+ * (re)compressed, all in one streaming pass.
+ */
+export async function layerFromSource(
+  source: string,
+  options: { stdin: NodeJS.ReadableStream; sourceDateEpoch?: number; signal?: AbortSignal },
+): Promise<ImportSourceLayer> {
+  if (source !== "-") {
+    const st = await stat(source).catch((cause: unknown) => {
+      throw new OciError("INVALID_ARCHIVE", `cannot read import source: ${(cause as Error).message}`, {
+        where: source,
+        cause,
+      });
+    });
+    if (st.isDirectory()) {
+      const layer = createLayer(
+        { dir: source },
+        { sourceDateEpoch: options.sourceDateEpoch, ...(options.signal && { signal: options.signal }) },
+      );
+      return { stream: layer.stream, result: layer.result.then((r) => ({ diffId: r.diffId })) };
+    }
+  }
+  const input = source === "-" ? (options.stdin as Readable) : createReadStream(source);
+  return layerFromTarStream(input, source === "-" ? "stdin" : source);
+}
+
+/** layerFromTarStream decompresses if needed, validates the tar, hashes the diffID and gzips the result. */
+function layerFromTarStream(input: Readable, where: string): ImportSourceLayer {
+  const out = new PassThrough();
+  const diff = new DigestingStream();
+  const result = (async () => {
+    try {
+      const { compression, stream } = await sniffCompression(input);
+      if (compression === "zstd")
+        throw new OciError("INVALID_ARCHIVE", "zstd tarballs are not supported; use plain or gzip");
+      const stages = compression === "gzip" ? [stream, createGunzip()] : [stream];
+      await pipeline([...stages, diff, new TarValidator(where), createGzip({ level: 6 }), out]);
+    } catch (err) {
+      const e =
+        err instanceof OciError
+          ? err
+          : new OciError("INVALID_TAR", `cannot import: ${(err as Error).message}`, { where, cause: err });
+      out.destroy(e);
+      throw e;
+    }
+    return { diffId: diff.digest() };
+  })();
+  result.catch(() => {});
+  return { stream: out, result };
+}
+
+/**
+ * TarValidator passes bytes through unchanged while a tar reader walks the
+ * same bytes beside them, so input that is not a tar fails the import.
+ */
+class TarValidator extends Transform {
+  readonly #side = new PassThrough();
+  readonly #reader: Promise<void>;
+  #error: Error | undefined;
+  #pending: TransformCallback | undefined;
+
+  constructor(where: string) {
+    super();
+    this.#reader = (async () => {
+      for await (const { body } of tarEntries(this.#side)) body.resume();
+    })().catch((err: unknown) => {
+      this.#error =
+        err instanceof OciError
+          ? new OciError(err.code, `not a valid tar archive: ${err.message}`, { where, cause: err })
+          : (err as Error);
+      this.#side.resume();
+      const cb = this.#pending;
+      this.#pending = undefined;
+      cb?.(this.#error);
+    });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.#error) {
+      cb(this.#error);
+      return;
+    }
+    if (this.#side.write(chunk)) {
+      cb(null, chunk);
+      return;
+    }
+    // The reader is behind: hand the chunk on once it has caught up.
+    this.#pending = cb;
+    this.#side.once("drain", () => {
+      const pending = this.#pending;
+      this.#pending = undefined;
+      pending?.(null, chunk);
+    });
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.#side.end();
+    this.#reader.then(() => cb(this.#error ?? null));
+  }
+}

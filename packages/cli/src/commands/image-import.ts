@@ -1,0 +1,116 @@
+import {
+  canonicalJson,
+  type Digest,
+  digestOf,
+  hostPlatform,
+  type ImageConfig,
+  type Manifest,
+  MediaType,
+  type Platform,
+  parsePlatform,
+  parseReference,
+} from "@tsbuild/oci";
+import type { Argv, CommandModule } from "yargs";
+import { CliUsageError, io, print } from "../output.js";
+import { layerFromSource } from "./image-import-source.js";
+import { type StoreArgs, withStore } from "./image-store.js";
+
+interface ImportArgs extends StoreArgs {
+  source: string;
+  reference?: string;
+  message?: string;
+  platform?: string;
+}
+
+/** sourceDateEpoch reads SOURCE_DATE_EPOCH (seconds), rejecting junk rather than ignoring it. */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.SOURCE_DATE_EPOCH;
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d+$/.test(raw))
+    throw new CliUsageError(`SOURCE_DATE_EPOCH must be whole seconds, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** rfc3339 formats epoch seconds/ms as Go does for whole seconds (no fraction when there is none). */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/**
+ * importImage is `docker image import`: one layer from a tarball or
+ * directory, a config for `platform` with docker's "Imported from -"
+ * history, stored under `names`. Returns the image id (config digest).
+ */
+export async function importImage(options: {
+  root?: string;
+  source: string;
+  names: string[];
+  message?: string;
+  platform?: Platform;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}): Promise<Digest> {
+  for (const name of options.names) parseReference(name);
+  const epoch = sourceDateEpoch(options.env);
+  const created = rfc3339(epoch !== undefined ? epoch * 1000 : Date.now());
+  const platform = options.platform ?? hostPlatform();
+  return withStore(options, async (store) => {
+    const layer = await layerFromSource(options.source, {
+      stdin: options.stdin,
+      ...(epoch !== undefined && { sourceDateEpoch: epoch }),
+    });
+    const [written, { diffId }] = await Promise.all([store.writeBlob(layer.stream), layer.result]);
+    const config: ImageConfig = {
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant && { variant: platform.variant }),
+      ...(platform["os.version"] && { "os.version": platform["os.version"] }),
+      created,
+      config: {},
+      rootfs: { type: "layers", diff_ids: [diffId] },
+      history: [{ created, comment: options.message || "Imported from -" }],
+    };
+    const cfg = canonicalJson(config);
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: digestOf(cfg), size: cfg.length },
+      layers: [{ mediaType: MediaType.OciLayerGzip, digest: written.digest, size: written.size }],
+    };
+    const image = await store.addImage({ manifest, config: cfg, names: options.names });
+    return image.id;
+  });
+}
+
+export function importCommand(command: string): CommandModule<StoreArgs, ImportArgs> {
+  return {
+    command,
+    describe: "Import the contents from a tarball or directory to create a filesystem image",
+    builder: (y: Argv<StoreArgs>) =>
+      y
+        .positional("source", {
+          type: "string",
+          describe: "Tarball (plain or gzip), directory, or - for a tarball on stdin",
+          demandOption: true,
+        })
+        .positional("reference", { type: "string", describe: "REPOSITORY[:TAG] to name the image" })
+        .option("message", { alias: "m", type: "string", describe: "Set commit message for imported image" })
+        .option("platform", {
+          type: "string",
+          describe: "Set platform (os/arch[/variant]), default the host's",
+        }),
+    handler: async (argv) => {
+      const { stdin, env } = io();
+      const id = await importImage({
+        ...(argv.root !== undefined && { root: argv.root }),
+        source: argv.source,
+        names: argv.reference ? [argv.reference] : [],
+        ...(argv.message !== undefined && { message: argv.message }),
+        ...(argv.platform !== undefined && { platform: parsePlatform(argv.platform) }),
+        stdin,
+        env,
+      });
+      print(`${id}\n`);
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import { type Digest, parseReference, type StoredImage } from "@tsbuild/oci";
+import type { Argv, CommandModule } from "yargs";
+import { createdSince, formatCreatedAt, parseTime } from "../format/duration.js";
+import { imageIdCell } from "../format/id.js";
+import { renderList } from "../format/list.js";
+import { humanSize } from "../format/size.js";
+import { CliUsageError, print } from "../output.js";
+import { type StoreArgs, withStore } from "./image-store.js";
+
+interface LsArgs extends StoreArgs {
+  reference?: string;
+  all?: boolean;
+  digests?: boolean;
+  filter?: string[];
+  format?: string;
+  "no-trunc"?: boolean;
+  quiet?: boolean;
+}
+
+/** ImageListRow is one line of `image ls`, with docker's field names (what `--format` templates see). */
+export type ImageListRow = {
+  Containers: string;
+  CreatedAt: string;
+  CreatedSince: string;
+  Digest: string;
+  ID: string;
+  Repository: string;
+  SharedSize: string;
+  Size: string;
+  Tag: string;
+  UniqueSize: string;
+  VirtualSize: string;
+};
+
+const HEADERS: Record<string, string> = {
+  Containers: "CONTAINERS",
+  CreatedAt: "CREATED AT",
+  CreatedSince: "CREATED",
+  Digest: "DIGEST",
+  ID: "IMAGE ID",
+  Repository: "REPOSITORY",
+  SharedSize: "SHARED SIZE",
+  Size: "SIZE",
+  Tag: "TAG",
+  UniqueSize: "UNIQUE SIZE",
+  VirtualSize: "SIZE",
+};
+
+/** globToRegExp is Go's path.Match for docker's reference filter (`*` does not cross `/`). */
+function globToRegExp(glob: string): RegExp {
+  let re = "";
+  for (const ch of glob) {
+    if (ch === "*") re += "[^/]*";
+    else if (ch === "?") re += "[^/]";
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * referenceMatcher implements `docker images REPOSITORY[:TAG]` and
+ * `--filter reference=`: the pattern matches the familiar or full name
+ * (with tag when the pattern has one), wildcards allowed.
+ */
+export function referenceMatcher(pattern: string): (name: string) => boolean {
+  const lastSlash = pattern.lastIndexOf("/");
+  const colon = pattern.indexOf(":", lastSlash + 1);
+  const re = globToRegExp(pattern);
+  const withTag = colon >= 0;
+  return (name) => {
+    const ref = parseReference(name);
+    const candidates = withTag
+      ? [`${ref.familiarName}:${ref.tag}`, `${ref.name}:${ref.tag}`]
+      : [ref.familiarName, ref.name];
+    return candidates.some((c) => re.test(c));
+  };
+}
+
+interface Filters {
+  dangling?: boolean;
+  references: string[];
+  before?: string;
+  since?: string;
+  labels: string[];
+}
+
+function parseFilters(list: readonly string[]): Filters {
+  const f: Filters = { references: [], labels: [] };
+  for (const item of list) {
+    const eq = item.indexOf("=");
+    if (eq < 0) throw new CliUsageError(`bad format of filter (expected name=value): ${item}`);
+    const key = item.slice(0, eq).toLowerCase();
+    const value = item.slice(eq + 1);
+    switch (key) {
+      case "dangling":
+        if (!["true", "false", "1", "0"].includes(value.toLowerCase())) {
+          throw new CliUsageError(`invalid filter 'dangling=${value}'`);
+        }
+        f.dangling = value === "true" || value === "1";
+        break;
+      case "reference":
+        f.references.push(value);
+        break;
+      case "before":
+        f.before = value;
+        break;
+      case "since":
+        f.since = value;
+        break;
+      case "label":
+        f.labels.push(value);
+        break;
+      default:
+        throw new CliUsageError(`invalid filter '${key}'`);
+    }
+  }
+  return f;
+}
+
+function labelMatches(img: StoredImage, label: string): boolean {
+  const labels = img.config.config?.Labels ?? {};
+  const eq = label.indexOf("=");
+  if (eq < 0) return label in labels;
+  return labels[label.slice(0, eq)] === label.slice(eq + 1);
+}
+
+/** listImages builds the rows of `docker images` from the store, newest first. */
+export async function listImages(
+  images: readonly StoredImage[],
+  options: {
+    all?: boolean;
+    reference?: string;
+    filters?: readonly string[];
+    noTrunc?: boolean;
+    now?: number;
+    resolve?: (s: string) => Promise<StoredImage>;
+  },
+): Promise<{ row: ImageListRow; image: StoredImage }[]> {
+  const f = parseFilters(options.filters ?? []);
+  if (options.reference) f.references.push(options.reference);
+  const matchers = f.references.map(referenceMatcher);
+  const parents = new Set<Digest>(images.flatMap((i) => (i.parent ? [i.parent] : [])));
+  const before = f.before && options.resolve ? await options.resolve(f.before) : undefined;
+  const since = f.since && options.resolve ? await options.resolve(f.since) : undefined;
+  const sorted = [...images].sort(
+    (a, b) => (parseTime(b.created) ?? 0) - (parseTime(a.created) ?? 0) || a.id.localeCompare(b.id),
+  );
+  const out: { row: ImageListRow; image: StoredImage }[] = [];
+  for (const img of sorted) {
+    const dangling = img.names.length === 0;
+    if (f.dangling !== undefined && f.dangling !== dangling) continue;
+    // Untagged parents of other images are intermediate layers: shown only with -a (as docker does).
+    if (dangling && parents.has(img.id) && !options.all && f.dangling === undefined) continue;
+    if (f.labels.some((l) => !labelMatches(img, l))) continue;
+    const t = parseTime(img.created) ?? 0;
+    if (before && !(t < (parseTime(before.created) ?? 0))) continue;
+    if (since && !(t > (parseTime(since.created) ?? 0))) continue;
+    const names = matchers.length > 0 ? img.names.filter((n) => matchers.some((m) => m(n))) : img.names;
+    if (matchers.length > 0 && names.length === 0) continue;
+    const base = {
+      Containers: "N/A",
+      CreatedAt: formatCreatedAt(img.created),
+      CreatedSince: createdSince(img.created, options.now),
+      ID: imageIdCell(img.id, options.noTrunc ?? false),
+      SharedSize: "N/A",
+      Size: humanSize(img.size),
+      UniqueSize: "N/A",
+      VirtualSize: humanSize(img.size),
+    };
+    const digest = img.repoDigests ? img.manifestDigest : "<none>";
+    if (names.length === 0) {
+      out.push({ row: { ...base, Digest: digest, Repository: "<none>", Tag: "<none>" }, image: img });
+      continue;
+    }
+    for (const name of names) {
+      const ref = parseReference(name);
+      out.push({
+        row: { ...base, Digest: digest, Repository: ref.familiarName, Tag: ref.tag ?? "<none>" },
+        image: img,
+      });
+    }
+  }
+  return out;
+}
+
+export function lsCommand(command: string, aliases: string[] = []): CommandModule<StoreArgs, LsArgs> {
+  return {
+    command,
+    aliases,
+    describe: "List images",
+    builder: (y: Argv<StoreArgs>) =>
+      y
+        .positional("reference", { type: "string", describe: "Show only images matching REPOSITORY[:TAG]" })
+        .option("all", {
+          alias: "a",
+          type: "boolean",
+          describe: "Show all images (default hides intermediate images)",
+        })
+        .option("digests", { type: "boolean", describe: "Show digests" })
+        .option("filter", {
+          alias: "f",
+          type: "string",
+          array: true,
+          describe: "Filter output (dangling=, reference=, before=, since=, label=)",
+        })
+        .option("format", { type: "string", describe: "Format output: table, json, or a Go template" })
+        .option("no-trunc", { type: "boolean", describe: "Don't truncate output" })
+        .option("quiet", { alias: "q", type: "boolean", describe: "Only show image IDs" }),
+    handler: async (argv) => {
+      await withStore(argv, async (store) => {
+        const rows = await listImages(await store.images(), {
+          ...(argv.all !== undefined && { all: argv.all }),
+          ...(argv.reference !== undefined && { reference: argv.reference }),
+          filters: argv.filter ?? [],
+          noTrunc: argv["no-trunc"] ?? false,
+          resolve: (s) => store.resolve(s),
+        });
+        if (argv.quiet) {
+          print(rows.map((r) => `${r.row.ID}\n`).join(""));
+          return;
+        }
+        const defaultTable = argv.digests
+          ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+          : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+        print(
+          renderList({ format: argv.format, rows: rows.map((r) => r.row), defaultTable, headers: HEADERS }),
+        );
+      });
+    },
+  };
+}
