@@ -365,3 +365,53 @@ describe("RegistryClient errors", () => {
     expect(isRegistryError(err, "CONNECTION_REFUSED")).toBe(true);
   });
 });
+
+describe("RegistryClient mirrors", () => {
+  it("pulls from a mirror, falls back to the origin when the mirror fails, and never pushes to one", async () => {
+    const origin = await server((req, res) => {
+      if (req.url === "/v2/") return json(res, 200, {});
+      json(res, 200, { from: "origin" });
+    });
+    const broken = await server((req, res) => {
+      if (req.url === "/v2/") return json(res, 200, {});
+      json(res, 503, { errors: [{ code: "UNAVAILABLE", message: "down" }] });
+    });
+    const mirror = await server((req, res) => {
+      if (req.url === "/v2/") return json(res, 200, {});
+      if (req.url?.includes("only-origin")) return json(res, 404, { errors: [{ code: "MANIFEST_UNKNOWN" }] });
+      json(res, 200, { from: "mirror" });
+    });
+    const c = client({
+      mirrors: { [origin.host]: [broken.origin, mirror.origin] },
+      retry: { attempts: 1 },
+    });
+    const get = async (path: string) =>
+      (await c.request({ registry: origin.host, repository: "library/x", method: "GET", path })).json();
+    expect(await get("/v2/library/x/manifests/latest")).toEqual({ from: "mirror" });
+    expect(await get("/v2/library/x/manifests/only-origin")).toEqual({ from: "origin" });
+    const put = await c.request({
+      registry: origin.host,
+      repository: "library/x",
+      method: "PUT",
+      path: "/v2/library/x/manifests/latest",
+      body: "{}",
+    });
+    expect(await put.json()).toEqual({ from: "origin" });
+    expect(mirror.requests.some((r) => r.method === "PUT")).toBe(false);
+  });
+
+  it("applies a plain mirror list to Docker Hub only", async () => {
+    const mirror = await server((req, res) => {
+      if (req.url === "/v2/") return json(res, 200, {});
+      json(res, 200, { from: "mirror", url: req.url });
+    });
+    const c = client({ mirrors: [mirror.origin] });
+    const res = await c.request({
+      registry: "docker.io",
+      repository: "library/busybox",
+      method: "GET",
+      path: "/v2/library/busybox/manifests/latest",
+    });
+    expect(await res.json()).toEqual({ from: "mirror", url: "/v2/library/busybox/manifests/latest" });
+  });
+});

@@ -2,7 +2,7 @@ import type { LookupFunction } from "node:net";
 import type { Dispatcher } from "undici";
 import { Authenticator } from "./auth/authenticator.js";
 import { withAuth } from "./auth/layer.js";
-import type { CredentialStore } from "./credentials/store.js";
+import { type Credential, type CredentialStore, StaticCredentials } from "./credentials/store.js";
 import { RegistryError, registryErrorFromResponse } from "./errors.js";
 import { apiHost, hostOf, isDockerHub, normalizeRegistry } from "./registry.js";
 import { RegistryResponse } from "./response.js";
@@ -26,8 +26,12 @@ export interface RegistryClientOptions {
   caFiles?: string[];
   /** certsDir is docker's per-host certificate directory (default /etc/docker/certs.d). */
   certsDir?: string;
-  /** mirrors are tried, in order, for Docker Hub pulls before Docker Hub itself (`https://mirror.example`). */
-  mirrors?: string[];
+  /**
+   * mirrors are tried, in order, for pulls before the registry itself
+   * (`https://mirror.example`); a list applies to Docker Hub (docker's
+   * `registry-mirrors`), a record maps any registry to its mirrors.
+   */
+  mirrors?: string[] | Record<string, string[]>;
   userAgent?: string;
   retry?: RetryOptions;
   /** maxRedirects bounds a redirect chain (default 10). */
@@ -147,8 +151,8 @@ export class RegistryClient {
     const absolute = /^https?:\/\//i.test(req.path);
     const pull = method === "GET" || method === "HEAD";
     const mirrors =
-      pull && !absolute && isDockerHub(req.registry) && (req.scope ?? "pull") === "pull"
-        ? (this.#options.mirrors ?? []).filter((m) => !this.#failedMirrors.has(m))
+      pull && !absolute && (req.scope ?? "pull") === "pull"
+        ? this.#mirrorsFor(req.registry).filter((m) => !this.#failedMirrors.has(m))
         : [];
     for (const mirror of mirrors) {
       try {
@@ -172,9 +176,49 @@ export class RegistryClient {
     return this.#endpoint(this.#registrySpec(registry), signal);
   }
 
+  /**
+   * verifyCredentials proves a credential against a registry the way
+   * `docker login` does: answer the `/v2/` challenge with it (a token from
+   * the realm for Bearer, the header itself for Basic) and expect `/v2/` to
+   * accept the result. A registry that needs no auth accepts anything. It
+   * throws UNAUTHORIZED for wrong credentials; nothing is cached.
+   */
+  async verifyCredentials(registry: string, credential: Credential, signal?: AbortSignal): Promise<Endpoint> {
+    const ep = await this.ping(registry, signal);
+    if (ep.authScheme === "none") return ep;
+    const auth = new Authenticator({
+      credentials: new StaticCredentials({ [ep.registry]: credential }),
+      send: this.#base,
+      userAgent: this.userAgent,
+    });
+    auth.adoptChallenge(ep.origin, this.#auth.challenge(ep.origin) ?? null);
+    const send = withAuth(this.#base, auth, { origin: ep.origin, registry: ep.registry, scopes: [], signal });
+    const url = new URL("/v2/", ep.origin);
+    const res = await send({ method: "GET", url, headers: { "user-agent": this.userAgent }, signal });
+    const body = await readText(res.body);
+    if (res.status === 200) return ep;
+    if (res.status === 401 || res.status === 403) {
+      throw new RegistryError("UNAUTHORIZED", `login to ${registry} failed: incorrect username or password`, {
+        status: res.status,
+        method: "GET",
+        url,
+      });
+    }
+    throw registryErrorFromResponse({ status: res.status, method: "GET", url, body });
+  }
+
   /** close releases pooled connections. */
   async close(): Promise<void> {
     await this.#dispatchers.close();
+  }
+
+  #mirrorsFor(registry: string): string[] {
+    const m = this.#options.mirrors;
+    if (!m) return [];
+    if (Array.isArray(m)) return isDockerHub(registry) ? m : [];
+    const name = normalizeRegistry(registry);
+    for (const [key, list] of Object.entries(m)) if (normalizeRegistry(key) === name) return list;
+    return [];
   }
 
   #registrySpec(registry: string): EndpointSpec {

@@ -1,7 +1,24 @@
 export type { Challenge } from "./auth/challenge.js";
 export { parseChallenges, pickChallenge } from "./auth/challenge.js";
+export { BLOB_SOURCES_FILE, BlobSources } from "./blob-sources.js";
+export {
+  blobSize,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_CHUNK_THRESHOLD,
+  type RepositoryTarget,
+  readBlob,
+  startUpload,
+  type UploadOptions,
+  type UploadStart,
+  uploadBlob,
+} from "./blobs.js";
 export type { Endpoint, RegistryClientOptions, RegistryRequest, Scope } from "./client.js";
 export { DEFAULT_USER_AGENT, RegistryClient } from "./client.js";
+export type { LoadSettingsOptions, RegistrySettings } from "./config.js";
+export { createRegistryClient, loadRegistrySettings, tsbuildConfigFile } from "./config.js";
+export { dockerConfigDir } from "./credentials/config-file.js";
+export type { DockerCredentialStoreOptions, StoreResult } from "./credentials/docker.js";
+export { DockerCredentialStore } from "./credentials/docker.js";
 export type { Credential, CredentialStore } from "./credentials/store.js";
 export { StaticCredentials } from "./credentials/store.js";
 export type {
@@ -11,6 +28,29 @@ export type {
   TransportErrorCode,
 } from "./errors.js";
 export { isRegistryError, RegistryError } from "./errors.js";
+export {
+  type FetchedManifest,
+  fetchManifest,
+  headManifest,
+  MANIFEST_SIZE_LIMIT,
+  type ManifestHead,
+  type ManifestTarget,
+  putManifest,
+} from "./manifest.js";
+export {
+  type PullLayerStatus,
+  type PullOptions,
+  type PullProgressEvent,
+  type PullResult,
+  pullImage,
+} from "./pull.js";
+export {
+  type PushLayerStatus,
+  type PushOptions,
+  type PushProgressEvent,
+  type PushResult,
+  pushImage,
+} from "./push.js";
 export { redactHeaders, redactText, redactUrl, registerSecret } from "./redact.js";
 export {
   apiHost,

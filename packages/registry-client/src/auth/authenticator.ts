@@ -47,6 +47,11 @@ export class Authenticator {
     this.#challenges.set(origin, pickChallenge(parseChallenges(header)) ?? null);
   }
 
+  /** adoptChallenge records an already parsed challenge (login reuses the client's ping). */
+  adoptChallenge(origin: string, challenge: Challenge | null): void {
+    this.#challenges.set(origin, challenge);
+  }
+
   /** challenge is the known challenge: a Challenge, null for "no auth", undefined for "not pinged yet". */
   challenge(origin: string): Challenge | null | undefined {
     return this.#challenges.get(origin);
