@@ -297,6 +297,35 @@ describe("list and prune", () => {
   });
 });
 
+describe("foreign entries", () => {
+  it("keeps index.json entries that are not image manifests out of list, resolve-by-id and prune", async () => {
+    const img = await makeImage(store, { names: ["app"] });
+    const idx = await store.layout.writeJson({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [],
+    });
+    const index = await store.layout.readIndex();
+    await store.layout.writeIndex({
+      ...index,
+      manifests: [
+        ...index.manifests,
+        {
+          mediaType: MediaType.OciIndex,
+          ...idx,
+          annotations: { "org.opencontainers.image.ref.name": "docker.io/library/multi:latest" },
+        },
+      ],
+    });
+    expect((await store.list()).map((r) => r.name)).toEqual(["docker.io/library/app:latest"]);
+    expect((await store.resolve(digestHex(img.id).slice(0, 4))).id).toBe(img.id);
+    await store.prune({ all: true });
+    expect((await store.layout.readIndex()).manifests.map((m) => m.digest)).toEqual([idx.digest]);
+    expect(await store.layout.hasBlob(idx.digest)).toBe(true);
+    await expectCode(store.resolve("multi"), "UNSUPPORTED_MEDIA_TYPE");
+  });
+});
+
 describe("history and inspect", () => {
   const history = [
     { created: "2024-01-01T00:00:00Z", created_by: "ADD rootfs /" },

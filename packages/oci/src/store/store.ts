@@ -184,7 +184,7 @@ export class ImageStore {
 
   /** images returns every image (named and dangling). */
   async images(): Promise<StoredImage[]> {
-    return Promise.all((await this.#entries()).map((e) => this.#image(e)));
+    return Promise.all((await this.#entries()).filter(isImageEntry).map((e) => this.#image(e)));
   }
 
   /** tag gives the image `source` resolves to the name `name` (moved away from any other image). */
@@ -258,7 +258,7 @@ export class ImageStore {
       for (;;) {
         const victims: StoreEntry[] = [];
         for (const e of entries) {
-          if (!options.all && e.names.length > 0) continue;
+          if (!isImageEntry(e) || (!options.all && e.names.length > 0)) continue;
           const id = (await this.#contentOf(e.descriptor)).id;
           if ((await this.#children(entries, id)).length === 0) victims.push(e);
         }
@@ -276,7 +276,7 @@ export class ImageStore {
   /** list gives one row per name, plus one per dangling image that no child hides (as `docker images`). */
   async list(): Promise<ImageRow[]> {
     const entries = await this.#entries();
-    const images = await Promise.all(entries.map((e) => this.#image(e)));
+    const images = await Promise.all(entries.filter(isImageEntry).map((e) => this.#image(e)));
     const parents = new Set(images.map((i) => i.parent).filter((p) => p !== undefined));
     const rows: ImageRow[] = [];
     for (const img of images) {
@@ -352,7 +352,8 @@ export class ImageStore {
     const parent = entry.descriptor.annotations?.[PARENT];
     if (!cascade || parent === undefined) return;
     for (const p of [...entries]) {
-      if (p.names.length > 0 || (await this.#contentOf(p.descriptor)).id !== parent) continue;
+      if (p.names.length > 0 || !isImageEntry(p) || (await this.#contentOf(p.descriptor)).id !== parent)
+        continue;
       if ((await this.#children(entries, parent)).length === 0) await this.#delete(entries, p, result);
     }
   }
@@ -393,7 +394,7 @@ export class ImageStore {
 
   async #byIdPrefix(entries: readonly StoreEntry[], hexPrefix: string, input: string): Promise<StoreEntry> {
     const hits = new Map<Digest, StoreEntry>();
-    for (const e of entries) {
+    for (const e of entries.filter(isImageEntry)) {
       const { id } = await this.#contentOf(e.descriptor);
       if (digestHex(id).startsWith(hexPrefix) && !hits.has(id)) hits.set(id, e);
     }
@@ -444,6 +445,11 @@ export class ImageStore {
       tagTimes: new Map(entry.tagTimes),
     };
   }
+}
+
+/** isImageEntry: entries for other content (e.g. a multi-platform index another tool added) are kept but not listed. */
+function isImageEntry(e: StoreEntry): boolean {
+  return isManifestMediaType(e.descriptor.mediaType);
 }
 
 function normalizeName(name: string): string {
