@@ -158,7 +158,7 @@ export function parseStrictReference(s: string): Reference {
   if (m === null) {
     if (s === "") throw invalid("repository name must have at least one component", s);
     if (referenceRegexp.test(s.toLowerCase())) throw invalid("repository name must be lowercase", s);
-    throw invalid("expected [registry/]repository[:tag][@digest]", s);
+    throw invalid(diagnose(s), s);
   }
   const name = m[1] ?? "";
   if (name.length > NAME_TOTAL_LENGTH_MAX) {
@@ -175,6 +175,31 @@ export function parseStrictReference(s: string): Reference {
     ...(tag !== undefined && { tag }),
     ...(digest !== undefined && { digest }),
   });
+}
+
+const anchoredDigestRegexp = new RegExp(`^${digestPattern}$`);
+
+/** diagnose says which part of a reference that does not match the grammar is wrong. */
+function diagnose(s: string): string {
+  const at = s.indexOf("@");
+  const nameAndTag = at < 0 ? s : s.slice(0, at);
+  const digest = at < 0 ? undefined : s.slice(at + 1);
+  const colon = nameAndTag.lastIndexOf(":");
+  const hasTag = colon > nameAndTag.lastIndexOf("/");
+  const name = hasTag ? nameAndTag.slice(0, colon) : nameAndTag;
+  const tag = hasTag ? nameAndTag.slice(colon + 1) : undefined;
+  const generic = "expected [registry/]repository[:tag][@digest]";
+  if (name === "") return `missing repository name; ${generic}`;
+  if (!anchoredNameRegexp.test(name)) {
+    return `invalid repository name ${JSON.stringify(name)}: path components are lowercase letters and digits, separated by '.', '_', '__' or '-', joined by '/'`;
+  }
+  if (tag !== undefined && !anchoredTagRegexp.test(tag)) {
+    return `invalid tag ${JSON.stringify(tag)}: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`;
+  }
+  if (digest !== undefined && !anchoredDigestRegexp.test(digest)) {
+    return `invalid digest ${JSON.stringify(digest)}: expected algorithm:hex`;
+  }
+  return generic;
 }
 
 /** splitDockerDomain decides whether the first path component names a registry, as docker does. */
