@@ -1,0 +1,279 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Digest, digestOf, ImageStore, MediaType, parseReference } from "@tsbuild/oci";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { RegistryClient } from "./client.js";
+import { pullImage } from "./pull.js";
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => boolean | undefined;
+
+/** FakeRegistry serves blobs and manifests from maps; `override` injects faults per request. */
+class FakeRegistry {
+  server: Server;
+  blobs = new Map<string, Buffer>();
+  manifests = new Map<string, { body: Buffer; type: string }>();
+  override: Handler | undefined;
+  requests: string[] = [];
+
+  constructor() {
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  get host(): string {
+    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.requests.push(`${req.method} ${req.url} ${req.headers.range ?? ""}`.trim());
+    if (this.override?.(req, res)) return;
+    const url = req.url ?? "/";
+    if (url === "/v2/") return void res.writeHead(200).end("{}");
+    const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url);
+    const item = m?.[2] === "manifests" ? this.manifests.get(m[3] as string) : undefined;
+    if (item) {
+      res.writeHead(200, { "content-type": item.type, "content-length": item.body.length });
+      return void res.end(req.method === "HEAD" ? undefined : item.body);
+    }
+    const blob = m?.[2] === "blobs" ? this.blobs.get(m[3] as string) : undefined;
+    if (blob) {
+      const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+      const start = range ? Number(range[1]) : 0;
+      res.writeHead(range ? 206 : 200, {
+        "content-length": blob.length - start,
+        ...(range ? { "content-range": `bytes ${start}-${blob.length - 1}/${blob.length}` } : {}),
+      });
+      return void res.end(blob.subarray(start));
+    }
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ errors: [{ code: m?.[2] === "blobs" ? "BLOB_UNKNOWN" : "MANIFEST_UNKNOWN" }] }));
+  }
+
+  addBlob(data: Buffer): { mediaType: string; digest: Digest; size: number } {
+    const digest = digestOf(data);
+    this.blobs.set(digest, data);
+    return { mediaType: MediaType.OciLayerGzip, digest, size: data.length };
+  }
+
+  /** addImage serves a two-layer image under `tag` and by digest; returns its parts. */
+  addImage(tag: string, arch = "amd64") {
+    const config = Buffer.from(
+      JSON.stringify({ architecture: arch, os: "linux", rootfs: { type: "layers", diff_ids: [] } }),
+    );
+    const cfg = { ...this.addBlob(config), mediaType: MediaType.OciConfig };
+    const layers = [this.addBlob(randomBytes(200_000)), this.addBlob(randomBytes(1000))];
+    const body = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: cfg, layers }),
+    );
+    const digest = digestOf(body);
+    this.manifests.set(tag, { body, type: MediaType.OciManifest });
+    this.manifests.set(digest, { body, type: MediaType.OciManifest });
+    return { digest, size: body.length, layers, config: cfg };
+  }
+}
+
+describe("pullImage against a fault-injecting registry", () => {
+  const fake = new FakeRegistry();
+  let dir: string;
+  let store: ImageStore;
+  let client: RegistryClient;
+
+  beforeAll(async () => {
+    await new Promise<void>((r) => fake.server.listen(0, "127.0.0.1", r));
+  });
+  afterAll(async () => {
+    fake.server.closeAllConnections();
+    await new Promise((r) => fake.server.close(r));
+  });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tsbuild-pull-"));
+    store = await ImageStore.open({ root: dir });
+    client = new RegistryClient({ retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 } });
+    fake.override = undefined;
+    fake.requests = [];
+  });
+  afterEach(async () => {
+    await client.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ref = (s: string) => parseReference(`${fake.host}/${s}`);
+  const blobsInStore = async () => readdir(join(dir, "blobs", "sha256")).catch(() => []);
+
+  /** expectNothingKept checks that a failed pull left the index and the blob directory as they were. */
+  async function expectNothingKept(indexBefore: string): Promise<void> {
+    expect(await readFile(join(dir, "index.json"), "utf8")).toBe(indexBefore);
+    expect(await blobsInStore()).toEqual([]);
+  }
+
+  it("pulls a good image, reporting layers downloaded then done", async () => {
+    const img = fake.addImage("good");
+    const statuses: string[] = [];
+    const result = await pullImage(client, ref("x/good:good"), {
+      store,
+      onProgress: (e) => e.type === "layer" && statuses.push(`${e.digest.slice(7, 11)} ${e.status}`),
+    });
+    expect(result.manifestDigest).toBe(img.digest);
+    expect((await blobsInStore()).sort()).toEqual(
+      [img.digest, img.config.digest, ...img.layers.map((l) => l.digest)].map((d) => d.slice(7)).sort(),
+    );
+    for (const l of img.layers) expect(statuses).toContain(`${l.digest.slice(7, 11)} done`);
+  });
+
+  const faults: { name: string; setup: () => string; error: RegExp; code: string }[] = [
+    {
+      name: "a blob whose content does not match its digest",
+      setup: () => {
+        const img = fake.addImage("bad-blob");
+        fake.blobs.set(img.layers[0]!.digest, randomBytes(img.layers[0]!.size));
+        return "x/bad:bad-blob";
+      },
+      code: "DIGEST_MISMATCH",
+      error: /failed verification/,
+    },
+    {
+      name: "a manifest that is not valid JSON",
+      setup: () => {
+        fake.manifests.set("notjson", { body: Buffer.from("{not json"), type: MediaType.OciManifest });
+        return "x/bad:notjson";
+      },
+      code: "INVALID_JSON",
+      error: /invalid manifest/,
+    },
+    {
+      name: "a manifest over the size limit",
+      setup: () => {
+        fake.manifests.set("huge", { body: Buffer.alloc(5 * 1024 * 1024, 32), type: MediaType.OciManifest });
+        return "x/bad:huge";
+      },
+      code: "INVALID_RESPONSE",
+      error: /limit/,
+    },
+    {
+      name: "a manifest that does not match the digest asked for",
+      setup: () => {
+        const img = fake.addImage("swapped");
+        const other = fake.addImage("other");
+        fake.manifests.set(img.digest, fake.manifests.get(other.digest)!);
+        return `x/bad@${img.digest}`;
+      },
+      code: "DIGEST_MISMATCH",
+      error: /does not match its digest/,
+    },
+    {
+      name: "a blob body that is always cut off",
+      setup: () => {
+        const img = fake.addImage("truncated");
+        const big = img.layers[0]!;
+        fake.override = (req, res) => {
+          if (!req.url?.endsWith(big.digest)) return false;
+          res.writeHead(200, { "content-length": big.size });
+          res.write(fake.blobs.get(big.digest)!.subarray(0, 1000));
+          setTimeout(() => res.destroy(), 10);
+          return true;
+        };
+        return "x/bad:truncated";
+      },
+      code: "CONNECTION_RESET",
+      error: /cut off/,
+    },
+    {
+      name: "a blob longer than its descriptor says",
+      setup: () => {
+        const img = fake.addImage("long");
+        const l = img.layers[1]!;
+        fake.blobs.set(l.digest, Buffer.concat([fake.blobs.get(l.digest)!, Buffer.from("extra")]));
+        return "x/bad:long";
+      },
+      code: "INVALID_RESPONSE",
+      error: /longer than/,
+    },
+  ];
+
+  it.each(faults)("fails clearly and keeps nothing on $name", async ({ setup, code, error }) => {
+    const name = setup();
+    const indexBefore = await readFile(join(dir, "index.json"), "utf8");
+    const err = await pullImage(client, ref(name), { store }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toMatchObject({ code });
+    expect((err as Error).message).toMatch(error);
+    await expectNothingKept(indexBefore);
+  });
+
+  it("resumes a dropped blob transfer with a Range request", async () => {
+    const img = fake.addImage("resume");
+    const big = img.layers[0]!;
+    let drops = 0;
+    fake.override = (req, res) => {
+      if (!req.url?.endsWith(big.digest) || req.headers.range || drops > 0) return false;
+      drops++;
+      res.writeHead(200, { "content-length": big.size });
+      res.write(fake.blobs.get(big.digest)!.subarray(0, 70_000));
+      setTimeout(() => res.destroy(), 20);
+      return true;
+    };
+    const result = await pullImage(client, ref("x/resume:resume"), { store });
+    expect(result.manifestDigest).toBe(img.digest);
+    expect(fake.requests.filter((r) => r.includes(big.digest))).toEqual([
+      `GET /v2/x/resume/blobs/${big.digest}`,
+      expect.stringMatching(new RegExp(`^GET /v2/x/resume/blobs/${big.digest} bytes=\\d+-$`)),
+    ]);
+  });
+
+  it("picks the platform from an index and fails clearly when none matches", async () => {
+    const amd = fake.addImage("amd", "amd64");
+    const arm = fake.addImage("arm", "arm64");
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OciIndex,
+        manifests: [
+          {
+            mediaType: MediaType.OciManifest,
+            digest: amd.digest,
+            size: amd.size,
+            platform: { os: "linux", architecture: "amd64" },
+          },
+          {
+            mediaType: MediaType.OciManifest,
+            digest: arm.digest,
+            size: arm.size,
+            platform: { os: "linux", architecture: "arm64", variant: "v8" },
+          },
+        ],
+      }),
+    );
+    fake.manifests.set("multi", { body: index, type: MediaType.OciIndex });
+    const result = await pullImage(client, ref("x/multi:multi"), {
+      store,
+      platform: { os: "linux", architecture: "arm64" },
+    });
+    expect(result.manifestDigest).toBe(arm.digest);
+    expect(result.digest).toBe(digestOf(index));
+    const err = await pullImage(client, ref("x/multi:multi"), {
+      store,
+      platform: { os: "linux", architecture: "s390x" },
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/no matching manifest for linux\/s390x/);
+  });
+
+  it("stops when aborted and keeps nothing", async () => {
+    const img = fake.addImage("slow");
+    fake.override = (req, res) => {
+      if (!req.url?.endsWith(img.layers[0]!.digest)) return false;
+      res.writeHead(200, { "content-length": img.layers[0]!.size });
+      res.write(Buffer.alloc(10));
+      return true;
+    };
+    const indexBefore = await readFile(join(dir, "index.json"), "utf8");
+    const ac = new AbortController();
+    const p = pullImage(client, ref("x/slow:slow"), { store, signal: ac.signal });
+    setTimeout(() => ac.abort(new Error("user cancelled")), 100);
+    await expect(p).rejects.toThrow();
+    await expectNothingKept(indexBefore);
+  });
+});
