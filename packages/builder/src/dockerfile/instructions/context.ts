@@ -28,11 +28,19 @@ export class InstructionContext {
     };
   }
 
-  /** error builds a DockerfileError at the first occurrence of `needle` in the instruction's lines. */
-  error(code: DockerfileErrorCode, message: string, needle?: string): DockerfileError {
+  /**
+   * error builds a DockerfileError at the first occurrence of `needle` in the instruction's lines (the
+   * first needle found, when several are given), else at the keyword.
+   */
+  error(
+    code: DockerfileErrorCode,
+    message: string,
+    needles?: string | (string | undefined)[],
+  ): DockerfileError {
     const { startLine, endLine } = this.node;
     const at = (l: number) => this.lines[l - 1] ?? "";
-    if (needle) {
+    for (const needle of Array.isArray(needles) ? needles : [needles]) {
+      if (!needle) continue;
       for (let l = startLine; l <= endLine; l++) {
         const col = at(l).indexOf(needle);
         if (col >= 0) {

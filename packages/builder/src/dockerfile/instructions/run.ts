@@ -16,7 +16,8 @@ export function parseRun(ctx: InstructionContext): RunInstruction {
     try {
       return parseMount(raw);
     } catch (e) {
-      if (e instanceof ParseProblem) throw ctx.error(e.code, `--mount=${raw}: ${e.message}`, e.needle ?? raw);
+      if (e instanceof ParseProblem)
+        throw ctx.error(e.code, `--mount=${raw}: ${e.message}`, [e.needle, raw, "--mount"]);
       throw e;
     }
   });

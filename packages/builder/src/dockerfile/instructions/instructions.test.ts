@@ -1,0 +1,464 @@
+import { describe, expect, it } from "vitest";
+import { DockerfileError } from "../../errors.js";
+import { parseDockerfile } from "../dockerfile.js";
+import type { Instruction } from "./types.js";
+
+/** one parses a Dockerfile body after `FROM scratch` and returns its last instruction. */
+function one(line: string): Instruction {
+  const df = parseDockerfile(`FROM scratch\n${line}\n`);
+  return df.instructions[df.instructions.length - 1]!;
+}
+
+function failure(text: string): DockerfileError {
+  try {
+    parseDockerfile(text, { file: "Dockerfile" });
+  } catch (e) {
+    expect(e).toBeInstanceOf(DockerfileError);
+    return e as DockerfileError;
+  }
+  throw new Error(`expected ${JSON.stringify(text)} to be rejected`);
+}
+
+describe("typed instructions", () => {
+  const cases: [string, string, Record<string, unknown>][] = [
+    ["FROM", "FROM alpine", { kind: "from", image: "alpine" }],
+    [
+      "FROM AS",
+      "FROM --platform=$BUILDPLATFORM golang:1.22 As Builder",
+      {
+        kind: "from",
+        image: "golang:1.22",
+        stageName: "builder",
+        stageNameRaw: "Builder",
+        asKeyword: "As",
+        platform: "$BUILDPLATFORM",
+      },
+    ],
+    [
+      "RUN shell",
+      "RUN echo hi  there",
+      { kind: "run", command: { form: "shell", args: ["echo hi  there"], prependShell: true } },
+    ],
+    [
+      "RUN exec",
+      'RUN ["echo", "hi"]',
+      { kind: "run", command: { form: "exec", args: ["echo", "hi"], prependShell: false } },
+    ],
+    ["RUN network", "RUN --network=none true", { kind: "run", network: "none", security: "sandbox" }],
+    [
+      "RUN security",
+      "RUN --security=insecure true",
+      { kind: "run", network: "default", security: "insecure" },
+    ],
+    [
+      "CMD shell",
+      "CMD nginx -g 'daemon off;'",
+      { kind: "cmd", command: { form: "shell", args: ["nginx -g 'daemon off;'"], prependShell: true } },
+    ],
+    ["CMD empty", "CMD []", { kind: "cmd", command: { form: "exec", args: [], prependShell: false } }],
+    [
+      "ENTRYPOINT",
+      'ENTRYPOINT ["/init", "--"]',
+      { kind: "entrypoint", command: { form: "exec", args: ["/init", "--"], prependShell: false } },
+    ],
+    ["SHELL", 'SHELL ["powershell", "-Command"]', { kind: "shell", shell: ["powershell", "-Command"] }],
+    [
+      "LABEL",
+      'LABEL a=b "c d"="e f" g=',
+      {
+        kind: "label",
+        pairs: [
+          { key: "a", value: "b", legacy: false },
+          { key: '"c d"', value: '"e f"', legacy: false },
+          { key: "g", value: "", legacy: false },
+        ],
+      },
+    ],
+    [
+      "LABEL legacy",
+      "LABEL maintainer Jane Doe",
+      { kind: "label", pairs: [{ key: "maintainer", value: "Jane Doe", legacy: true }] },
+    ],
+    [
+      "ENV new",
+      'ENV PATH=/x:$PATH HOME="/home/a b"',
+      {
+        kind: "env",
+        pairs: [
+          { key: "PATH", value: "/x:$PATH", legacy: false },
+          { key: "HOME", value: '"/home/a b"', legacy: false },
+        ],
+      },
+    ],
+    [
+      "ENV legacy",
+      "ENV GOPATH /go  x",
+      { kind: "env", pairs: [{ key: "GOPATH", value: "/go  x", legacy: true }] },
+    ],
+    ["MAINTAINER", "MAINTAINER Jane <j@x.org>", { kind: "maintainer", maintainer: "Jane <j@x.org>" }],
+    ["EXPOSE", "EXPOSE 80 53/udp $PORT", { kind: "expose", ports: ["80", "53/udp", "$PORT"] }],
+    [
+      "COPY",
+      "COPY --from=build --chown=1:2 --chmod=0755 --link --parents --exclude=*.md --exclude=.git a b /dst/",
+      {
+        kind: "copy",
+        from: "build",
+        chown: "1:2",
+        chmod: "0755",
+        link: true,
+        parents: true,
+        excludes: ["*.md", ".git"],
+        sources: ["a", "b"],
+        dest: "/dst/",
+        json: false,
+      },
+    ],
+    [
+      "COPY json",
+      'COPY ["a b", "/c d/"]',
+      { kind: "copy", sources: ["a b"], dest: "/c d/", json: true, link: false, parents: false },
+    ],
+    ["COPY chmod symbolic", "COPY --chmod=u+x,g-w a /b", { kind: "copy", chmod: "u+x,g-w" }],
+    [
+      "ADD",
+      `ADD --keep-git-dir=true --checksum=sha256:${"a".repeat(64)} --unpack=false --link=false https://x/y.tgz /z`,
+      {
+        kind: "add",
+        keepGitDir: true,
+        checksum: `sha256:${"a".repeat(64)}`,
+        unpack: false,
+        link: false,
+        sources: ["https://x/y.tgz"],
+        dest: "/z",
+      },
+    ],
+    ["VOLUME words", "VOLUME /a /b", { kind: "volume", paths: ["/a", "/b"] }],
+    ["VOLUME json", 'VOLUME ["/a"]', { kind: "volume", paths: ["/a"] }],
+    ["USER", "USER app:app", { kind: "user", user: "app:app" }],
+    ["WORKDIR", "WORKDIR /srv/app dir", { kind: "workdir", path: "/srv/app dir" }],
+    [
+      "ARG",
+      'ARG A B=2 C="x y"',
+      { kind: "arg", args: [{ name: "A" }, { name: "B", default: "2" }, { name: "C", default: '"x y"' }] },
+    ],
+    ["STOPSIGNAL", "STOPSIGNAL SIGQUIT", { kind: "stopsignal", signal: "SIGQUIT" }],
+    [
+      "HEALTHCHECK NONE",
+      "HEALTHCHECK NONE",
+      {
+        kind: "healthcheck",
+        health: { test: ["NONE"], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 },
+      },
+    ],
+    [
+      "HEALTHCHECK CMD",
+      "HEALTHCHECK --interval=1m30s --timeout=5s --start-period=1.5s --start-interval=10ms --retries=3 CMD curl -f http://localhost/",
+      {
+        kind: "healthcheck",
+        health: {
+          test: ["CMD-SHELL", "curl -f http://localhost/"],
+          interval: 90e9,
+          timeout: 5e9,
+          startPeriod: 1.5e9,
+          startInterval: 1e7,
+          retries: 3,
+        },
+      },
+    ],
+    [
+      "HEALTHCHECK exec",
+      'healthcheck cmd ["redis-cli", "ping"]',
+      {
+        kind: "healthcheck",
+        health: {
+          test: ["CMD", "redis-cli", "ping"],
+          interval: 0,
+          timeout: 0,
+          startPeriod: 0,
+          startInterval: 0,
+          retries: 0,
+        },
+      },
+    ],
+    [
+      "ONBUILD",
+      "ONBUILD RUN make",
+      {
+        kind: "onbuild",
+        expression: "RUN make",
+        trigger: expect.objectContaining({
+          kind: "run",
+          command: { form: "shell", args: ["make"], prependShell: true },
+        }),
+      },
+    ],
+    [
+      "ONBUILD COPY",
+      "onbuild copy . /app",
+      { kind: "onbuild", trigger: expect.objectContaining({ kind: "copy", sources: ["."], dest: "/app" }) },
+    ],
+    ["lower-case keyword", "run true", { kind: "run", keyword: "run" }],
+  ];
+  it.each(cases)("%s", (_name, line, want) => {
+    expect(one(line)).toMatchObject(want);
+  });
+
+  it("keeps location and original text", () => {
+    const df = parseDockerfile("# syntax=docker/dockerfile:1\nFROM a\nRUN a \\\n  b\n", {
+      file: "x/Dockerfile",
+    });
+    const run = df.instructions[1]!;
+    expect(run.location).toEqual({ file: "x/Dockerfile", startLine: 3, endLine: 4 });
+    expect(run.original).toBe("RUN a   b");
+    expect(df.directives).toEqual([{ name: "syntax", value: "docker/dockerfile:1", line: 1 }]);
+  });
+
+  it("attaches heredocs to RUN and COPY", () => {
+    const df = parseDockerfile("FROM a\nRUN <<EOF\necho $X\nEOF\nCOPY <<-'A' <<B /d/\n\tone\n\tA\ntwo\nB\n");
+    const run = df.instructions[1]!;
+    expect(run.kind === "run" && run.heredocs).toEqual([
+      { name: "EOF", fileDescriptor: 0, expand: true, chomp: false, content: "echo $X\n" },
+    ]);
+    const copy = df.instructions[2]!;
+    expect(copy.kind === "copy" && copy.contents).toEqual([
+      { path: "A", data: "one\n", expand: false },
+      { path: "B", data: "two\n", expand: true },
+    ]);
+    expect(copy.kind === "copy" && copy.sources).toEqual([]);
+    expect(copy.location).toEqual({ file: "Dockerfile", startLine: 5, endLine: 9 });
+  });
+});
+
+describe("RUN --mount", () => {
+  const mounts: [string, Record<string, unknown>][] = [
+    ["type=bind,source=/a,target=/b", { type: "bind", source: "/a", target: "/b", readOnly: true }],
+    ["from=binaries", { type: "bind", from: "binaries", readOnly: true }],
+    ["type=bind,src=x,dst=/y,rw", { type: "bind", source: "x", target: "/y", readOnly: false }],
+    ["type=bind,target=/y,readwrite=false", { readOnly: true }],
+    [
+      "type=cache,target=/root/.cache,id=go,sharing=locked,mode=0700,uid=1000,gid=1000",
+      { type: "cache", id: "go", sharing: "locked", mode: 0o700, uid: 1000, gid: 1000, readOnly: false },
+    ],
+    [
+      "type=cache,target=/c,from=stage,source=/s,ro",
+      { type: "cache", from: "stage", source: "/s", sharing: "shared", readOnly: true },
+    ],
+    ["type=tmpfs,target=/t,size=64m", { type: "tmpfs", size: 64 * 1024 * 1024, readOnly: false }],
+    [
+      "type=secret,id=aws,target=/root/.aws/credentials,required",
+      { type: "secret", id: "aws", required: true, readOnly: true },
+    ],
+    ["type=secret,id=tok,env=TOKEN,required=false", { type: "secret", env: "TOKEN", required: false }],
+    ["type=ssh", { type: "ssh", required: false }],
+    ["type=ssh,id=gh,required=true,mode=0600", { type: "ssh", id: "gh", required: true, mode: 0o600 }],
+    ["type=cache,target=$DIR,uid=$UID", { needsExpansion: true, target: "$DIR" }],
+    ["TYPE=CACHE,Target=/x", { type: "cache", target: "/x" }],
+  ];
+  it.each(mounts)("%s", (value, want) => {
+    const run = one(`RUN --mount=${value} true`);
+    expect(run.kind).toBe("run");
+    if (run.kind === "run") expect(run.mounts[0]).toMatchObject({ raw: value, ...want });
+  });
+
+  it("accepts CSV quoting when the quotes are escaped from the flag splitter", () => {
+    const run = one('RUN --mount=type=bind,\\"target=/a,b\\" true');
+    expect(run.kind === "run" && run.mounts[0]).toMatchObject({
+      raw: 'type=bind,"target=/a,b"',
+      target: "/a,b",
+    });
+  });
+
+  it("keeps several mounts in order", () => {
+    const run = one("RUN --mount=type=cache,target=/a --mount=type=tmpfs,target=/b true");
+    expect(run.kind === "run" && run.mounts.map((m) => m.type)).toEqual(["cache", "tmpfs"]);
+  });
+
+  const bad: [string, string][] = [
+    ["type=nfs,target=/a", 'unsupported mount type "nfs"'],
+    ["type=bind,target=/a,size=1m", "unexpected key 'size' for mount type 'bind'"],
+    ["type=bind,target=/a,mode=0700", 'mode not allowed for "bind" type mounts'],
+    ["type=tmpfs,target=/a,uid=1", 'uid not allowed for "tmpfs" type mounts'],
+    ["type=cache,target=/a,sharing=sometimes", "unrecognized sharing parameter in mount: sometimes"],
+    ["type=bind,target=/a,sharing=locked", "unexpected key 'sharing' for mount type 'bind'"],
+    ["type=cache,target=/a,mode=999", "invalid value 999 for mode"],
+    ["type=cache,target=/a,uid=-1", "invalid value -1 for uid"],
+    ["type=secret", "one of source, target or id is required"],
+    ["type=secret,id=a,src=b", "both source and id can't be set"],
+    ["type=bind,target=/a,env=X", "unexpected key 'env' for mount type 'bind'"],
+    ["type=bind,target=/a,required", "unexpected key 'required' for mount type 'bind'"],
+    ["type=bind,target=/a,ro=maybe", "invalid value for ro: maybe"],
+    ["type=bind,target=/a,bogus=1", "unexpected key 'bogus' in 'bogus=1'"],
+    ["type=bind,target", "invalid field 'target' must be a key=value pair"],
+    ["type=tmpfs,target=/a,size=lots", "invalid value lots for size"],
+    ['type=bind,target=\\"/a', 'bare " in non-quoted-field'],
+  ];
+  it.each(bad)("rejects %s", (value, message) => {
+    const err = failure(`FROM a\nRUN --mount=${value} true\n`);
+    expect(err.code).toBe("INVALID_FLAG_VALUE");
+    expect(err.detail).toContain(message);
+    expect(err.line).toBe(2);
+    expect(err.column).toBeGreaterThan(4);
+  });
+});
+
+describe("instruction errors carry file:line:column and the line", () => {
+  const errors: [string, string, string, number, number][] = [
+    // text, code, message fragment, line, column
+    [
+      "FROM a\nCOPY --form=x a b\n",
+      "UNKNOWN_FLAG",
+      "unknown flag: form for COPY (did you mean --from?)",
+      2,
+      6,
+    ],
+    ["FROM a\nRUN --network=bridge x\n", "INVALID_FLAG_VALUE", 'unsupported network mode "bridge"', 2, 5],
+    ["FROM a\nRUN --security=root x\n", "INVALID_FLAG_VALUE", 'unsupported security mode "root"', 2, 5],
+    [
+      "FROM a\nRUN --network=host --network=none x\n",
+      "DUPLICATE_FLAG",
+      "duplicate flag specified: network",
+      2,
+      5,
+    ],
+    [
+      "FROM a\nCOPY --link=maybe a b\n",
+      "INVALID_FLAG_VALUE",
+      "expecting boolean value for flag link, not: maybe",
+      2,
+      6,
+    ],
+    ["FROM a\nCOPY --from a b\n", "INVALID_FLAG_VALUE", "missing a value on flag: from", 2, 6],
+    ["FROM a\nCOPY --link= a b\n", "INVALID_FLAG_VALUE", "missing a value on flag: link", 2, 6],
+    ["FROM a\nCOPY --chmod=999 a b\n", "INVALID_FLAG_VALUE", "invalid chmod parameter", 2, 6],
+    ["FROM a\nADD --checksum=md5:x a b\n", "INVALID_FLAG_VALUE", "invalid checksum", 2, 5],
+    ["FROM a\nADD --from=x a b\n", "UNKNOWN_FLAG", "unknown flag: from for ADD", 2, 5],
+    ["FROM a\nCMD --doit x\n", "UNKNOWN_FLAG", "CMD takes no flags", 2, 5],
+    ["FROM a\nFROBNICATE x\n", "UNKNOWN_INSTRUCTION", "unknown instruction: FROBNICATE", 2, 1],
+    [
+      "FROM a\n  WROKDIR /x\n",
+      "UNKNOWN_INSTRUCTION",
+      "unknown instruction: WROKDIR (did you mean WORKDIR?)",
+      2,
+      3,
+    ],
+    ["FROM a b\n", "INVALID_ARGUMENTS", "FROM requires either one or three arguments", 1, 1],
+    ["FROM a AS 1x\n", "INVALID_ARGUMENTS", 'invalid name for build stage: "1x"', 1, 11],
+    ["FROM a FOR b\n", "INVALID_ARGUMENTS", 'expects "AS"', 1, 8],
+    ["FROM --platform= a\n", "INVALID_FLAG_VALUE", "--platform requires a value", 1, 6],
+    [
+      "FROM a\nCOPY a\n",
+      "INVALID_ARGUMENTS",
+      "COPY requires at least two arguments, but only one was provided",
+      2,
+      6,
+    ],
+    ["FROM a\nADD\n", "INVALID_ARGUMENTS", "ADD requires at least two arguments", 2, 1],
+    [
+      "FROM a\nCOPY <<EOF <<EOF2\nx\nEOF\ny\nEOF2\n",
+      "INVALID_ARGUMENTS",
+      "COPY cannot accept a heredoc as a destination",
+      2,
+      12,
+    ],
+    ["FROM a\nUSER\n", "INVALID_ARGUMENTS", "USER requires exactly one argument", 2, 1],
+    ["FROM a\nEXPOSE\n", "INVALID_ARGUMENTS", "EXPOSE requires at least one argument", 2, 1],
+    ["FROM a\nVOLUME\n", "INVALID_ARGUMENTS", "VOLUME requires at least one argument", 2, 1],
+    ['FROM a\nVOLUME ["/a", ""]\n', "INVALID_ARGUMENTS", "VOLUME specified can not be an empty string", 2, 1],
+    ["FROM a\nARG\n", "INVALID_ARGUMENTS", "ARG requires at least one argument", 2, 1],
+    ["FROM a\nARG =x\n", "INVALID_ARGUMENTS", "ARG names can not be blank", 2, 5],
+    ["FROM a\nENV\n", "INVALID_ARGUMENTS", "ENV requires at least one argument", 2, 1],
+    ["FROM a\nENV =x\n", "INVALID_ARGUMENTS", "ENV names can not be blank", 2, 1],
+    ["FROM a\nLABEL\n", "INVALID_ARGUMENTS", "LABEL requires at least one argument", 2, 1],
+    ["FROM a\nENV a=b c\n", "INVALID_ARGUMENTS", `Syntax error - can't find = in "c"`, 2, 9],
+    ["FROM a\nENV onlykey\n", "INVALID_ARGUMENTS", "ENV must have two arguments", 2, 1],
+    [
+      "FROM a\nSHELL /bin/sh -c\n",
+      "INVALID_ARGUMENTS",
+      "SHELL requires the arguments to be in JSON form",
+      2,
+      7,
+    ],
+    ["FROM a\nSHELL []\n", "INVALID_ARGUMENTS", "SHELL requires at least one argument", 2, 1],
+    ["FROM a\nRUN\n", "INVALID_ARGUMENTS", "RUN requires at least one argument", 2, 1],
+    ["FROM a\nONBUILD\n", "INVALID_ARGUMENTS", "ONBUILD requires at least one argument", 2, 1],
+    [
+      "FROM a\nONBUILD ONBUILD RUN x\n",
+      "INVALID_ONBUILD",
+      "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed",
+      2,
+      1,
+    ],
+    ["FROM a\nONBUILD FROM b\n", "INVALID_ONBUILD", "FROM isn't allowed as an ONBUILD trigger", 2, 9],
+    [
+      "FROM a\nONBUILD MAINTAINER me\n",
+      "INVALID_ONBUILD",
+      "MAINTAINER isn't allowed as an ONBUILD trigger",
+      2,
+      9,
+    ],
+    ["FROM a\nONBUILD COPY --nope a b\n", "UNKNOWN_FLAG", "unknown flag: nope for COPY", 2, 14],
+    ["FROM a\nHEALTHCHECK\n", "INVALID_ARGUMENTS", "HEALTHCHECK requires at least one argument", 2, 1],
+    ["FROM a\nHEALTHCHECK NONE x\n", "INVALID_ARGUMENTS", "HEALTHCHECK NONE takes no arguments", 2, 18],
+    [
+      "FROM a\nHEALTHCHECK CONNECT x\n",
+      "INVALID_ARGUMENTS",
+      'Unknown type "CONNECT" in HEALTHCHECK (try CMD)',
+      2,
+      13,
+    ],
+    ["FROM a\nHEALTHCHECK CMD\n", "INVALID_ARGUMENTS", "Missing command after HEALTHCHECK CMD", 2, 13],
+    [
+      "FROM a\nHEALTHCHECK --interval=10 CMD x\n",
+      "INVALID_FLAG_VALUE",
+      'invalid duration "10" for --interval',
+      2,
+      13,
+    ],
+    [
+      "FROM a\nHEALTHCHECK --timeout=10us CMD x\n",
+      "INVALID_FLAG_VALUE",
+      'Interval "timeout" cannot be less than 1ms',
+      2,
+      13,
+    ],
+    [
+      "FROM a\nHEALTHCHECK --start-period=-1s CMD x\n",
+      "INVALID_FLAG_VALUE",
+      "cannot be less than 1ms",
+      2,
+      13,
+    ],
+    [
+      "FROM a\nHEALTHCHECK --retries=-1 CMD x\n",
+      "INVALID_FLAG_VALUE",
+      "--retries cannot be negative (-1)",
+      2,
+      13,
+    ],
+    [
+      "FROM a\nHEALTHCHECK --retries=x CMD x\n",
+      "INVALID_FLAG_VALUE",
+      'invalid value "x" for --retries',
+      2,
+      13,
+    ],
+    ["FROM a\nHEALTHCHECK --bogus=1 CMD x\n", "UNKNOWN_FLAG", "unknown flag: bogus for HEALTHCHECK", 2, 13],
+    [
+      "FROM a\nRUN --mount=type=cache,target=/a \\\n    --netwrk=none true\n",
+      "UNKNOWN_FLAG",
+      "unknown flag: netwrk for RUN (did you mean --network?)",
+      3,
+      5,
+    ],
+  ];
+  it.each(errors)("%j", (text, code, message, line, column) => {
+    const err = failure(text);
+    expect(err.code).toBe(code);
+    expect(err.detail).toContain(message);
+    expect([err.line, err.column]).toEqual([line, column]);
+    expect(err.message.startsWith(`Dockerfile:${line}:${column}: `)).toBe(true);
+    const formatted = err.format().split("\n");
+    expect(formatted[1]).toContain(text.split("\n")[line - 1]!.trim());
+    expect(formatted[2]!.indexOf("^") - formatted[2]!.indexOf("|") - 2).toBe(column - 1);
+  });
+});
