@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 function run(op: string, ...args: string[]): ChildProcess {
-  return spawn(process.execPath, [worker, op, root, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  return spawn(process.execPath, [worker, op, root, ...args], { stdio: ["pipe", "pipe", "pipe"] });
 }
 
 async function exitOf(
@@ -42,11 +42,11 @@ async function exitOf(
   return { code, signal, stderr };
 }
 
-async function waitForLine(child: ChildProcess, line: string): Promise<void> {
+async function waitForLine(child: ChildProcess, line: string): Promise<string> {
   let out = "";
   for await (const d of child.stdout!) {
     out += d;
-    if (out.includes(line)) return;
+    if (out.includes(line) && out.endsWith("\n")) return out;
   }
   throw new Error(`child exited before printing ${line}`);
 }
@@ -99,6 +99,20 @@ describe("store across processes", () => {
       expect((await store.resolve(`after:${round}`)).id).toBe(base.id);
     }
     expect(await store.resolve("base")).toMatchObject({ id: base.id });
+  });
+
+  it("blobs another process wrote but has not added yet survive a prune there (leases)", async () => {
+    const child = run("pending");
+    const exited = exitOf(child);
+    const [, layer, config] = (await waitForLine(child, "written")).trim().split(" ");
+    await makeImage(store, { names: ["doomed"] });
+    const pruned = await store.prune({ all: true });
+    expect(pruned.deleted).toHaveLength(1);
+    expect(await store.layout.hasBlob(layer!)).toBe(true);
+    expect(await store.layout.hasBlob(config!)).toBe(true);
+    child.stdin!.end("go\n");
+    expect(await exited).toMatchObject({ code: 0 });
+    expect((await store.resolve("pending")).id).toBe(config);
   });
 
   it("is an OCI layout other tools read by the full names (skopeo, umoci)", async () => {

@@ -1,5 +1,6 @@
 // worker.mjs: a separate process that works on a store, for the concurrency and crash tests.
 // Usage: node worker.mjs <op> <root> [args...]; imports the built package (packages/oci/dist).
+import { once } from "node:events";
 import { ImageStore } from "../../../dist/index.js";
 
 const [op, root, ...args] = process.argv.slice(2);
@@ -31,6 +32,22 @@ if (op === "tag") {
     await store.remove(`churn:${i}`);
     if (i === 0) process.stdout.write("ready\n");
   }
+} else if (op === "pending") {
+  // Write a layer and a config, wait for a line on stdin, then add the image that uses them.
+  const layer = await store.writeBlob(Buffer.from(`pending layer ${process.pid}`));
+  const cfg = { architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.digest] } };
+  const config = await store.writeBlob(Buffer.from(JSON.stringify(cfg)));
+  process.stdout.write(`written ${layer.digest} ${config.digest}\n`);
+  await once(process.stdin, "data");
+  await store.addImage({
+    manifest: {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...layer }],
+    },
+    names: ["pending"],
+  });
 } else {
   throw new Error(`unknown op ${op}`);
 }
