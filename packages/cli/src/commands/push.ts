@@ -1,0 +1,89 @@
+import { type Digest, digestHex, isOciError, parseReference, type Reference } from "@tsbuild/oci";
+import { type PushProgressEvent, pushImage } from "@tsbuild/registry-client";
+import type { Argv, CommandModule } from "yargs";
+import { io } from "../output.js";
+import { type RegistryArgs, registryClient } from "../registry-options.js";
+import { type StoreArgs, withStore } from "./image-store.js";
+
+interface PushArgs extends StoreArgs, RegistryArgs {
+  name: string;
+  "all-tags"?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * pushLines turns push progress into docker's line-based output. Docker names
+ * a pushed layer by its diff ID (the uncompressed digest), so `ids` maps each
+ * layer digest to the id shown.
+ */
+function pushLines(write: (s: string) => void, ids: Map<Digest, string>): (e: PushProgressEvent) => void {
+  return (e) => {
+    if (e.kind !== "layer") return;
+    const id = ids.get(e.digest) ?? digestHex(e.digest).slice(0, 12);
+    if (e.status === "exists") write(`${id}: Layer already exists\n`);
+    else if (e.status === "mounted") write(`${id}: Mounted from ${e.from}\n`);
+    else if (e.status === "pushed") write(`${id}: Pushed\n`);
+  };
+}
+
+/** pushCommand is `tsbuild push NAME[:TAG]`, docker's verb: the name says where (`localhost:5000/me/app:1`). */
+export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
+  command: "push <name>",
+  describe: "Upload an image to a registry",
+  builder: (y: Argv<StoreArgs & RegistryArgs>) =>
+    y
+      .positional("name", { type: "string", describe: "NAME[:TAG]", demandOption: true })
+      .option("all-tags", {
+        alias: "a",
+        type: "boolean",
+        describe: "Push all tags of an image to the repository",
+      })
+      .option("quiet", { alias: "q", type: "boolean", describe: "Suppress verbose output" }),
+  handler: async (argv) => {
+    const { stdout } = io();
+    const ref = parseReference(argv.name, { defaultTag: !argv["all-tags"] });
+    if (argv["all-tags"] && ref.tag !== undefined) {
+      throw new Error("tag can't be used with --all-tags/-a");
+    }
+    if (ref.digest !== undefined) throw new Error("cannot push a digest reference");
+    const write = (s: string) => {
+      if (!argv.quiet) stdout.write(s);
+    };
+    const client = registryClient(argv);
+    try {
+      await withStore(argv, async (store) => {
+        let refs: Reference[] = [ref];
+        if (argv["all-tags"]) {
+          const names = (await store.images()).flatMap((img) => img.names);
+          refs = names
+            .map((n) => parseReference(n))
+            .filter((r) => r.name === ref.name && r.tag !== undefined)
+            .sort((a, b) => (a.tag ?? "").localeCompare(b.tag ?? ""));
+          if (refs.length === 0)
+            throw new Error(`An image does not exist locally with the tag: ${ref.familiarName}`);
+        }
+        write(`The push refers to repository [${ref.name}]\n`);
+        for (const target of refs) {
+          const image = await store.resolve(target.toString()).catch((err: unknown) => {
+            if (isOciError(err, "IMAGE_NOT_FOUND")) {
+              throw new Error(`An image does not exist locally with the tag: ${target.familiarString()}`);
+            }
+            throw err;
+          });
+          const ids = new Map<Digest, string>();
+          image.manifest.layers.forEach((l, i) => {
+            const diffId = image.config.rootfs.diff_ids[i];
+            ids.set(l.digest, digestHex(diffId ?? l.digest).slice(0, 12));
+          });
+          const layersTopFirst = [...image.manifest.layers].reverse();
+          for (const l of layersTopFirst) write(`${ids.get(l.digest)}: Preparing\n`);
+          const result = await pushImage(client, image, target, { store, onProgress: pushLines(write, ids) });
+          if (argv.quiet) stdout.write(`${target.toString()}\n`);
+          else write(`${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
+        }
+      });
+    } finally {
+      await client.close();
+    }
+  },
+};

@@ -1,0 +1,113 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { digestHex, ImageStore, type StoredImage } from "@tsbuild/oci";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, tempDir } from "../packages/cli/src/testing.js";
+import { fileLayer, makeTestImage } from "./support/images.js";
+import { startRegistry, type TestRegistry } from "./support/registry.js";
+
+describe("tsbuild push / pull against docker-registry", () => {
+  let registry: TestRegistry;
+  let dir: string;
+  let image: StoredImage;
+  let base: StoredImage;
+  const env = (root: string) => ({ ...process.env, TSBUILD_ROOT: root, DOCKER_CONFIG: join(dir, "docker") });
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    dir = await tempDir("tsbuild-cli-registry-");
+    const store = await ImageStore.open({ root: join(dir, "store") });
+    try {
+      base = await makeTestImage(store, {
+        layers: [fileLayer("bin", { sh: "shell" })],
+        names: [`${registry.host}/library/busybox:latest`],
+      });
+      image = await makeTestImage(store, {
+        base,
+        layers: [fileLayer("app", { "a.txt": "a" }), fileLayer("app2", { "b.txt": "b" })],
+        names: [`${registry.host}/me/custom:latest`],
+      });
+    } finally {
+      await store.close();
+    }
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const ids = (img: StoredImage) => img.config.rootfs.diff_ids.map((d) => digestHex(d).slice(0, 12));
+
+  it("pushes like docker: mounted base layers, pushed new ones, digest line", async () => {
+    const storeEnv = env(join(dir, "store"));
+    const first = await runCli(["push", `${registry.host}/library/busybox`], { env: storeEnv });
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`The push refers to repository [${registry.host}/library/busybox]`);
+
+    const r = await runCli(["push", `${registry.host}/me/custom:latest`], { env: storeEnv });
+    expect(r.code).toBe(0);
+    const [baseId, appId, app2Id] = ids(image);
+    expect(r.stdout.split("\n")).toEqual([
+      `The push refers to repository [${registry.host}/me/custom]`,
+      `${app2Id}: Preparing`,
+      `${appId}: Preparing`,
+      `${baseId}: Preparing`,
+      expect.any(String),
+      expect.any(String),
+      expect.any(String),
+      `latest: digest: ${image.manifestDigest} size: ${image.descriptor.size}`,
+      "",
+    ]);
+    expect(r.stdout).toContain(`${baseId}: Mounted from library/busybox\n`);
+    expect(r.stdout).toContain(`${appId}: Pushed\n`);
+    expect(r.stdout).toContain(`${app2Id}: Pushed\n`);
+
+    const again = await runCli(["push", `${registry.host}/me/custom`], { env: storeEnv });
+    expect(again.stdout.match(/Layer already exists/g)).toHaveLength(3);
+  });
+
+  it("fails clearly when the image is not in the store", async () => {
+    const r = await runCli(["push", `${registry.host}/me/missing:1`], { env: env(join(dir, "store")) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `Error: An image does not exist locally with the tag: ${registry.host}/me/missing:1\n`,
+    );
+  });
+
+  it("pulls like docker and stores the image under its name", async () => {
+    const root = join(dir, "pulled");
+    const name = `${registry.host}/me/custom`;
+    const r = await runCli(["pull", name], { env: env(root) });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toBe("latest: Pulling from me/custom");
+    for (const l of image.manifest.layers)
+      expect(lines).toContain(`${digestHex(l.digest).slice(0, 12)}: Pull complete`);
+    expect(lines.slice(-4)).toEqual([
+      `Digest: ${image.manifestDigest}`,
+      `Status: Downloaded newer image for ${name}:latest`,
+      `${name}:latest`,
+      "",
+    ]);
+    const again = await runCli(["pull", name], { env: env(root) });
+    expect(again.stdout).toContain(`Status: Image is up to date for ${name}:latest\n`);
+    for (const l of image.manifest.layers)
+      expect(again.stdout).toContain(`${digestHex(l.digest).slice(0, 12)}: Already exists`);
+
+    const quiet = await runCli(["pull", "-q", `${registry.host}/library/busybox`], { env: env(root) });
+    expect(quiet.stdout).toBe(`${registry.host}/library/busybox:latest\n`);
+
+    const ls = await runCli(["images", "--format", "{{.Repository}}:{{.Tag}}"], { env: env(root) });
+    expect(ls.stdout.split("\n").sort()).toEqual(
+      ["", `${registry.host}/library/busybox:latest`, `${name}:latest`].sort(),
+    );
+  });
+
+  it("reports a missing tag as an error naming the manifest", async () => {
+    const r = await runCli(["pull", `${registry.host}/me/custom:nope`], { env: env(join(dir, "pulled2")) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/manifest unknown/i);
+  });
+});
