@@ -297,6 +297,31 @@ describe("list and prune", () => {
   });
 });
 
+describe("discardBlobs and gc", () => {
+  it("discards only blobs that no image uses and no other process leased", async () => {
+    const img = await makeImage(store, { names: ["app"], layers: ["used"] });
+    const junk = await store.writeBlob(Buffer.from("junk"));
+    const other = await ImageStore.open({ root });
+    const theirs = await other.writeBlob(Buffer.from("theirs"));
+    const ours = await store.writeBlob(Buffer.from("theirs"));
+    expect(ours.digest).toBe(theirs.digest);
+    const removed = await store.discardBlobs([
+      junk.digest,
+      digestOf("used"),
+      theirs.digest,
+      digestOf("never written"),
+    ]);
+    expect(removed).toEqual([junk.digest]);
+    expect(await store.layout.hasBlob(digestOf("used"))).toBe(true);
+    expect(await store.layout.hasBlob(theirs.digest)).toBe(true);
+    await other.close();
+    const gc = await store.gc();
+    expect(gc.removed).toEqual([theirs.digest]);
+    expect(gc.reclaimedBytes).toBe(6);
+    expect((await store.resolve("app")).id).toBe(img.id);
+  });
+});
+
 describe("foreign entries", () => {
   it("keeps index.json entries that are not image manifests out of list, resolve-by-id and prune", async () => {
     const img = await makeImage(store, { names: ["app"] });

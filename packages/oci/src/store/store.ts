@@ -4,6 +4,7 @@ import { parseImageConfig } from "../config.js";
 import { type Digest, digestHex, digestOf, parseDigest } from "../digest.js";
 import { OciError } from "../errors.js";
 import { OciLayout } from "../layout/layout.js";
+import { reachableBlobs } from "../layout/reachable.js";
 import { parseManifest } from "../manifest.js";
 import { isForeignLayer, isManifestMediaType, MediaType } from "../media-types.js";
 import { parseReference } from "../reference.js";
@@ -273,6 +274,40 @@ export class ImageStore {
     return result;
   }
 
+  /**
+   * discardBlobs deletes blobs this process wrote but will not use (e.g. a
+   * failed pull): under the lock, and only those no image references and no
+   * other process has leased. Deleting blobs directly would race with a
+   * concurrent writer of the same content.
+   */
+  async discardBlobs(digests: readonly Digest[]): Promise<Digest[]> {
+    await this.#leases.release(digests);
+    const removed: Digest[] = [];
+    await withFileLock(
+      this.#lockPath,
+      async () => {
+        const keep = await reachableBlobs(this.layout, (await this.layout.readIndex()).manifests);
+        for (const d of await leasedDigests(this.root)) keep.add(d);
+        for (const d of digests) {
+          if (keep.has(d) || !(await this.layout.hasBlob(d))) continue;
+          await this.layout.deleteBlob(d);
+          removed.push(d);
+        }
+      },
+      this.#lockOptions(),
+    );
+    return removed;
+  }
+
+  /** gc collects every blob no image references and no live process has leased. */
+  async gc(): Promise<{ removed: readonly Digest[]; reclaimedBytes: number }> {
+    return withFileLock(
+      this.#lockPath,
+      () => this.layout.gc({ keep: () => leasedDigests(this.root) }),
+      this.#lockOptions(),
+    );
+  }
+
   /** list gives one row per name, plus one per dangling image that no child hides (as `docker images`). */
   async list(): Promise<ImageRow[]> {
     const entries = await this.#entries();
@@ -333,8 +368,12 @@ export class ImageStore {
           gcInto.reclaimedBytes += gc.reclaimedBytes;
         }
       },
-      { ...(this.#lockTimeoutMs !== undefined && { timeoutMs: this.#lockTimeoutMs }) },
+      this.#lockOptions(),
     );
+  }
+
+  #lockOptions(): { timeoutMs?: number } {
+    return this.#lockTimeoutMs !== undefined ? { timeoutMs: this.#lockTimeoutMs } : {};
   }
 
   /** #delete drops an unnamed entry, then its parent too if that is unnamed and now childless (docker's prune of parents). */
