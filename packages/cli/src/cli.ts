@@ -6,6 +6,9 @@ import { VERSION } from "./version.js";
 /** GlobalOptions are accepted by every command. */
 export interface GlobalOptions {
   root?: string;
+  "insecure-registry"?: string[];
+  "registry-ca"?: string[];
+  "registry-mirror"?: string[];
 }
 
 /**
@@ -19,13 +22,30 @@ export async function run(argv: readonly string[], stdio: Partial<CliIO> = {}): 
 
 async function runBound(argv: readonly string[]): Promise<number> {
   const { stderr } = io();
-  let usageFailure: string | undefined;
   let parser: Argv = yargs([...argv])
     .scriptName("tsbuild")
     .usage("Usage: tsbuild [--root DIR] COMMAND\n\nBuild, store and push OCI images without a daemon.")
     .option("root", {
       type: "string",
       describe: "Local image store (default $TSBUILD_ROOT, else $XDG_DATA_HOME/tsbuild)",
+      global: true,
+    })
+    .option("insecure-registry", {
+      type: "string",
+      array: true,
+      describe: "Allow plain HTTP or unverified TLS for HOST[:PORT] (also $TSBUILD_INSECURE_REGISTRIES)",
+      global: true,
+    })
+    .option("registry-ca", {
+      type: "string",
+      array: true,
+      describe: "Trust this PEM CA bundle for registries (also /etc/docker/certs.d/HOST/ca.crt)",
+      global: true,
+    })
+    .option("registry-mirror", {
+      type: "string",
+      array: true,
+      describe: "Pull Docker Hub images through this mirror URL first (also $TSBUILD_REGISTRY_MIRRORS)",
       global: true,
     })
     .version(VERSION)
@@ -38,9 +58,12 @@ async function runBound(argv: readonly string[]): Promise<number> {
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .exitProcess(false)
+    // docker flags such as --no-trunc and --no-cache are options of their own, not negations.
+    .parserConfiguration({ "boolean-negation": false })
     .fail((msg, err) => {
       if (err) throw err;
-      usageFailure = msg;
+      // Throwing here also stops yargs from running the handler after a usage error.
+      throw new CliUsageError(msg);
     });
   for (const command of commands) parser = parser.command(command);
   try {
@@ -52,10 +75,6 @@ async function runBound(argv: readonly string[]): Promise<number> {
       return 2;
     }
     return reportError(err);
-  }
-  if (usageFailure !== undefined) {
-    stderr.write(`tsbuild: ${usageFailure}\nSee 'tsbuild --help'.\n`);
-    return 2;
   }
   return typeof process.exitCode === "number" ? process.exitCode : 0;
 }

@@ -103,7 +103,8 @@ export function importCommand(command: string): CommandModule<StoreArgs, ImportA
       const { stdin, env } = io();
       const id = await importImage({
         ...(argv.root !== undefined && { root: argv.root }),
-        source: argv.source,
+        // yargs hands a lone "-" positional over as "".
+        source: argv.source === "" ? "-" : argv.source,
         names: argv.reference ? [argv.reference] : [],
         ...(argv.message !== undefined && { message: argv.message }),
         ...(argv.platform !== undefined && { platform: parsePlatform(argv.platform) }),
