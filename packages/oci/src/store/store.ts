@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { canonicalJson } from "../canonical-json.js";
 import { parseImageConfig } from "../config.js";
-import { type Digest, digestHex, digestOf, parseDigest } from "../digest.js";
+import { type Digest, digestOf, parseDigest } from "../digest.js";
 import { OciError } from "../errors.js";
 import { OciLayout } from "../layout/layout.js";
 import { reachableBlobs } from "../layout/reachable.js";
@@ -19,6 +19,7 @@ import {
 } from "./entries.js";
 import { Leases, leasedDigests } from "./lease.js";
 import { withFileLock } from "./lock.js";
+import { attachName, detachName, isImageEntry, locate, normalizeName, notFound, shortId } from "./resolve.js";
 import { defaultStoreRoot } from "./root.js";
 import { type HistoryRow, historyRows, type ImageRow, type InspectResult, inspectResult } from "./views.js";
 
@@ -77,8 +78,6 @@ interface Content {
   readonly config: ImageConfig;
   readonly id: Digest;
 }
-
-const ID_RE = /^(?:sha256:)?([0-9a-f]{1,64})$/;
 
 /**
  * ImageStore is the local image store: an OCI layout whose index.json names
@@ -180,7 +179,7 @@ export class ImageStore {
       if (!e) throw notFound(nameOrId);
       return this.#image(e);
     }
-    return this.#image((await this.#locate(entries, nameOrId)).entry);
+    return this.#image((await locate(entries, (e) => this.#idOf(e), nameOrId)).entry);
   }
 
   /** images returns every image (named and dangling). */
@@ -192,7 +191,7 @@ export class ImageStore {
   async tag(source: string, name: string): Promise<void> {
     const full = normalizeName(name);
     await this.#mutate(async (entries) => {
-      const { entry } = await this.#locate(entries, source);
+      const { entry } = await locate(entries, (e) => this.#idOf(e), source);
       attachName(entries, entry, full);
       return true;
     });
@@ -219,7 +218,7 @@ export class ImageStore {
   async remove(nameOrId: string, options: RemoveOptions = {}): Promise<RemoveResult> {
     const result: RemoveResult = { untagged: [], deleted: [], reclaimedBytes: 0 };
     await this.#mutate(async (entries) => {
-      const { entry, byName } = await this.#locate(entries, nameOrId);
+      const { entry, byName } = await locate(entries, (e) => this.#idOf(e), nameOrId);
       const id = (await this.#contentOf(entry.descriptor)).id;
       const children = await this.#children(entries, id);
       if (byName !== undefined) {
@@ -405,47 +404,8 @@ export class ImageStore {
     return this.#content.get(e.descriptor.digest)?.id;
   }
 
-  /** #locate resolves `s` among `entries`; `byName` is set when `s` named the image by a tag. */
-  async #locate(entries: readonly StoreEntry[], s: string): Promise<{ entry: StoreEntry; byName?: string }> {
-    const idMatch = ID_RE.exec(s);
-    if (idMatch && idMatch[1]?.length === 64) {
-      return { entry: await this.#byIdPrefix(entries, idMatch[1] as string, s) };
-    }
-    let ref: ReturnType<typeof parseReference> | undefined;
-    try {
-      ref = parseReference(s);
-    } catch (err) {
-      if (!idMatch) throw err;
-    }
-    if (ref?.digest !== undefined) {
-      const matches = entries.filter((e) => e.descriptor.digest === ref.digest);
-      const inRepo = matches.find((e) => e.names.some((n) => parseReference(n).name === ref.name));
-      const found = inRepo ?? matches[0];
-      if (found) return { entry: found };
-    } else if (ref) {
-      const full = ref.toString();
-      const found = entries.find((e) => e.names.includes(full));
-      if (found) return { entry: found, byName: full };
-    }
-    if (idMatch) return { entry: await this.#byIdPrefix(entries, idMatch[1] as string, s) };
-    throw notFound(s);
-  }
-
-  async #byIdPrefix(entries: readonly StoreEntry[], hexPrefix: string, input: string): Promise<StoreEntry> {
-    const hits = new Map<Digest, StoreEntry>();
-    for (const e of entries.filter(isImageEntry)) {
-      const { id } = await this.#contentOf(e.descriptor);
-      if (digestHex(id).startsWith(hexPrefix) && !hits.has(id)) hits.set(id, e);
-    }
-    if (hits.size > 1) {
-      throw new OciError(
-        "AMBIGUOUS_REFERENCE",
-        `image id prefix ${JSON.stringify(input)} matches ${hits.size} images`,
-      );
-    }
-    const [hit] = hits.values();
-    if (!hit) throw notFound(input);
-    return hit;
+  async #idOf(e: StoreEntry): Promise<Digest> {
+    return (await this.#contentOf(e.descriptor)).id;
   }
 
   async #contentOf(desc: Descriptor): Promise<Content> {
@@ -484,38 +444,4 @@ export class ImageStore {
       tagTimes: new Map(entry.tagTimes),
     };
   }
-}
-
-/** isImageEntry: entries for other content (e.g. a multi-platform index another tool added) are kept but not listed. */
-function isImageEntry(e: StoreEntry): boolean {
-  return isManifestMediaType(e.descriptor.mediaType);
-}
-
-function normalizeName(name: string): string {
-  const ref = parseReference(name);
-  if (ref.digest !== undefined) {
-    throw new OciError("INVALID_REFERENCE", "a name to tag an image with cannot contain a digest", {
-      where: JSON.stringify(name),
-    });
-  }
-  return ref.toString();
-}
-
-function attachName(entries: readonly StoreEntry[], entry: StoreEntry, name: string): void {
-  for (const e of entries) if (e !== entry) detachName(e, name);
-  if (!entry.names.includes(name)) entry.names.push(name);
-  entry.tagTimes.set(name, new Date().toISOString());
-}
-
-function detachName(entry: StoreEntry, name: string): void {
-  entry.names = entry.names.filter((n) => n !== name);
-  entry.tagTimes.delete(name);
-}
-
-function notFound(s: string): OciError {
-  return new OciError("IMAGE_NOT_FOUND", `No such image: ${s}`);
-}
-
-function shortId(id: Digest): string {
-  return digestHex(id).slice(0, 12);
 }
