@@ -1,3 +1,4 @@
+export * from "./archive/index.js";
 export { canonicalJson, canonicalJsonString } from "./canonical-json.js";
 export { imageConfigFromJson, parseImageConfig } from "./config.js";
 export { parseDescriptor } from "./descriptor.js";
