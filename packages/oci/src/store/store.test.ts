@@ -258,6 +258,11 @@ describe("list and prune", () => {
       [child.id, "localhost:5000/app", "latest"],
       [dangling.id, undefined, undefined],
     ]);
+    const old = await makeImage(store, { names: ["old"], created: "2020-01-01T00:00:00Z" });
+    const newest = await makeImage(store, { names: ["new"], created: "2030-01-01T00:00:00Z" });
+    const sorted = (await store.list()).map((r) => r.id);
+    expect(sorted[0]).toBe(newest.id);
+    expect(sorted.at(-1)).toBe(old.id);
     expect(rows[0]).toMatchObject({
       size: child.size,
       created: "2024-01-02T03:04:05Z",

@@ -307,7 +307,7 @@ export class ImageStore {
     );
   }
 
-  /** list gives one row per name, plus one per dangling image that no child hides (as `docker images`). */
+  /** list gives one row per name, plus one per dangling image that no child hides, newest first (as `docker images`). */
   async list(): Promise<ImageRow[]> {
     const entries = await this.#entries();
     const images = await Promise.all(entries.filter(isImageEntry).map((e) => this.#image(e)));
@@ -325,7 +325,9 @@ export class ImageStore {
         rows.push({ ...base, name, repository: ref.familiarName, tag: ref.tag });
       }
     }
-    return rows;
+    // Newest first, as docker lists; ties keep index order.
+    const time = (c: string | undefined) => (c === undefined ? 0 : Date.parse(c) || 0);
+    return rows.sort((a, b) => time(b.created) - time(a.created));
   }
 
   /** history is `docker history`: newest first, layer rows sized, empty layers 0, ancestor ids where known. */
