@@ -1,0 +1,97 @@
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { familiarString, isForeignLayer, readArchive } from "@tsbuild/oci";
+import type { Argv, CommandModule } from "yargs";
+import { CliUsageError, io, print } from "../output.js";
+import { type StoreArgs, withStore } from "./image-store.js";
+
+interface LoadArgs extends StoreArgs {
+  input?: string;
+  quiet?: boolean;
+}
+
+/**
+ * loadArchive is `docker load`: every image of a docker-archive or OCI
+ * archive goes into the store with its names; blobs are verified as they are
+ * copied. Returns the lines docker prints.
+ */
+export async function loadArchive(root: string | undefined, path: string): Promise<string[]> {
+  const archive = await readArchive(path);
+  const lines: string[] = [];
+  try {
+    await withStore({ ...(root !== undefined && { root }) }, async (store) => {
+      for (const img of archive.images) {
+        for (const layer of img.manifest.layers) {
+          if (isForeignLayer(layer.mediaType) && !archive.hasBlob(layer.digest)) continue;
+          if (await store.layout.hasBlob(layer.digest)) continue;
+          await store.writeBlob(archive.openBlob(layer.digest), { digest: layer.digest, size: layer.size });
+        }
+        const previous = new Map<string, string>();
+        for (const name of img.names) {
+          try {
+            const old = await store.resolve(name);
+            previous.set(name, old.id);
+          } catch {
+            // not there yet
+          }
+        }
+        const stored = await store.addImage({
+          manifest: img.manifestBytes,
+          config: img.config,
+          names: img.names,
+        });
+        for (const [name, oldId] of previous) {
+          if (oldId !== stored.id) {
+            lines.push(
+              `The image ${familiarString(name)} already exists, renaming the old one with ID ${oldId} to empty string`,
+            );
+          }
+        }
+        if (img.names.length === 0) lines.push(`Loaded image ID: ${stored.id}`);
+        for (const name of img.names) lines.push(`Loaded image: ${familiarString(name)}`);
+      }
+    });
+  } finally {
+    await archive.close();
+  }
+  return lines;
+}
+
+export function loadCommand(command: string): CommandModule<StoreArgs, LoadArgs> {
+  return {
+    command,
+    describe: "Load images from a tar archive (docker-archive or OCI archive, plain or gzip) or STDIN",
+    builder: (y: Argv<StoreArgs>) =>
+      y
+        .option("input", {
+          alias: "i",
+          type: "string",
+          describe: "Read from tar archive file, instead of STDIN",
+        })
+        .option("quiet", { alias: "q", type: "boolean", describe: "Suppress the load output" }),
+    handler: async (argv) => {
+      const { stdin } = io();
+      let path = argv.input;
+      let spool: string | undefined;
+      if (path === undefined) {
+        if ((stdin as NodeJS.ReadStream).isTTY) {
+          throw new CliUsageError("requested load from stdin, but stdin is empty; use -i FILE or a pipe");
+        }
+        // The archive reader seeks; stdin is spooled to a private temp file first.
+        spool = await mkdtemp(join(tmpdir(), "tsbuild-load-"));
+        path = join(spool, "archive.tar");
+        await pipeline(stdin as Readable, createWriteStream(path));
+      }
+      try {
+        const lines = await loadArchive(argv.root, path);
+        if (!argv.quiet) print(lines.map((l) => `${l}\n`).join(""));
+      } finally {
+        if (spool) await rm(spool, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { Writable } from "node:stream";
+import {
+  type Digest,
+  type ImageStore,
+  parseReference,
+  type StoredImage,
+  writeDockerArchive,
+} from "@tsbuild/oci";
+import type { Argv, CommandModule } from "yargs";
+import { CliUsageError, io } from "../output.js";
+import { type StoreArgs, withStore } from "./image-store.js";
+
+interface SaveArgs extends StoreArgs {
+  images: string[];
+  output?: string;
+}
+
+/**
+ * selectForSave resolves `docker save` arguments: `name:tag` saves that tag,
+ * a bare repository saves every tag of it (as docker does), an id saves the
+ * image without names. Images named more than once are saved once.
+ */
+export async function selectForSave(
+  store: ImageStore,
+  args: readonly string[],
+): Promise<{ image: StoredImage; names: string[] }[]> {
+  const all = await store.images();
+  const byManifest = new Map<Digest, { image: StoredImage; names: string[] }>();
+  const add = (image: StoredImage, names: string[]) => {
+    const entry = byManifest.get(image.manifestDigest) ?? { image, names: [] };
+    for (const n of names) if (!entry.names.includes(n)) entry.names.push(n);
+    byManifest.set(image.manifestDigest, entry);
+  };
+  for (const arg of args) {
+    let ref: ReturnType<typeof parseReference> | undefined;
+    try {
+      ref = parseReference(arg, { defaultTag: false });
+    } catch {
+      ref = undefined;
+    }
+    if (ref && ref.tag === undefined && ref.digest === undefined) {
+      const tagged = all.flatMap((img) =>
+        img.names.filter((n) => parseReference(n).name === ref.name).map((n) => ({ img, n })),
+      );
+      if (tagged.length > 0) {
+        for (const { img, n } of tagged) add(img, [n]);
+        continue;
+      }
+    }
+    const image = await store.resolve(arg);
+    const named = ref?.tag !== undefined ? image.names.filter((n) => n === ref.toString()) : [];
+    add(image, named);
+  }
+  return [...byManifest.values()];
+}
+
+export function saveCommand(command: string): CommandModule<StoreArgs, SaveArgs> {
+  return {
+    command,
+    describe: "Save one or more images to a tar archive (docker-archive that is also an OCI layout)",
+    builder: (y: Argv<StoreArgs>) =>
+      y
+        .positional("images", {
+          type: "string",
+          array: true,
+          describe: "IMAGE (name or ID)",
+          demandOption: true,
+        })
+        .option("output", { alias: "o", type: "string", describe: "Write to a file, instead of STDOUT" }),
+    handler: async (argv) => {
+      const { stdout } = io();
+      if (argv.output === undefined && (stdout as NodeJS.WriteStream).isTTY) {
+        throw new CliUsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+      }
+      await withStore(argv, async (store) => {
+        const selected = await selectForSave(store, argv.images);
+        const inputs = await Promise.all(
+          selected.map(async ({ image, names }) => ({
+            names,
+            manifest: await store.layout.readBlob(image.manifestDigest),
+            config: await store.layout.readBlob(image.manifest.config.digest),
+            blob: (d: Digest) => store.layout.openBlob(d),
+          })),
+        );
+        await writeDockerArchive(argv.output ?? keepOpen(stdout), inputs);
+      });
+    },
+  };
+}
+
+/** keepOpen wraps a stream we must not end (the process's stdout) as a Writable that forwards with backpressure. */
+function keepOpen(out: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (out.write(chunk)) cb();
+      else out.once("drain", () => cb());
+    },
+  });
+}
