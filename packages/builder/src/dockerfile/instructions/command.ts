@@ -11,13 +11,13 @@ export function commandLine(args: string[], json: boolean): CommandLine {
 /** parseCmd parses CMD; `CMD []` is allowed and clears the inherited command. */
 export function parseCmd(ctx: InstructionContext): CmdInstruction {
   parseFlags(ctx, {});
-  return { ...ctx.base("cmd"), command: commandLine(ctx.node.args, ctx.node.json) };
+  return Object.assign(ctx.base("cmd"), { command: commandLine(ctx.node.args, ctx.node.json) });
 }
 
 /** parseEntrypoint parses ENTRYPOINT; `ENTRYPOINT []` is allowed and clears it. */
 export function parseEntrypoint(ctx: InstructionContext): EntrypointInstruction {
   parseFlags(ctx, {});
-  return { ...ctx.base("entrypoint"), command: commandLine(ctx.node.args, ctx.node.json) };
+  return Object.assign(ctx.base("entrypoint"), { command: commandLine(ctx.node.args, ctx.node.json) });
 }
 
 /** parseShell parses SHELL, which takes only the JSON form with at least one element. */
@@ -28,5 +28,5 @@ export function parseShell(ctx: InstructionContext): ShellInstruction {
   }
   if (ctx.node.args.length === 0)
     throw ctx.error("INVALID_ARGUMENTS", "SHELL requires at least one argument");
-  return { ...ctx.base("shell"), shell: [...ctx.node.args] };
+  return Object.assign(ctx.base("shell"), { shell: [...ctx.node.args] });
 }

@@ -75,11 +75,9 @@ export function parseCopy(ctx: InstructionContext): CopyInstruction {
     parents: "bool",
     exclude: "strings",
   });
-  const out: CopyInstruction = {
-    ...ctx.base("copy"),
-    ...sourcesAndDest(ctx, "COPY", flags),
+  const out: CopyInstruction = Object.assign(ctx.base("copy"), sourcesAndDest(ctx, "COPY", flags), {
     parents: flags.bool("parents") ?? false,
-  };
+  });
   const from = flags.string("from");
   if (from !== undefined) {
     if (from === "") throw ctx.error("INVALID_FLAG_VALUE", "--from requires a value", "--from");
@@ -99,11 +97,9 @@ export function parseAdd(ctx: InstructionContext): AddInstruction {
     exclude: "strings",
     unpack: "bool",
   });
-  const out: AddInstruction = {
-    ...ctx.base("add"),
-    ...sourcesAndDest(ctx, "ADD", flags),
+  const out: AddInstruction = Object.assign(ctx.base("add"), sourcesAndDest(ctx, "ADD", flags), {
     keepGitDir: flags.bool("keep-git-dir") ?? false,
-  };
+  });
   const checksum = flags.string("checksum");
   if (checksum !== undefined) {
     if (checksum === "") throw ctx.error("INVALID_FLAG_VALUE", "--checksum requires a value", "--checksum");

@@ -9,7 +9,7 @@ const VALID_STAGE_NAME = /^[a-z][a-z0-9\-_.]*$/;
 export function parseFrom(ctx: InstructionContext): FromInstruction {
   const flags = parseFlags(ctx, { platform: "string" });
   const args = ctx.node.args;
-  const out: FromInstruction = { ...ctx.base("from"), image: args[0] ?? "" };
+  const out: FromInstruction = Object.assign(ctx.base("from"), { image: args[0] ?? "" });
   if (args.length === 3 && args[1]!.toLowerCase() === "as") {
     const raw = args[2]!;
     const name = raw.toLowerCase();

@@ -28,7 +28,7 @@ export function parseHealthcheck(ctx: InstructionContext): HealthcheckInstructio
       throw ctx.error("INVALID_ARGUMENTS", "HEALTHCHECK NONE takes no arguments", rest[0]);
     parseFlags(ctx, {});
     health.test = ["NONE"];
-    return { ...ctx.base("healthcheck"), health };
+    return Object.assign(ctx.base("healthcheck"), { health });
   }
   const flags = parseFlags(ctx, {
     interval: "string",
@@ -85,5 +85,5 @@ export function parseHealthcheck(ctx: InstructionContext): HealthcheckInstructio
     if (n < 0) throw ctx.error("INVALID_FLAG_VALUE", `--retries cannot be negative (${n})`, "--retries");
     health.retries = n;
   }
-  return { ...ctx.base("healthcheck"), health };
+  return Object.assign(ctx.base("healthcheck"), { health });
 }

@@ -18,12 +18,12 @@ function pairs(ctx: InstructionContext, name: string): KeyValue[] {
 
 /** parseEnv parses ENV in both forms (`ENV k=v k2="v 2"` and legacy `ENV k v…`), values unexpanded. */
 export function parseEnv(ctx: InstructionContext): EnvInstruction {
-  return { ...ctx.base("env"), pairs: pairs(ctx, "ENV") };
+  return Object.assign(ctx.base("env"), { pairs: pairs(ctx, "ENV") });
 }
 
 /** parseLabel parses LABEL in both forms, values unexpanded. */
 export function parseLabel(ctx: InstructionContext): LabelInstruction {
-  return { ...ctx.base("label"), pairs: pairs(ctx, "LABEL") };
+  return Object.assign(ctx.base("label"), { pairs: pairs(ctx, "LABEL") });
 }
 
 /** parseArg parses `ARG name[=default] …` (several per line); defaults keep their quotes. */
@@ -37,5 +37,5 @@ export function parseArg(ctx: InstructionContext): ArgInstruction {
     if (name === "") throw ctx.error("INVALID_ARGUMENTS", "ARG names can not be blank", w);
     return eq < 0 ? { name } : { name, default: w.slice(eq + 1) };
   });
-  return { ...ctx.base("arg"), args };
+  return Object.assign(ctx.base("arg"), { args });
 }

@@ -88,5 +88,5 @@ function parseOnbuild(ctx: InstructionContext, source: InstructionSource): Onbui
     throw ctx.error("INVALID_ONBUILD", `${upper} isn't allowed as an ONBUILD trigger`, sub.rawKeyword);
   }
   const trigger = parseInstruction(sub, source) as OnbuildTrigger;
-  return { ...ctx.base("onbuild"), trigger, expression: sub.original };
+  return Object.assign(ctx.base("onbuild"), { trigger, expression: sub.original });
 }

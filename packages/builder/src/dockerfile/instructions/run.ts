@@ -38,14 +38,13 @@ export function parseRun(ctx: InstructionContext): RunInstruction {
     );
   }
   if (ctx.node.args.length === 0) throw ctx.error("INVALID_ARGUMENTS", "RUN requires at least one argument");
-  return {
-    ...ctx.base("run"),
+  return Object.assign(ctx.base("run"), {
     command: commandLine(ctx.node.args, ctx.node.json),
     mounts,
     network: network as NetworkMode,
     security: security as SecurityMode,
     heredocs: ctx.node.heredocs.map((h) => ({ ...h })),
-  };
+  });
 }
 
 /**

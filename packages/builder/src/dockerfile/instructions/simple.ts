@@ -19,22 +19,22 @@ function exactlyOne(ctx: InstructionContext, name: string): string {
 
 /** parseMaintainer parses the deprecated MAINTAINER (the whole rest of the line). */
 export function parseMaintainer(ctx: InstructionContext): MaintainerInstruction {
-  return { ...ctx.base("maintainer"), maintainer: exactlyOne(ctx, "MAINTAINER") };
+  return Object.assign(ctx.base("maintainer"), { maintainer: exactlyOne(ctx, "MAINTAINER") });
 }
 
 /** parseUser parses `USER user[:group]`. */
 export function parseUser(ctx: InstructionContext): UserInstruction {
-  return { ...ctx.base("user"), user: exactlyOne(ctx, "USER") };
+  return Object.assign(ctx.base("user"), { user: exactlyOne(ctx, "USER") });
 }
 
 /** parseWorkdir parses `WORKDIR path`. */
 export function parseWorkdir(ctx: InstructionContext): WorkdirInstruction {
-  return { ...ctx.base("workdir"), path: exactlyOne(ctx, "WORKDIR") };
+  return Object.assign(ctx.base("workdir"), { path: exactlyOne(ctx, "WORKDIR") });
 }
 
 /** parseStopsignal parses `STOPSIGNAL signal`. */
 export function parseStopsignal(ctx: InstructionContext): StopsignalInstruction {
-  return { ...ctx.base("stopsignal"), signal: exactlyOne(ctx, "STOPSIGNAL") };
+  return Object.assign(ctx.base("stopsignal"), { signal: exactlyOne(ctx, "STOPSIGNAL") });
 }
 
 /** parseExpose parses `EXPOSE port[/proto]…` (words unexpanded). */
@@ -42,7 +42,7 @@ export function parseExpose(ctx: InstructionContext): ExposeInstruction {
   parseFlags(ctx, {});
   if (ctx.node.args.length === 0)
     throw ctx.error("INVALID_ARGUMENTS", "EXPOSE requires at least one argument");
-  return { ...ctx.base("expose"), ports: [...ctx.node.args] };
+  return Object.assign(ctx.base("expose"), { ports: [...ctx.node.args] });
 }
 
 /** parseVolume parses `VOLUME path…` or `VOLUME ["path", …]`. */
@@ -53,5 +53,5 @@ export function parseVolume(ctx: InstructionContext): VolumeInstruction {
   for (const a of args) {
     if (a.trim() === "") throw ctx.error("INVALID_ARGUMENTS", "VOLUME specified can not be an empty string");
   }
-  return { ...ctx.base("volume"), paths: [...args] };
+  return Object.assign(ctx.base("volume"), { paths: [...args] });
 }

@@ -61,25 +61,26 @@ class Words {
  * quotes and `\` escapes, and `$` substitutions left as written (every variable is unset and skipped).
  */
 class WordLexer {
-  private readonly chars: number[];
   private pos = 0;
   private rawEscapes: boolean;
 
   constructor(
-    src: string,
+    private readonly src: string,
     private readonly rawQuotes: boolean,
     rawEscapes: boolean,
   ) {
-    this.chars = Array.from(src, (c) => c.codePointAt(0)!);
     this.rawEscapes = rawEscapes;
   }
 
   private peek(): number {
-    return this.pos < this.chars.length ? this.chars[this.pos]! : EOF;
+    return this.pos < this.src.length ? this.src.codePointAt(this.pos)! : EOF;
   }
 
   private next(): number {
-    return this.pos < this.chars.length ? this.chars[this.pos++]! : EOF;
+    if (this.pos >= this.src.length) return EOF;
+    const c = this.src.codePointAt(this.pos)!;
+    this.pos += c > 0xffff ? 2 : 1;
+    return c;
   }
 
   words(): string[] {
@@ -308,6 +309,8 @@ export function heredocsFromLine(line: string): Omit<Heredoc, "content">[] {
 
 /** openersFromLine is heredocsFromLine for the parser: it throws ParseProblem, which the parser locates. */
 export function openersFromLine(line: string): Omit<Heredoc, "content">[] {
+  // no `<<`, no opener: skip the lexer (its errors would be ignored anyway)
+  if (!line.includes("<<")) return [];
   let words: string[];
   try {
     words = lexWords(line, true, true);
