@@ -23,13 +23,7 @@ export function parseHealthcheck(ctx: InstructionContext): HealthcheckInstructio
     startInterval: 0,
     retries: 0,
   };
-  if (typ === "NONE") {
-    if (rest.length !== 0)
-      throw ctx.error("INVALID_ARGUMENTS", "HEALTHCHECK NONE takes no arguments", rest[0]);
-    parseFlags(ctx, {});
-    health.test = ["NONE"];
-    return Object.assign(ctx.base("healthcheck"), { health });
-  }
+  // flags are validated for NONE too (they have no effect there; BuildKit ignores them)
   const flags = parseFlags(ctx, {
     interval: "string",
     timeout: "string",
@@ -37,6 +31,12 @@ export function parseHealthcheck(ctx: InstructionContext): HealthcheckInstructio
     "start-interval": "string",
     retries: "string",
   });
+  if (typ === "NONE") {
+    if (rest.length !== 0)
+      throw ctx.error("INVALID_ARGUMENTS", "HEALTHCHECK NONE takes no arguments", rest[0]);
+    health.test = ["NONE"];
+    return Object.assign(ctx.base("healthcheck"), { health });
+  }
   if (typ !== "CMD") {
     throw ctx.error(
       "INVALID_ARGUMENTS",

@@ -132,6 +132,29 @@ describe("typed instructions", () => {
         dest: "/z",
       },
     ],
+    [
+      "ADD chown exclude",
+      "ADD --chown=app --chmod=644 --exclude=a --exclude=b src/ /dst",
+      {
+        kind: "add",
+        chown: "app",
+        chmod: "644",
+        excludes: ["a", "b"],
+        keepGitDir: false,
+        sources: ["src/"],
+        dest: "/dst",
+      },
+    ],
+    [
+      "ADD git",
+      "ADD --keep-git-dir git@github.com:a/b.git /src",
+      { kind: "add", keepGitDir: true, sources: ["git@github.com:a/b.git"] },
+    ],
+    [
+      "COPY unexpanded",
+      "COPY --from=${STAGE} --chmod=$MODE $SRC /x",
+      { kind: "copy", from: "${STAGE}", chmod: "$MODE", sources: ["$SRC"] },
+    ],
     ["VOLUME words", "VOLUME /a /b", { kind: "volume", paths: ["/a", "/b"] }],
     ["VOLUME json", 'VOLUME ["/a"]', { kind: "volume", paths: ["/a"] }],
     ["USER", "USER app:app", { kind: "user", user: "app:app" }],
@@ -198,6 +221,16 @@ describe("typed instructions", () => {
       { kind: "onbuild", trigger: expect.objectContaining({ kind: "copy", sources: ["."], dest: "/app" }) },
     ],
     ["lower-case keyword", "run true", { kind: "run", keyword: "run" }],
+    [
+      "HEALTHCHECK NONE with flags",
+      "HEALTHCHECK --interval=5s NONE",
+      { kind: "healthcheck", health: expect.objectContaining({ test: ["NONE"] }) },
+    ],
+    [
+      "ONBUILD ARG",
+      "ONBUILD ARG NODE_ENV",
+      { kind: "onbuild", trigger: expect.objectContaining({ kind: "arg", args: [{ name: "NODE_ENV" }] }) },
+    ],
   ];
   it.each(cases)("%s", (_name, line, want) => {
     expect(one(line)).toMatchObject(want);
@@ -211,6 +244,20 @@ describe("typed instructions", () => {
     expect(run.location).toEqual({ file: "x/Dockerfile", startLine: 3, endLine: 4 });
     expect(run.original).toBe("RUN a   b");
     expect(df.directives).toEqual([{ name: "syntax", value: "docker/dockerfile:1", line: 1 }]);
+  });
+
+  it("attaches heredocs to an ONBUILD trigger", () => {
+    const df = parseDockerfile("FROM a\nONBUILD RUN <<EOF\nmake\nEOF\n");
+    const ob = df.instructions[1]!;
+    expect(
+      ob.kind === "onbuild" && ob.trigger.kind === "run" && ob.trigger.heredocs.map((h) => h.content),
+    ).toEqual(["make\n"]);
+  });
+
+  it("passes parser warnings through", () => {
+    expect(parseDockerfile("FROM a\nRUN a \\\n\n b\n").warnings.map((w) => w.rule)).toEqual([
+      "NoEmptyContinuation",
+    ]);
   });
 
   it("attaches heredocs to RUN and COPY", () => {
