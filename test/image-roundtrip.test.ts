@@ -166,7 +166,7 @@ describe("image round trip: import → save → skopeo/umoci → same tree", () 
       isRoot ? ["char", "dir", "fifo", "file", "symlink"] : ["dir", "fifo", "file", "symlink"],
     );
     expect(s["bin/suid"]?.mode).toBe("4755");
-    expect(s["tmp"]?.mode).toBe("1777");
+    expect(s.tmp?.mode).toBe("1777");
     expect(s["bin/tool-hardlink"]?.inodeGroup).toBe("bin/tool");
     expect(Object.keys(s).some((p) => Buffer.byteLength(p) > 100)).toBe(true);
     if (isRoot) expect(s.owned).toMatchObject({ uid: 1234, gid: 1234 });
