@@ -157,6 +157,15 @@ export function parseDistributionErrors(body: string): DistributionErrorDetail[]
   }
 }
 
+/** STATUS_TEXT words a bodiless error status the way docker prints the spec codes. */
+const STATUS_TEXT: Partial<Record<RegistryErrorCode, string>> = {
+  UNAUTHORIZED: "unauthorized: authentication required",
+  DENIED: "denied: requested access to the resource is denied",
+  NOT_FOUND: "not found",
+  TOOMANYREQUESTS: "toomanyrequests: too many requests",
+  UNSUPPORTED: "unsupported: the registry does not support this operation",
+};
+
 function statusCode(status: number): RegistryErrorCode {
   if (status === 401) return "UNAUTHORIZED";
   if (status === 403) return "DENIED";
@@ -167,11 +176,21 @@ function statusCode(status: number): RegistryErrorCode {
   return "UNEXPECTED_STATUS";
 }
 
-function statusHint(status: number, code: RegistryErrorCode): string {
-  if (code === "UNAUTHORIZED") return "; authentication required (try 'tsbuild login')";
-  if (code === "DENIED") return "; access denied (check the repository name and your permissions)";
-  if (code === "TOOMANYREQUESTS") return "; rate limited by the registry, try again later";
-  if (status >= 500) return "; the registry failed, try again later";
+function loginHint(url: string | URL): string {
+  let host = "";
+  try {
+    host = new URL(String(url)).host;
+  } catch {
+    // no host to suggest
+  }
+  return host && host !== "registry-1.docker.io" ? `tsbuild login ${host}` : "tsbuild login";
+}
+
+function statusHint(status: number, code: RegistryErrorCode, url: string | URL): string {
+  if (code === "UNAUTHORIZED") return ` (try '${loginHint(url)}')`;
+  if (code === "DENIED") return " (check the repository name and your permissions)";
+  if (code === "TOOMANYREQUESTS") return " (rate limited by the registry; try again later)";
+  if (status >= 500) return " (the registry failed; try again later)";
   return "";
 }
 
@@ -213,9 +232,9 @@ export function registryErrorFromResponse(options: {
       .join("; ");
   } else {
     const snippet = options.body.trim().slice(0, 200);
-    message = `unexpected HTTP status ${options.status}${snippet && !snippet.startsWith("<") ? `: ${snippet}` : ""}`;
+    message = `${STATUS_TEXT[code] ?? `unexpected HTTP status ${options.status}`}${snippet && !snippet.startsWith("<") ? `: ${snippet}` : ""}`;
   }
-  message += statusHint(options.status, code);
+  message += statusHint(options.status, code, options.url);
   return new RegistryError(code, message, {
     status: options.status,
     method: options.method,
