@@ -1,6 +1,39 @@
 export { type Dockerfile, type DockerfileParseOptions, parseDockerfile } from "./dockerfile/dockerfile.js";
+export {
+  type BuildContextOptions,
+  type BuildContextSelection,
+  type ContextEntry,
+  type ContextEntryKind,
+  findIgnoreFile,
+  type IgnoreFile,
+  selectBuildContext,
+  type WalkContextOptions,
+  walkContext,
+} from "./dockerfile/dockerignore/context.js";
+export { parseIgnoreFile } from "./dockerfile/dockerignore/ignorefile.js";
+export {
+  IgnorePattern,
+  IgnorePatternError,
+  legacyMatches,
+  PatternMatcher,
+} from "./dockerfile/dockerignore/matcher.js";
 export * from "./dockerfile/instructions/index.js";
+export {
+  type LintConfig,
+  LintConfigError,
+  Linter,
+  type LintWarning,
+  parseLintConfig,
+} from "./dockerfile/lint/linter.js";
+export { ALL_RULES, type LintRule } from "./dockerfile/lint/rules.js";
 export * from "./dockerfile/parser/index.js";
+export { type EnvGetter, envsFromMap, envsFromSlice } from "./dockerfile/shell/env.js";
+export {
+  type ExpansionResult,
+  ShellExpansionError,
+  ShellLex,
+  type ShellLexOptions,
+} from "./dockerfile/shell/lex.js";
 export {
   BuildError,
   type BuildErrorCode,
@@ -10,3 +43,15 @@ export {
   isDockerfileError,
   type SourcePosition,
 } from "./errors.js";
+export { isProxyArg, PREDEFINED_PLATFORM_ARGS, unusedBuildArgsWarning } from "./plan/args.js";
+export { planBuild } from "./plan/plan.js";
+export type {
+  ArgValue,
+  BaseImageConfig,
+  BuildPlan,
+  PlannedStage,
+  PlannedStep,
+  PlanOptions,
+  StageBase,
+  StageEdge,
+} from "./plan/types.js";

@@ -1,0 +1,419 @@
+import { hostPlatform, type Platform, parsePlatform, parseReference } from "@tsbuild/oci";
+import { type Dockerfile, parseDockerfile } from "../dockerfile/dockerfile.js";
+import type {
+  ArgInstruction,
+  FromInstruction,
+  Instruction,
+  SourceLocation,
+} from "../dockerfile/instructions/types.js";
+import * as rules from "../dockerfile/lint/rules.js";
+import { ShellExpansionError, ShellLex } from "../dockerfile/shell/lex.js";
+import { DEFAULT_PATH, defaultArgs, EnvList, isBuiltinArg, proxyEnv } from "./args.js";
+import { type DispatchContext, dispatchStep, inheritState, type StageState } from "./dispatch.js";
+import { checkCycles, parallelGroups, reachable } from "./graph.js";
+import { closest, errorAt } from "./located.js";
+import type { BuildPlan, PlannedStage, PlannedStep, PlanOptions, StageBase, StageEdge } from "./types.js";
+
+/** RawStage is a FROM and the instructions up to the next FROM. */
+interface RawStage {
+  index: number;
+  from: FromInstruction;
+  instructions: Instruction[];
+}
+
+/** splitStages separates the global ARGs (before the first FROM) from the stages. */
+function splitStages(df: Dockerfile): { metaArgs: ArgInstruction[]; stages: RawStage[] } {
+  const metaArgs: ArgInstruction[] = [];
+  const stages: RawStage[] = [];
+  for (const ins of df.instructions) {
+    if (ins.kind === "from") {
+      stages.push({ index: stages.length, from: ins, instructions: [] });
+    } else if (stages.length === 0) {
+      if (ins.kind !== "arg") {
+        throw errorAt(df.ast.lines, ins.location, "INVALID_ARGUMENTS", "no build stage in current context");
+      }
+      metaArgs.push(ins);
+    } else {
+      stages[stages.length - 1]!.instructions.push(ins);
+    }
+  }
+  if (stages.length === 0) {
+    const location = { file: df.file, startLine: 1, endLine: 1 };
+    throw errorAt(df.ast.lines, location, "EMPTY_DOCKERFILE", "dockerfile contains no stages to build");
+  }
+  return { metaArgs, stages };
+}
+
+/** resolveMetaArgs applies the global ARGs in order: a build arg wins over the default, which is expanded. */
+function resolveMetaArgs(
+  lex: ShellLex,
+  lines: readonly string[],
+  start: EnvList,
+  metaArgs: readonly ArgInstruction[],
+  buildArgs: Readonly<Record<string, string>>,
+): { env: EnvList; declared: Set<string> } {
+  let env = start;
+  const declared = new Set<string>();
+  for (const cmd of metaArgs) {
+    for (const arg of cmd.args) {
+      declared.add(arg.name);
+      let value: string | undefined;
+      if (Object.hasOwn(buildArgs, arg.name)) value = buildArgs[arg.name];
+      else if (arg.default !== undefined) value = expandOrThrow(lex, lines, arg.default, env, cmd.location);
+      if (value !== undefined) env = env.with(arg.name, value);
+    }
+  }
+  return { env, declared };
+}
+
+function expandOrThrow(
+  lex: ShellLex,
+  lines: readonly string[],
+  word: string,
+  env: EnvList,
+  location: SourceLocation,
+): string {
+  return expandWithMatches(lex, lines, word, env, location).result;
+}
+
+function expandWithMatches(
+  lex: ShellLex,
+  lines: readonly string[],
+  word: string,
+  env: EnvList,
+  location: SourceLocation,
+) {
+  try {
+    return lex.processWordWithMatches(word, env);
+  } catch (err) {
+    if (err instanceof ShellExpansionError) {
+      throw errorAt(lines, location, "INVALID_SUBSTITUTION", err.message, word || undefined);
+    }
+    throw err;
+  }
+}
+
+function isValidReference(ref: string): boolean {
+  try {
+    parseReference(ref);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const STAGE_INDEX = /^[+-]?\d+$/;
+
+/**
+ * planBuild turns a Dockerfile into a build plan the way BuildKit's dockerfile2llb does before it builds
+ * anything: global ARGs and `--build-arg`s, stages and their bases, the dependency graph, `--target`
+ * pruning, and every instruction expanded in its stage's scope. It throws DockerfileError (with
+ * file:line:col) for unknown targets or stages, forward or circular stage references, bad base names,
+ * platforms and substitutions.
+ */
+export function planBuild(input: Dockerfile | string, options: PlanOptions = {}): BuildPlan {
+  const df = typeof input === "string" ? parseDockerfile(input) : input;
+  const lines = df.ast.lines;
+  const linter = options.linter;
+  const buildArgs = options.buildArgs ?? {};
+  const targetPlatform = options.targetPlatform ?? hostPlatform();
+  const buildPlatform = options.buildPlatform ?? hostPlatform();
+  const lex = new ShellLex({ escapeToken: df.escapeToken });
+  const rawLex = new ShellLex({ escapeToken: "\\", skipProcessQuotes: true });
+
+  const { metaArgs, stages: raw } = splitStages(df);
+  const last = raw[raw.length - 1]!;
+  const targetName = options.target ?? last.from.stageName ?? "";
+  const predefined = defaultArgs(buildPlatform, targetPlatform, targetName, buildArgs);
+
+  if (linter) {
+    // InvalidDefaultArgInFrom: would the base names be valid if no build args were given?
+    try {
+      const defaults = resolveMetaArgs(lex, lines, predefined, metaArgs, {}).env;
+      for (const st of raw) {
+        const name = lex.processWord(st.from.image, defaults);
+        if (!isValidReference(name))
+          linter.run(rules.InvalidDefaultArgInFrom, st.from.location, st.from.image);
+      }
+    } catch {
+      // The real resolution below reports the error.
+    }
+  }
+  const meta = resolveMetaArgs(lex, lines, predefined, metaArgs, buildArgs);
+  const globalArgs = meta.env;
+  const fromArgKeys = new Set([...meta.declared, ...globalArgs.keys()]);
+
+  // Stage names are lower-case; a later duplicate replaces an earlier one for later lookups, as in BuildKit
+  // (the DuplicateStageName check reports it).
+  const byName = new Map<string, number>();
+  const stages: PlannedStage[] = [];
+  for (const st of raw) {
+    const from = st.from;
+    const nameMatch = expandWithMatches(lex, lines, from.image, globalArgs, from.location);
+    reportFromArgs(nameMatch.unmatched, fromArgKeys, from.location);
+    if (nameMatch.result === "") {
+      throw errorAt(
+        lines,
+        from.location,
+        "INVALID_BASE_NAME",
+        `base name (${from.image}) should not be blank`,
+      );
+    }
+    const baseName = nameMatch.result;
+    let base: StageBase;
+    const baseStage = byName.get(baseName);
+    if (baseStage !== undefined) base = { kind: "stage", stage: baseStage };
+    else if (baseName === "scratch") base = { kind: "scratch" };
+    else base = { kind: "image", ref: baseName };
+
+    let platform = targetPlatform;
+    let platformFromFlag = false;
+    if (from.platform !== undefined) {
+      const m = expandWithMatches(lex, lines, from.platform, globalArgs, from.location);
+      reportFromArgs(m.unmatched, fromArgKeys, from.location);
+      if (linter) lintPlatform(from, m, globalArgs);
+      if (m.result === "") {
+        throw errorAt(
+          lines,
+          from.location,
+          "INVALID_PLATFORM",
+          `empty platform value from expression ${from.platform}`,
+          from.platform,
+        );
+      }
+      try {
+        platform = parsePlatform(m.result);
+      } catch (err) {
+        throw errorAt(
+          lines,
+          from.location,
+          "INVALID_PLATFORM",
+          `failed to parse platform ${from.platform}: ${(err as Error).message}`,
+          from.platform,
+        );
+      }
+      platformFromFlag = true;
+    }
+    if (base.kind === "stage") {
+      // A stage built on a stage runs on that stage's platform.
+      platform = stages[base.stage]!.platform;
+      platformFromFlag = stages[base.stage]!.platformFromFlag;
+    }
+    const name = from.stageName;
+    stages.push({
+      index: st.index,
+      name,
+      id: name ?? `stage-${st.index}`,
+      from,
+      base,
+      platform,
+      platformFromFlag,
+      steps: [],
+      dependsOn: base.kind === "stage" ? [{ stage: base.stage, via: "from", location: from.location }] : [],
+      baseEnvKnown: true,
+    });
+    if (name !== undefined) byName.set(name, st.index);
+  }
+  const findStage = (name: string) => byName.get(name.toLowerCase());
+
+  // Target.
+  let target = raw.length - 1;
+  if (options.target !== undefined) {
+    const t = findStage(options.target);
+    if (t === undefined) {
+      const hint = closest(options.target.toLowerCase(), byName.keys());
+      throw errorAt(
+        lines,
+        { file: df.file, startLine: 0, endLine: 0 },
+        "UNKNOWN_TARGET",
+        `target stage ${JSON.stringify(options.target)} could not be found${hint ? ` (did you mean ${hint}?)` : ""}`,
+      );
+    }
+    target = t;
+  }
+
+  // ONBUILD triggers of base images (when their config is known) and of base stages run first.
+  const baseConfig = new Map<number, ReturnType<NonNullable<PlanOptions["imageConfig"]>>>();
+  for (const stage of stages) {
+    if (stage.base.kind === "image") {
+      const config = options.imageConfig?.(stage.base.ref, stage.platform);
+      baseConfig.set(stage.index, config);
+      stage.baseEnvKnown = config !== undefined;
+    } else if (stage.base.kind === "stage") {
+      stage.baseEnvKnown = stages[stage.base.stage]!.baseEnvKnown;
+    }
+  }
+  const triggersOf = (stage: PlannedStage): Instruction[] => {
+    const out: Instruction[] = [];
+    for (const expr of baseConfig.get(stage.index)?.onBuild ?? []) {
+      const parsed = parseDockerfile(expr, { file: df.file });
+      for (const ins of parsed.instructions)
+        out.push({ ...ins, location: stage.from.location } as Instruction);
+    }
+    if (stage.base.kind === "stage") {
+      for (const ins of raw[stage.base.stage]!.instructions)
+        if (ins.kind === "onbuild") out.push(ins.trigger);
+    }
+    return out;
+  };
+  const programs = stages.map((s) => ({ triggers: triggersOf(s), instructions: raw[s.index]!.instructions }));
+
+  // Dependencies from COPY --from and RUN --mount from= (stage names, or indexes for COPY).
+  for (const stage of stages) {
+    const program = programs[stage.index]!;
+    for (const ins of [...program.triggers, ...program.instructions]) {
+      for (const ref of stageRefs(ins)) {
+        const dep = resolveRef(ref.value, ref.via, ins.location);
+        if (dep !== undefined) stage.dependsOn.push({ stage: dep, via: ref.via, location: ins.location });
+      }
+    }
+  }
+  checkCycles(stages, lines);
+
+  const wanted = options.allStages ? new Set(stages.map((s) => s.index)) : reachable(stages, target);
+  const ctx: DispatchContext = {
+    lines,
+    lex,
+    rawLex,
+    globalArgs,
+    buildArgValues: buildArgs,
+    linter,
+    consumed: new Set(meta.declared),
+  };
+  const states = new Map<number, StageState>();
+  for (const stage of stages) {
+    if (!wanted.has(stage.index)) continue;
+    const state = initialState(stage, states, baseConfig);
+    const program = programs[stage.index]!;
+    for (const [ins, onbuild] of [
+      ...program.triggers.map((i) => [i, true] as const),
+      ...program.instructions.map((i) => [i, false] as const),
+    ]) {
+      const step: PlannedStep = dispatchStep(ctx, state, ins);
+      if (onbuild) step.onbuild = true;
+      attachSources(step, stage, ins);
+      stage.steps.push(step);
+    }
+    states.set(stage.index, state);
+  }
+
+  const planned = stages.filter((s) => wanted.has(s.index));
+  const unusedBuildArgs = Object.keys(buildArgs)
+    .filter((k) => !ctx.consumed.has(k) && !isBuiltinArg(k))
+    .sort();
+  return {
+    file: df.file,
+    stages: planned,
+    target,
+    stageCount: stages.length,
+    globalArgs: globalArgs.toArray(),
+    parallelGroups: parallelGroups(planned),
+    proxyEnv: proxyEnv(buildArgs),
+    unusedBuildArgs,
+  };
+
+  function reportFromArgs(
+    unmatched: ReadonlySet<string>,
+    known: ReadonlySet<string>,
+    location: SourceLocation,
+  ) {
+    if (!linter) return;
+    for (const name of unmatched) {
+      if (known.has(name)) continue;
+      linter.run(rules.UndefinedArgInFrom, location, name, closest(name, known));
+    }
+  }
+
+  function lintPlatform(
+    from: FromInstruction,
+    m: ReturnType<ShellLex["processWordWithMatches"]>,
+    env: EnvList,
+  ) {
+    if (m.matched.size === 1 && m.unmatched.size === 0 && m.matched.has("TARGETPLATFORM")) {
+      if (m.result === env.get("TARGETPLATFORM")) {
+        linter?.run(rules.RedundantTargetPlatform, from.location, from.platform!);
+      }
+    }
+    if (m.matched.size > 0 || m.unmatched.size > 0) return;
+    let p: Platform;
+    try {
+      p = parsePlatform(m.result);
+    } catch {
+      return;
+    }
+    const name = from.stageName ?? "";
+    if (name.includes(p.os) || name.includes(p.architecture)) return;
+    linter?.run(rules.FromPlatformFlagConstDisallowed, from.location, m.result);
+  }
+
+  function resolveRef(value: string, via: "copy" | "mount", location: SourceLocation): number | undefined {
+    if (via === "copy" && STAGE_INDEX.test(value)) {
+      const i = Number(value);
+      if (!Number.isInteger(i) || i < 0 || i >= stages.length) {
+        throw errorAt(lines, location, "UNKNOWN_STAGE", `invalid stage index ${value}`, value);
+      }
+      return i;
+    }
+    return findStage(value);
+  }
+
+  function attachSources(step: PlannedStep, stage: PlannedStage, ins: Instruction) {
+    const fromStages: number[] = [];
+    const fromImages: string[] = [];
+    for (const ref of stageRefs(ins)) {
+      const dep = resolveRef(ref.value, ref.via, ins.location);
+      if (dep === undefined) {
+        fromImages.push(ref.value);
+        continue;
+      }
+      if (dep >= stage.index) {
+        const message =
+          ref.via === "copy"
+            ? `cannot copy from stage ${JSON.stringify(ref.value)}, it needs to be defined before current stage ${JSON.stringify(stage.id)}`
+            : `cannot mount from stage ${JSON.stringify(ref.value)} to ${JSON.stringify(stage.id)}, stage needs to be defined before current command`;
+        throw errorAt(lines, ins.location, "INVALID_STAGE_REFERENCE", message, ref.value);
+      }
+      fromStages.push(dep);
+    }
+    if (fromStages.length > 0) step.fromStages = fromStages;
+    if (fromImages.length > 0) step.fromImages = fromImages;
+  }
+
+  function initialState(
+    stage: PlannedStage,
+    done: ReadonlyMap<number, StageState>,
+    configs: ReadonlyMap<number, ReturnType<NonNullable<PlanOptions["imageConfig"]>>>,
+  ): StageState {
+    if (stage.base.kind === "stage") {
+      const base = done.get(stage.base.stage);
+      if (base) return inheritState(base);
+    }
+    const config = configs.get(stage.index);
+    let env = EnvList.fromStrings(config?.env ?? []);
+    if (stage.platform.os !== "windows" && env.get("PATH") === undefined)
+      env = env.with("PATH", DEFAULT_PATH);
+    return {
+      env,
+      buildArgs: [],
+      shellSet: (config?.shell?.length ?? 0) > 0,
+      workdirSet: false,
+      os: stage.platform.os,
+      envKnown: stage.baseEnvKnown,
+      onbuild: [],
+    };
+  }
+}
+
+/** stageRefs lists the `--from` values an instruction reads: COPY --from, RUN --mount from=. */
+function stageRefs(ins: Instruction): { value: string; via: "copy" | "mount" }[] {
+  if (ins.kind === "copy" && ins.from !== undefined && ins.from !== "")
+    return [{ value: ins.from, via: "copy" }];
+  if (ins.kind === "run") {
+    return ins.mounts
+      .filter((m) => m.from !== undefined && m.from !== "")
+      .map((m) => ({ value: m.from!, via: "mount" }));
+  }
+  return [];
+}
+
+export type { StageEdge };
