@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,7 +56,7 @@ describe.each<RegistryAuthMode>(["anonymous", "basic", "token"])(
       image = await makeTestImage(store, {
         base,
         layers: [
-          fileLayer("app", { "big.bin": Buffer.alloc(300_000, 7), "a.txt": `mode ${mode}\n` }),
+          fileLayer("app", { "big.bin": randomBytes(200_000), "a.txt": `mode ${mode}\n` }),
           fileLayer("app2", { "b.txt": "second\n" }),
         ],
         names: [`${registry.host}/me/app:v1`],
@@ -138,6 +139,28 @@ describe.each<RegistryAuthMode>(["anonymous", "basic", "token"])(
         );
         const again = await pullImage(client, parseReference(`${registry.host}/me/app:v1`), { store: fresh });
         expect(again.upToDate).toBe(true);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it("pushes big blobs in PATCH chunks the registry accepts", async () => {
+      const ref = parseReference(`${registry.host}/me/chunked:v1`);
+      const result = await pushImage(client, image, ref, {
+        store,
+        mount: false,
+        chunkThreshold: 50_000,
+        chunkSize: 64 * 1024,
+      });
+      expect(result.blobs.every((b) => b.status === "pushed")).toBe(true);
+      const patches = (await registry.logs())
+        .split("\n")
+        .filter((l) => /"PATCH \/v2\/me\/chunked\/blobs\/uploads\//.test(l));
+      expect(patches.length).toBeGreaterThanOrEqual(4);
+      const fresh = await ImageStore.open({ root: join(dir, `chunked-${Date.now()}`) });
+      try {
+        const pulled = await pullImage(client, ref, { store: fresh });
+        expect(pulled.manifestDigest).toBe(image.manifestDigest);
       } finally {
         await fresh.close();
       }
