@@ -538,3 +538,39 @@ describe("image save / load", () => {
     expect((await tsb(root, ["save"])).code).toBe(2);
   });
 });
+
+describe("more docker details", () => {
+  it("rmi of a pulled image also untags repo@digest", async () => {
+    const root = await tempDir();
+    const id = await importTree(root, "nginx:1");
+    const store = await ImageStore.open({ root });
+    const img = await store.resolve("nginx:1");
+    const manifest = await store.layout.readBlob(img.manifestDigest);
+    await store.addImage({ manifest, names: ["nginx:1"], repoDigests: true });
+    await store.close();
+    const r = await tsb(root, ["rmi", "nginx:1"]);
+    expect(r.stdout).toBe(`Untagged: nginx:1\nUntagged: nginx@${img.manifestDigest}\nDeleted: ${id}\n`);
+  });
+
+  it("history -H=false prints raw sizes and RFC 3339 dates", async () => {
+    const root = await tempDir();
+    await importTree(root, "x", { SOURCE_DATE_EPOCH: "1700000000" });
+    const r = await tsb(root, ["history", "--human=false", "--format", "{{.CreatedSince}}|{{.Size}}", "x"]);
+    expect(r.stdout).toMatch(/^2023-11-14T22:13:20Z\|\d+\n$/);
+    const short = await tsb(root, ["history", "-H=false", "--format", "{{.CreatedSince}}", "x"]);
+    expect(short.stdout).toBe("2023-11-14T22:13:20Z\n");
+  });
+
+  it("images --filter before/since/label", async () => {
+    const root = await tempDir();
+    await importTree(root, "old", { SOURCE_DATE_EPOCH: "1000000000" });
+    await importTree(root, "mid", { SOURCE_DATE_EPOCH: "1100000000" });
+    await importTree(root, "new", { SOURCE_DATE_EPOCH: "1200000000" });
+    const f = async (...args: string[]) =>
+      (await tsb(root, ["images", "--format", "{{.Repository}}", ...args])).stdout;
+    expect(await f()).toBe("new\nmid\nold\n");
+    expect(await f("--filter", "before=mid")).toBe("old\n");
+    expect(await f("--filter", "since=mid")).toBe("new\n");
+    expect(await f("--filter", "label=maintainer")).toBe("");
+  });
+});
