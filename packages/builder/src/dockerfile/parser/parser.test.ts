@@ -36,6 +36,19 @@ describe("parse", () => {
     );
   });
 
+  it("prints invalid UTF-8 bytes as \\xNN like the reference, and U+FFFD inside JSON", () => {
+    const bytes = Buffer.concat([
+      Buffer.from("FROM a\nRUN echo "),
+      Buffer.from([0xff, 0xe2, 0x82, 0x20, 0xed, 0xa0, 0x80]),
+      Buffer.from(' \u00e9\nCMD ["'),
+      Buffer.from([0xc3]),
+      Buffer.from('"]\n'),
+    ]);
+    expect(dump(parse(bytes))).toBe(
+      '(from "a")\n(run "echo \\xff\\xe2\\x82 \\xed\\xa0\\x80 \u00e9")\n(cmd "\uFFFD")',
+    );
+  });
+
   it("uses the backtick escape token for continuations and words", () => {
     const ast = parse("# escape=`\nFROM a\nRUN dir `\n  c:\\\nENV P C:\\go\n");
     expect(ast.escapeToken).toBe("`");

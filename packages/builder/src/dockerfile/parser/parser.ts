@@ -1,6 +1,7 @@
 import { DockerfileError } from "../../errors.js";
 import type { Directive, Heredoc, InstructionNode, ParsedDockerfile, ParseWarning } from "./ast.js";
 import { isSpace, trimLeftSpace, trimSpace } from "./chars.js";
+import { decodeUtf8 } from "./decode.js";
 import { DirectiveScanner } from "./directives.js";
 import { openersFromLine } from "./heredoc.js";
 import {
@@ -120,6 +121,22 @@ function trimContinuation(line: string, esc: number): [string, boolean] {
   return [line.slice(0, j - 1), false];
 }
 
+/** utf8Length counts the bytes `s` came from (an escaped invalid byte, U+DC80..U+DCFF, is one byte). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else if (c >= 0xdc80 && c <= 0xdcff) n += 1;
+    else n += 3;
+  }
+  return n;
+}
+
 /** splitLines splits at `\n` like bufio.Scanner: a final newline does not start another line. */
 function splitLines(text: string): { lines: string[]; lastHasNewline: boolean } {
   const lines = text.split("\n");
@@ -135,7 +152,7 @@ function splitLines(text: string): { lines: string[]; lastHasNewline: boolean } 
  */
 export function parse(input: string | Uint8Array, options: ParseOptions = {}): ParsedDockerfile {
   const file = options.file ?? "Dockerfile";
-  let text = typeof input === "string" ? input : new TextDecoder("utf-8").decode(input);
+  let text = typeof input === "string" ? input : decodeUtf8(input);
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   const { lines, lastHasNewline } = splitLines(text);
   const n = lines.length;
@@ -168,7 +185,7 @@ export function parse(input: string | Uint8Array, options: ParseOptions = {}): P
   };
   const checkLength = (i: number) => {
     const l = lines[i]!;
-    if (l.length * 3 >= MAX_LINE_BYTES + 1 && Buffer.byteLength(l, "utf8") > MAX_LINE_BYTES) {
+    if (l.length * 3 >= MAX_LINE_BYTES + 1 && utf8Length(l) > MAX_LINE_BYTES) {
       throw fail(
         "LINE_TOO_LONG",
         `dockerfile line greater than max allowed size of ${MAX_LINE_BYTES}`,

@@ -38,8 +38,11 @@ export function goQuote(s: string): string {
         default:
           out += `\\x${hex(c, 2)}`;
       }
+    } else if (c >= 0xdc80 && c <= 0xdcff) {
+      // an invalid input byte, kept by decodeUtf8 as a lone surrogate: Go prints the byte
+      out += `\\x${hex(c - 0xdc00, 2)}`;
     } else if (c >= 0xd800 && c <= 0xdfff) {
-      // a lone surrogate cannot come from valid UTF-8; Go would have decoded it as U+FFFD
+      // any other lone surrogate cannot come from UTF-8; Go would have decoded it as U+FFFD
       out += "\uFFFD";
     } else if (printable.test(ch)) out += ch;
     else if (c < 0x10000) out += `\\u${hex(c, 4)}`;
