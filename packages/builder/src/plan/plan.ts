@@ -415,5 +415,3 @@ function stageRefs(ins: Instruction): { value: string; via: "copy" | "mount" }[]
   }
   return [];
 }
-
-export type { StageEdge };
