@@ -18,6 +18,8 @@ export {
   PatternMatcher,
 } from "./dockerfile/dockerignore/matcher.js";
 export * from "./dockerfile/instructions/index.js";
+export { type CheckOptions, type CheckResult, checkDockerfile } from "./dockerfile/lint/check.js";
+export { formatCheckReport, formatWarning, sourceSnippet } from "./dockerfile/lint/format.js";
 export {
   type LintConfig,
   LintConfigError,
