@@ -12,7 +12,7 @@ import { DEFAULT_PATH, defaultArgs, EnvList, isBuiltinArg, proxyEnv } from "./ar
 import { type DispatchContext, dispatchStep, inheritState, type StageState } from "./dispatch.js";
 import { checkCycles, parallelGroups, reachable } from "./graph.js";
 import { closest, errorAt } from "./located.js";
-import type { BuildPlan, PlannedStage, PlannedStep, PlanOptions, StageBase, StageEdge } from "./types.js";
+import type { BuildPlan, PlannedStage, PlannedStep, PlanOptions, StageBase } from "./types.js";
 
 /** RawStage is a FROM and the instructions up to the next FROM. */
 interface RawStage {
