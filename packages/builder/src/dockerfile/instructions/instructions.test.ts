@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DockerfileError } from "../../errors.js";
+import { listConformance, readConformanceBytes } from "../conformance.test-helper.js";
 import { parseDockerfile } from "../dockerfile.js";
 import type { Instruction } from "./types.js";
 
@@ -303,6 +304,7 @@ describe("RUN --mount", () => {
     ["type=ssh,id=gh,required=true,mode=0600", { type: "ssh", id: "gh", required: true, mode: 0o600 }],
     ["type=cache,target=$DIR,uid=$UID", { needsExpansion: true, target: "$DIR" }],
     ["TYPE=CACHE,Target=/x", { type: "cache", target: "/x" }],
+    ["target=/s,required,type=ssh", { type: "ssh", required: true, target: "/s" }],
   ];
   it.each(mounts)("%s", (value, want) => {
     const run = one(`RUN --mount=${value} true`);
@@ -328,18 +330,22 @@ describe("RUN --mount", () => {
     ["type=bind,target=/a,size=1m", "unexpected key 'size' for mount type 'bind'"],
     ["type=bind,target=/a,mode=0700", 'mode not allowed for "bind" type mounts'],
     ["type=tmpfs,target=/a,uid=1", 'uid not allowed for "tmpfs" type mounts'],
-    ["type=cache,target=/a,sharing=sometimes", "unrecognized sharing parameter in mount: sometimes"],
-    ["type=bind,target=/a,sharing=locked", "unexpected key 'sharing' for mount type 'bind'"],
+    ["type=cache,target=/a,sharing=sometimes", 'unsupported sharing value "sometimes"'],
+    ["type=bind,target=/a,sharing=locked", "invalid cache sharing set for bind mount"],
+    ["type=secret,id=a,sharing=locked", "secret mount should not define sharing"],
+    ["type=secret,id=a,from=b", "secret mount should not have a from"],
+    ["type=bind,from=$STAGE", "'from' doesn't support variable expansion, define alias stage instead"],
+    ["type=bind,target=/a,sorce=x", "unexpected key 'sorce' in 'sorce=x' (did you mean source?)"],
     ["type=cache,target=/a,mode=999", "invalid value 999 for mode"],
     ["type=cache,target=/a,uid=-1", "invalid value -1 for uid"],
-    ["type=secret", "one of source, target or id is required"],
+    ["type=secret", "invalid secret mount. one of source, target required"],
     ["type=secret,id=a,src=b", "both source and id can't be set"],
     ["type=bind,target=/a,env=X", "unexpected key 'env' for mount type 'bind'"],
     ["type=bind,target=/a,required", "unexpected key 'required' for mount type 'bind'"],
     ["type=bind,target=/a,ro=maybe", "invalid value for ro: maybe"],
     ["type=bind,target=/a,bogus=1", "unexpected key 'bogus' in 'bogus=1'"],
     ["type=bind,target", "invalid field 'target' must be a key=value pair"],
-    ["type=tmpfs,target=/a,size=lots", "invalid value lots for size"],
+    ["type=tmpfs,target=/a,size=lots", "invalid value for size: lots"],
     ['type=bind,target=\\"/a', 'bare " in non-quoted-field'],
   ];
   it.each(bad)("rejects %s", (value, message) => {
@@ -510,5 +516,13 @@ describe("instruction errors carry file:line:column and the line", () => {
     const formatted = err.format().split("\n");
     expect(formatted[1]).toContain(text.split("\n")[line - 1]!.trim());
     expect(formatted[2]!.indexOf("^") - formatted[2]!.indexOf("|") - 2).toBe(column - 1);
+  });
+});
+
+describe("real-world Dockerfiles give typed instructions", () => {
+  it.each(listConformance("real-world", ".Dockerfile"))("%s", (name) => {
+    const df = parseDockerfile(readConformanceBytes("real-world", name), { file: name });
+    expect(df.instructions.length).toBe(df.ast.children.length);
+    expect(df.instructions[0]?.kind === "from" || df.instructions[0]?.kind === "arg").toBe(true);
   });
 });

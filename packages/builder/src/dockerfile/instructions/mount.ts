@@ -1,8 +1,30 @@
 import { ParseProblem } from "../parser/problem.js";
+import { suggest } from "./context.js";
 import type { CacheSharing, MountType, RunMount } from "./types.js";
 
 const MOUNT_TYPES: readonly MountType[] = ["bind", "cache", "tmpfs", "secret", "ssh"];
 const SHARING: readonly CacheSharing[] = ["shared", "private", "locked"];
+const MOUNT_KEYS = [
+  "type",
+  "from",
+  "source",
+  "target",
+  "readonly",
+  "id",
+  "sharing",
+  "required",
+  "mode",
+  "uid",
+  "gid",
+  "src",
+  "dst",
+  "destination",
+  "ro",
+  "rw",
+  "readwrite",
+  "size",
+  "env",
+];
 
 /** MountOptions let the planner re-parse a mount after expanding `$VAR` in its values. */
 export interface MountOptions {
@@ -158,7 +180,15 @@ export function parseMount(raw: string, options: MountOptions = {}): RunMount {
       case "type":
         break;
       case "from":
-        if (m.type !== "bind" && m.type !== "cache") throw unexpected(key, m.type);
+        if (!options.expand && /\$./.test(value)) {
+          throw new ParseProblem(
+            "INVALID_FLAG_VALUE",
+            `'${key}' doesn't support variable expansion, define alias stage instead`,
+            value,
+          );
+        }
+        if (m.type === "secret")
+          throw new ParseProblem("INVALID_FLAG_VALUE", "secret mount should not have a from", field);
         m.from = value;
         break;
       case "source":
@@ -196,7 +226,7 @@ export function parseMount(raw: string, options: MountOptions = {}): RunMount {
         if (unresolved) break;
         const size = parseRamSize(value);
         if (size === undefined)
-          throw new ParseProblem("INVALID_FLAG_VALUE", `invalid value ${value} for size`, value);
+          throw new ParseProblem("INVALID_FLAG_VALUE", `invalid value for size: ${value}`, value);
         m.size = size;
         break;
       }
@@ -204,13 +234,22 @@ export function parseMount(raw: string, options: MountOptions = {}): RunMount {
         m.id = value;
         break;
       case "sharing": {
-        if (value !== "" && m.type !== "cache") throw unexpected(key, m.type);
+        if (m.type === "secret") {
+          throw new ParseProblem("INVALID_FLAG_VALUE", "secret mount should not define sharing", field);
+        }
+        if (m.type !== "cache") {
+          throw new ParseProblem(
+            "INVALID_FLAG_VALUE",
+            `invalid cache sharing set for ${m.type} mount`,
+            field,
+          );
+        }
         if (unresolved) break;
         const s = value.toLowerCase();
         if (!(SHARING as readonly string[]).includes(s)) {
           throw new ParseProblem(
             "INVALID_FLAG_VALUE",
-            `unrecognized sharing parameter in mount: ${value}`,
+            `unsupported sharing value ${JSON.stringify(value)} (expected shared, private or locked)`,
             value,
           );
         }
@@ -231,7 +270,11 @@ export function parseMount(raw: string, options: MountOptions = {}): RunMount {
         m.env = value;
         break;
       default:
-        throw new ParseProblem("INVALID_FLAG_VALUE", `unexpected key '${key}' in '${field}'`, field);
+        throw new ParseProblem(
+          "INVALID_FLAG_VALUE",
+          `unexpected key '${key}' in '${field}'${suggest(key, MOUNT_KEYS)}`,
+          field,
+        );
     }
   }
   const fileInfoAllowed = m.type === "secret" || m.type === "ssh" || m.type === "cache";
@@ -248,7 +291,7 @@ export function parseMount(raw: string, options: MountOptions = {}): RunMount {
     if (m.source === undefined && m.target === undefined && m.id === undefined) {
       throw new ParseProblem(
         "INVALID_FLAG_VALUE",
-        "one of source, target or id is required for secret mounts",
+        "invalid secret mount. one of source, target required",
         raw,
       );
     }
