@@ -4,13 +4,14 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ImageStore, parseReference, type StoredImage } from "@tsbuild/oci";
+import { ImageStore, MediaType, parseReference, type StoredImage } from "@tsbuild/oci";
 import {
   BlobSources,
   type PullProgressEvent,
   type PushProgressEvent,
   pullImage,
   pushImage,
+  pushIndex,
   RegistryClient,
   StaticCredentials,
 } from "@tsbuild/registry-client";
@@ -161,6 +162,44 @@ describe.each<RegistryAuthMode>(["anonymous", "basic", "token"])(
       try {
         const pulled = await pullImage(client, ref, { store: fresh });
         expect(pulled.manifestDigest).toBe(image.manifestDigest);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it("pushes a multi-platform index with its manifests, and pulls the wanted platform from it", async () => {
+      const other = await store.resolve(`${registry.host}/library/base:1`);
+      const index = {
+        schemaVersion: 2,
+        mediaType: MediaType.OciIndex,
+        manifests: [
+          { ...image.descriptor, annotations: undefined, platform: { os: "linux", architecture: "amd64" } },
+          {
+            ...other.descriptor,
+            annotations: undefined,
+            platform: { os: "linux", architecture: "arm64", variant: "v8" },
+          },
+        ],
+      };
+      const written = await store.layout.writeJson(index);
+      const ref = parseReference(`${registry.host}/me/multi:v1`);
+      const result = await pushIndex(client, { digest: written.digest, mediaType: MediaType.OciIndex }, ref, {
+        store,
+      });
+      expect(result.digest).toBe(written.digest);
+      const fresh = await ImageStore.open({ root: join(dir, `multi-${Date.now()}`) });
+      try {
+        const arm = await pullImage(client, ref, {
+          store: fresh,
+          platform: { os: "linux", architecture: "arm64" },
+        });
+        expect(arm.digest).toBe(written.digest);
+        expect(arm.manifestDigest).toBe(other.manifestDigest);
+        const amd = await pullImage(client, ref, {
+          store: fresh,
+          platform: { os: "linux", architecture: "amd64" },
+        });
+        expect(amd.manifestDigest).toBe(image.manifestDigest);
       } finally {
         await fresh.close();
       }

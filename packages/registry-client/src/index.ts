@@ -50,6 +50,7 @@ export {
   type PushProgressEvent,
   type PushResult,
   pushImage,
+  pushIndex,
 } from "./push.js";
 export { redactHeaders, redactText, redactUrl, registerSecret } from "./redact.js";
 export {

@@ -3,7 +3,11 @@ import {
   type Digest,
   type ImageStore,
   isForeignLayer,
+  isIndexMediaType,
+  isManifestMediaType,
+  type Manifest,
   MediaType,
+  parseManifestOrIndex,
   parseReference,
   type Reference,
   type StoredImage,
@@ -70,25 +74,51 @@ export async function pushImage(
   ref: Reference,
   options: PushOptions,
 ): Promise<PushResult> {
-  const { store } = options;
-  const tag = ref.tag ?? "latest";
-  const target: RepositoryTarget = {
-    registry: ref.registry,
-    repository: ref.repository,
-    ...(options.signal ? { signal: options.signal } : {}),
-  };
-  const manifestBytes = await store.layout.readBlob(image.manifestDigest);
+  const ctx = await pushContext(client, ref, options, image.names);
+  const bytes = await options.store.layout.readBlob(image.manifestDigest);
   const mediaType = image.manifest.mediaType ?? image.descriptor.mediaType ?? MediaType.OciManifest;
-  const layers = image.manifest.layers.filter((l) => !isForeignLayer(l.mediaType));
-  const seen = new Set<Digest>();
-  const blobs = [
-    ...layers.map((desc) => ({ desc, kind: "layer" as const })),
-    { desc: image.manifest.config, kind: "config" as const },
-  ].filter((b) => !seen.has(b.desc.digest) && seen.add(b.desc.digest));
+  const tag = ref.tag ?? "latest";
+  const { digest, blobs } = await pushManifestTree(ctx, { bytes, mediaType }, tag);
+  await ctx.recordSources(blobs.map((b) => b.digest));
+  return { digest, size: bytes.length, tag, blobs };
+}
 
-  const known =
-    options.mount === false ? new Map<Digest, string[]>() : await new BlobSources(store.root).load();
-  const ownRepos = image.names.flatMap((n) => {
+/**
+ * pushIndex uploads a multi-platform image held in the store as an index (OCI
+ * index or Docker manifest list): every child manifest with its blobs, each
+ * PUT by digest, then the index by `ref`'s tag.
+ */
+export async function pushIndex(
+  client: RegistryClient,
+  index: Pick<Descriptor, "digest" | "mediaType">,
+  ref: Reference,
+  options: PushOptions,
+): Promise<PushResult> {
+  const ctx = await pushContext(client, ref, options, []);
+  const bytes = await options.store.layout.readBlob(index.digest);
+  const tag = ref.tag ?? "latest";
+  const { digest, blobs } = await pushManifestTree(ctx, { bytes, mediaType: index.mediaType }, tag);
+  await ctx.recordSources(blobs.map((b) => b.digest));
+  return { digest, size: bytes.length, tag, blobs };
+}
+
+interface PushContext {
+  readonly client: RegistryClient;
+  readonly target: RepositoryTarget;
+  readonly options: PushOptions;
+  sourcesOf(d: Digest): string[];
+  recordSources(digests: Digest[]): Promise<void>;
+}
+
+async function pushContext(
+  client: RegistryClient,
+  ref: Reference,
+  options: PushOptions,
+  names: readonly string[],
+): Promise<PushContext> {
+  const sources = new BlobSources(options.store.root);
+  const known = options.mount === false ? new Map<Digest, string[]>() : await sources.load();
+  const ownRepos = names.flatMap((n) => {
     try {
       const r = parseReference(n);
       return r.registry === ref.registry ? [r.repository] : [];
@@ -96,39 +126,84 @@ export async function pushImage(
       return [];
     }
   });
-  const sourcesOf = (d: Digest): string[] => {
-    if (options.mount === false) return [];
-    const fromFile = (known.get(d) ?? [])
-      .filter((s) => s.startsWith(`${ref.registry}/`))
-      .map((s) => s.slice(ref.registry.length + 1));
-    return [...new Set([...fromFile, ...ownRepos])]
-      .filter((r) => r !== ref.repository)
-      .slice(0, MAX_MOUNT_SOURCES);
+  return {
+    client,
+    options,
+    target: {
+      registry: ref.registry,
+      repository: ref.repository,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+    sourcesOf: (d) => {
+      if (options.mount === false) return [];
+      const fromFile = (known.get(d) ?? [])
+        .filter((s) => s.startsWith(`${ref.registry}/`))
+        .map((s) => s.slice(ref.registry.length + 1));
+      return [...new Set([...fromFile, ...ownRepos])]
+        .filter((r) => r !== ref.repository)
+        .slice(0, MAX_MOUNT_SOURCES);
+    },
+    recordSources: (digests) => sources.record(ref.registry, ref.repository, digests).catch(() => {}),
   };
+}
 
+type BlobOutcome = PushResult["blobs"][number];
+
+/**
+ * pushManifestTree pushes what a manifest or index references, then the
+ * manifest itself under `reference` (a tag, or the digest for an index's
+ * children). Children of an index are pushed one after another; the blobs of
+ * each manifest in parallel.
+ */
+async function pushManifestTree(
+  ctx: PushContext,
+  manifest: { bytes: Buffer; mediaType: string },
+  reference: string,
+): Promise<{ digest: Digest; blobs: BlobOutcome[] }> {
+  const parsed = parseManifestOrIndex(manifest.bytes, manifest.mediaType);
+  const blobs: BlobOutcome[] = [];
+  if (parsed.kind === "index") {
+    for (const child of parsed.index.manifests) {
+      if (!isManifestMediaType(child.mediaType) && !isIndexMediaType(child.mediaType)) continue;
+      const bytes = await ctx.options.store.layout.readBlob(child.digest);
+      const pushed = await pushManifestTree(ctx, { bytes, mediaType: child.mediaType }, child.digest);
+      blobs.push(...pushed.blobs);
+    }
+  } else {
+    blobs.push(...(await pushBlobs(ctx, parsed.manifest)));
+  }
+  const digest = await putManifest(
+    ctx.client,
+    { ...ctx.target, reference },
+    { bytes: manifest.bytes, mediaType: parsed.mediaType },
+  );
+  return { digest, blobs };
+}
+
+async function pushBlobs(ctx: PushContext, manifest: Manifest): Promise<BlobOutcome[]> {
+  const { options } = ctx;
+  const layers = manifest.layers.filter((l) => !isForeignLayer(l.mediaType));
+  const seen = new Set<Digest>();
+  const blobs = [
+    ...layers.map((desc) => ({ desc, kind: "layer" as const })),
+    { desc: manifest.config, kind: "config" as const },
+  ].filter((b) => !seen.has(b.desc.digest) && seen.add(b.desc.digest));
   for (const b of blobs) emit(options, b.desc, b.kind, "waiting", 0);
-  const results = await mapLimit(blobs, options.concurrency ?? 5, async (b) => {
-    const outcome = await pushBlob(client, target, store, b.desc, sourcesOf(b.desc.digest), {
-      ...options,
-      onBytes: (n) => emit(options, b.desc, b.kind, "pushing", n),
-    });
+  return mapLimit(blobs, options.concurrency ?? 5, async (b) => {
+    const outcome = await pushBlob(
+      ctx.client,
+      ctx.target,
+      options.store,
+      b.desc,
+      ctx.sourcesOf(b.desc.digest),
+      {
+        ...options,
+        onBytes: (n) => emit(options, b.desc, b.kind, "pushing", n),
+      },
+    );
     emit(options, b.desc, b.kind, outcome.status, b.desc.size, outcome.from);
     return { digest: b.desc.digest, ...outcome };
   });
-
-  const digest = await putManifest(
-    client,
-    { ...target, reference: tag },
-    { bytes: manifestBytes, mediaType },
-  );
-  await new BlobSources(store.root)
-    .record(
-      ref.registry,
-      ref.repository,
-      blobs.map((b) => b.desc.digest),
-    )
-    .catch(() => {});
-  return { digest, size: manifestBytes.length, tag, blobs: results };
 }
 
 function emit(
