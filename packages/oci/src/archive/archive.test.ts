@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   chmod,
   chown,
@@ -43,6 +44,8 @@ beforeAll(async () => {
   src = join(dir, "src");
   await mkdir(join(src, "etc/sub"), { recursive: true });
   await writeFile(join(src, "etc/sub/file"), "hello\n");
+  // Big enough to span several independently compressed gzip blocks.
+  await writeFile(join(src, "big.bin"), randomBytes(3 * 1024 * 1024 + 5));
   await writeFile(join(src, "suid"), "#!/bin/sh\n");
   await chmod(join(src, "suid"), 0o4755);
   await chown(join(src, "suid"), 1000, 1000);
@@ -106,6 +109,9 @@ describe("writeDockerArchive", () => {
       es.map(({ content: _c, ...e }) => (e.type === "dir" ? { ...e, mtime: 0 } : e));
     expect(strip(await walkDirectory(join(dir, "bundle/rootfs")))).toEqual(strip(await walkDirectory(src)));
     expect(await readFile(join(dir, "bundle/rootfs/hard"), "utf8")).toBe("hello\n");
+    for (const f of ["big.bin", "etc/sub/file", "suid"]) {
+      expect(digestOf(await readFile(join(dir, "bundle/rootfs", f)))).toBe(digestOf(await readFile(join(src, f))));
+    }
   });
 
   it("rejects a blob that does not match its descriptor", async () => {

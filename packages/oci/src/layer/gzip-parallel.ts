@@ -68,6 +68,9 @@ export async function* parallelGzip(
   const start = (block: Buffer, last: boolean): void => {
     const o: zlib.ZlibOptions = {
       level,
+      // One output buffer for the whole block, so each block is a single
+      // threadpool job that never waits for the (busy) main thread mid-block.
+      chunkSize: block.length + (block.length >> 3) + 64 * 1024,
       finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
     };
     if (dict) o.dictionary = dict;
