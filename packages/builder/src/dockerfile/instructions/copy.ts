@@ -6,13 +6,15 @@ import type { AddInstruction, CopyInstruction, CopyLikeFields, HeredocSource } f
 const OCTAL_MODE = /^[0-7]{1,4}$/;
 const SYMBOLIC_MODE = /^([ugoa]*[-+=]([rwxXst]*|[ugo]))+(,([ugoa]*[-+=]([rwxXst]*|[ugo]))+)*$/;
 
-function isHeredocWord(w: string): boolean {
+function heredocWord(w: string): ReturnType<typeof parseHeredocWord> {
   try {
-    return parseHeredocWord(w) !== undefined;
+    return parseHeredocWord(w);
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+const isHeredocWord = (w: string) => heredocWord(w) !== undefined;
 
 function sourcesAndDest(ctx: InstructionContext, name: string, flags: FlagValues): CopyLikeFields {
   const { args, json } = ctx.node;
@@ -21,24 +23,26 @@ function sourcesAndDest(ctx: InstructionContext, name: string, flags: FlagValues
       "INVALID_ARGUMENTS",
       args.length === 0
         ? `${name} requires at least two arguments`
-        : `${name} requires at least two arguments, but only one was provided. Destination could not be determined.`,
+        : `${name} requires at least two arguments, but only one was provided. Destination could not be determined`,
       args[0],
     );
   }
   const dest = args[args.length - 1]!;
-  const heredocs = json ? [] : [...ctx.node.heredocs];
-  if (heredocs.length > 0 && isHeredocWord(dest)) {
+  const byName = new Map(json ? [] : ctx.node.heredocs.map((h) => [h.name, h] as const));
+  if (byName.size > 0 && isHeredocWord(dest)) {
     throw ctx.error("INVALID_ARGUMENTS", `${name} cannot accept a heredoc as a destination`, dest);
   }
   const sources: string[] = [];
   const contents: HeredocSource[] = [];
   for (const src of args.slice(0, -1)) {
-    if (heredocs.length > 0 && isHeredocWord(src)) {
-      const h = heredocs.shift()!;
+    const word = byName.size > 0 ? heredocWord(src) : undefined;
+    if (word) {
+      // the body is looked up by name, as BuildKit does
+      const content = byName.get(word.name)?.content ?? "";
       contents.push({
-        path: h.name,
-        data: h.chomp ? chompHeredocContent(h.content) : h.content,
-        expand: h.expand,
+        path: word.name,
+        data: word.chomp ? chompHeredocContent(content) : content,
+        expand: word.expand,
       });
     } else sources.push(src);
   }

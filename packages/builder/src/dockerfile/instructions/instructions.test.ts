@@ -256,6 +256,16 @@ describe("typed instructions", () => {
     expect(
       ob.kind === "onbuild" && ob.trigger.kind === "run" && ob.trigger.heredocs.map((h) => h.content),
     ).toEqual(["make\n"]);
+    expect(ob.kind === "onbuild" && ob.expression).toBe("RUN <<EOF\nmake\nEOF");
+  });
+
+  it("looks COPY heredoc bodies up by name", () => {
+    const df = parseDockerfile("FROM a\nCOPY <<B <<A /d/\nbee\nB\nay\nA\n");
+    const c = df.instructions[1]!;
+    expect(c.kind === "copy" && c.contents.map((x) => [x.path, x.data])).toEqual([
+      ["B", "bee\n"],
+      ["A", "ay\n"],
+    ]);
   });
 
   it("passes parser warnings through", () => {

@@ -88,5 +88,8 @@ function parseOnbuild(ctx: InstructionContext, source: InstructionSource): Onbui
     throw ctx.error("INVALID_ONBUILD", `${upper} isn't allowed as an ONBUILD trigger`, sub.rawKeyword);
   }
   const trigger = parseInstruction(sub, source) as OnbuildTrigger;
-  return Object.assign(ctx.base("onbuild"), { trigger, expression: sub.original });
+  // heredoc bodies go into the expression, so the trigger re-parses in full in the child image
+  let expression = sub.original;
+  for (const h of ctx.node.heredocs) expression += `\n${h.content}${h.name}`;
+  return Object.assign(ctx.base("onbuild"), { trigger, expression });
 }

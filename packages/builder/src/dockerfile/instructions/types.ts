@@ -222,7 +222,10 @@ export type OnbuildTrigger = Exclude<
 
 export interface OnbuildInstruction extends InstructionBase<"onbuild"> {
   trigger: OnbuildTrigger;
-  /** expression is the trigger text as written, which goes into the image config's OnBuild list. */
+  /**
+   * expression is the trigger as written (heredoc bodies appended, as BuildKit does), which goes into the
+   * image config's OnBuild list.
+   */
   expression: string;
 }
 
