@@ -12,6 +12,7 @@ import {
 } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io, print } from "../output.js";
+import { applyChanges } from "./image-import-change.js";
 import { layerFromSource } from "./image-import-source.js";
 import { type StoreArgs, withStore } from "./image-store.js";
 
@@ -20,6 +21,7 @@ interface ImportArgs extends StoreArgs {
   reference?: string;
   message?: string;
   platform?: string;
+  change?: string[];
 }
 
 /** sourceDateEpoch reads SOURCE_DATE_EPOCH (seconds), rejecting junk rather than ignoring it. */
@@ -47,10 +49,12 @@ export async function importImage(options: {
   names: string[];
   message?: string;
   platform?: Platform;
+  changes?: string[];
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
 }): Promise<Digest> {
   for (const name of options.names) parseReference(name);
+  const containerConfig = applyChanges({}, options.changes ?? []);
   const epoch = sourceDateEpoch(options.env);
   const created = rfc3339(epoch !== undefined ? epoch * 1000 : Date.now());
   const platform = options.platform ?? hostPlatform();
@@ -66,7 +70,7 @@ export async function importImage(options: {
       ...(platform.variant && { variant: platform.variant }),
       ...(platform["os.version"] && { "os.version": platform["os.version"] }),
       created,
-      config: {},
+      config: containerConfig,
       rootfs: { type: "layers", diff_ids: [diffId] },
       history: [{ created, comment: options.message || "Imported from -" }],
     };
@@ -95,6 +99,14 @@ export function importCommand(command: string): CommandModule<StoreArgs, ImportA
         })
         .positional("reference", { type: "string", describe: "REPOSITORY[:TAG] to name the image" })
         .option("message", { alias: "m", type: "string", describe: "Set commit message for imported image" })
+        .option("change", {
+          alias: "c",
+          type: "string",
+          array: true,
+          nargs: 1,
+          describe:
+            "Apply Dockerfile instruction to the created image (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, …)",
+        })
         .option("platform", {
           type: "string",
           describe: "Set platform (os/arch[/variant]), default the host's",
@@ -108,6 +120,7 @@ export function importCommand(command: string): CommandModule<StoreArgs, ImportA
         names: argv.reference ? [argv.reference] : [],
         ...(argv.message !== undefined && { message: argv.message }),
         ...(argv.platform !== undefined && { platform: parsePlatform(argv.platform) }),
+        ...(argv.change !== undefined && { changes: argv.change }),
         stdin,
         env,
       });

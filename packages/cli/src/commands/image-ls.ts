@@ -201,6 +201,7 @@ export function lsCommand(command: string, aliases: string[] = []): CommandModul
           alias: "f",
           type: "string",
           array: true,
+          nargs: 1,
           describe: "Filter output (dangling=, reference=, before=, since=, label=)",
         })
         .option("format", { type: "string", describe: "Format output: table, json, or a Go template" })

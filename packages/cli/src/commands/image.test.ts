@@ -574,3 +574,68 @@ describe("more docker details", () => {
     expect(await f("--filter", "label=maintainer")).toBe("");
   });
 });
+
+describe("image import --change", () => {
+  it("applies config instructions like docker import -c", async () => {
+    const root = await tempDir();
+    const dir = await makeTree();
+    const r = await tsb(root, [
+      "import",
+      "-c",
+      'CMD ["/run.sh"]',
+      "--change",
+      "ENV A=1 B=$A-2",
+      "-c",
+      "ENV C=$A-3",
+      "-c",
+      "EXPOSE 80 53/udp 8000-8001",
+      "-c",
+      "WORKDIR /srv",
+      "-c",
+      "WORKDIR app",
+      "-c",
+      'LABEL org.example="x y"',
+      "-c",
+      "USER 1000:1000",
+      "-c",
+      "VOLUME /data",
+      "-c",
+      "STOPSIGNAL SIGINT",
+      dir,
+      "changed",
+    ]);
+    expect(r.stderr).toBe("");
+    const img = await readImage(root, "changed");
+    expect(img.config.config).toEqual({
+      Cmd: ["/run.sh"],
+      // One ENV line expands against the env before it (docker's rule), the next one sees A.
+      Env: ["A=1", "B=-2", "C=1-3"],
+      ExposedPorts: { "80/tcp": {}, "53/udp": {}, "8000/tcp": {}, "8001/tcp": {} },
+      WorkingDir: "/srv/app",
+      Labels: { "org.example": "x y" },
+      User: "1000:1000",
+      Volumes: { "/data": {} },
+      StopSignal: "SIGINT",
+    });
+  });
+
+  it("shell-form ENTRYPOINT wraps in /bin/sh -c and resets CMD", async () => {
+    const root = await tempDir();
+    await tsb(root, ["import", "-c", "ENTRYPOINT exec app --flag", await makeTree(), "ep"]);
+    expect((await readImage(root, "ep")).config.config).toEqual({
+      Entrypoint: ["/bin/sh", "-c", "exec app --flag"],
+      Cmd: null,
+    });
+  });
+
+  it.each([
+    ["RUN echo hi", /RUN is not a valid change command/],
+    ["FROBNICATE x", /invalid --change/],
+  ])("rejects %j", async (change, message) => {
+    const root = await tempDir();
+    const r = await tsb(root, ["import", "-c", change, await makeTree(), "bad"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect((await tsb(root, ["images", "-q"])).stdout).toBe("");
+  });
+});
