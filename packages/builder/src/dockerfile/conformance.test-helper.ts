@@ -8,8 +8,14 @@ import { fileURLToPath } from "node:url";
  * Tests of the parser, shell lexer, .dockerignore and lint rules all share it.
  */
 export function conformanceDir(): string {
+  const fromEnv = process.env.TSBUILD_CONFORMANCE;
+  if (fromEnv) {
+    // an explicit setting is never silently replaced by another corpus
+    if (!existsSync(join(fromEnv, "README.md")))
+      throw new Error(`TSBUILD_CONFORMANCE=${fromEnv} holds no corpus`);
+    return fromEnv;
+  }
   const candidates: string[] = [];
-  if (process.env.TSBUILD_CONFORMANCE) candidates.push(process.env.TSBUILD_CONFORMANCE);
   // this file: <repo>/packages/builder/src/dockerfile/
   const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
   candidates.push(join(repo, "..", "shared", "conformance"), "/work/shared/conformance");
