@@ -415,3 +415,107 @@ describe("RegistryClient mirrors", () => {
     expect(await res.json()).toEqual({ from: "mirror", url: "/v2/library/busybox/manifests/latest" });
   });
 });
+
+describe("RegistryClient bodies, timeouts and aborts", () => {
+  it("replays a body factory after a 503 and resends a POST only when the server did nothing", async () => {
+    let puts = 0;
+    let posts = 0;
+    const s = await server((req, res) => {
+      if (req.url === "/v2/") return json(res, 200, {});
+      if (req.method === "PUT") {
+        puts++;
+        if (puts === 1) return json(res, 503, {});
+        return json(res, 201, { got: req.body });
+      }
+      posts++;
+      if (posts === 1) return json(res, 429, {}, { "retry-after": "0" });
+      if (posts === 2) return json(res, 500, {});
+      json(res, 202, {});
+    });
+    const c = client();
+    let made = 0;
+    const { Readable } = await import("node:stream");
+    const put = await c.request({
+      registry: s.host,
+      repository: "x",
+      method: "PUT",
+      path: "/v2/x/manifests/v1",
+      body: () => {
+        made++;
+        return Readable.from([Buffer.from("part1-"), Buffer.from("part2")]);
+      },
+    });
+    expect(await put.json()).toEqual({ got: "part1-part2" });
+    expect(made).toBe(2);
+    const err = await c
+      .request({ registry: s.host, repository: "x", method: "POST", path: "/v2/x/blobs/uploads/" })
+      .catch((e: unknown) => e);
+    expect(isRegistryError(err, "SERVER_ERROR")).toBe(true);
+    expect(posts).toBe(2); // 429 retried, 500 not (the POST may have done something)
+  });
+
+  it("times out a silent server, retrying idempotent requests", async () => {
+    const s = await server((req, res) => {
+      if (req.url === "/v2/") return json(res, 200, {});
+      // never answer
+    });
+    const c = client({ timeouts: { headersMs: 100 }, retry: { attempts: 2 } });
+    const err = await c
+      .request({ registry: s.host, repository: "x", method: "GET", path: "/v2/x/tags/list" })
+      .catch((e: unknown) => e);
+    expect(isRegistryError(err, "TIMEOUT")).toBe(true);
+    expect((err as RegistryError).temporary).toBe(true);
+    expect(s.requests.filter((r) => r.url === "/v2/x/tags/list")).toHaveLength(2);
+  });
+
+  it("stops on abort, also while waiting to retry", async () => {
+    const s = await server((req, res) => {
+      if (req.url === "/v2/") return json(res, 200, {});
+      json(res, 503, {}, { "retry-after": "30" });
+    });
+    const c = client({ retry: { baseDelayMs: 1 } });
+    const controller = new AbortController();
+    const pending = c
+      .request({
+        registry: s.host,
+        repository: "x",
+        method: "GET",
+        path: "/v2/x/tags/list",
+        signal: controller.signal,
+      })
+      .catch((e: unknown) => e);
+    while (s.requests.filter((r) => r.url === "/v2/x/tags/list").length === 0) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    controller.abort();
+    expect(isRegistryError(await pending, "ABORTED")).toBe(true);
+  });
+
+  it("logs one redacted line per exchange, without tokens", async () => {
+    const { s } = await bearerRegistry();
+    const lines: string[] = [];
+    const c = client({ debug: (l) => lines.push(l) });
+    await (
+      await c.request({
+        registry: s.host,
+        repository: "library/x",
+        method: "GET",
+        path: "/v2/library/x/tags/list",
+      })
+    ).dump();
+    expect(lines).toEqual([
+      // loopback: HTTPS first, then the plain-HTTP fallback
+      expect.stringMatching(
+        /^GET https:\/\/127\.0\.0\.1:\d+\/v2\/ -> server gave HTTP response to HTTPS client/,
+      ),
+      `GET http://${s.host}/v2/ -> 401`,
+      expect.stringMatching(
+        new RegExp(
+          `^GET http://${s.host.replace(/\./g, "\\.")}/token\\?service=test-registry&scope=.* -> 200$`,
+        ),
+      ),
+      `GET http://${s.host}/v2/library/x/tags/list -> 200`,
+    ]);
+    expect(lines.join("\n")).not.toMatch(/tok-\d/);
+  });
+});
