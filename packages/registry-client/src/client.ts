@@ -8,6 +8,7 @@ import { apiHost, hostOf, isDockerHub, normalizeRegistry } from "./registry.js";
 import { RegistryResponse } from "./response.js";
 import { InsecurePolicy } from "./transport/insecure.js";
 import { withLogging } from "./transport/log.js";
+import type { ProxySettings } from "./transport/proxy.js";
 import { withRedirects } from "./transport/redirect.js";
 import { parseRetryAfter, type RetryOptions, withRetry } from "./transport/retry.js";
 import { type BodySource, drain, headerValue, readText, type Send } from "./transport/send.js";
@@ -41,6 +42,8 @@ export interface RegistryClientOptions {
   /** lookup resolves host names (tests, split-horizon DNS). */
   lookup?: LookupFunction;
   timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
+  /** proxy: HTTP(S)_PROXY / NO_PROXY settings (createRegistryClient reads them from the environment). */
+  proxy?: ProxySettings;
   /** debug receives one redacted line per HTTP exchange. */
   debug?: (line: string) => void;
 }
@@ -116,6 +119,7 @@ export class RegistryClient {
       ...(options.caFiles ? { caFiles: options.caFiles } : {}),
       ...(options.certsDir ? { certsDir: options.certsDir } : {}),
       ...(options.lookup ? { lookup: options.lookup } : {}),
+      ...(options.proxy ? { proxy: options.proxy } : {}),
       ...(options.timeouts?.connectMs ? { connectTimeoutMs: options.timeouts.connectMs } : {}),
       ...(options.timeouts?.headersMs ? { headersTimeoutMs: options.timeouts.headersMs } : {}),
       ...(options.timeouts?.bodyMs ? { bodyTimeoutMs: options.timeouts.bodyMs } : {}),

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { RegistryClient, type RegistryClientOptions } from "./client.js";
 import { DockerCredentialStore } from "./credentials/docker.js";
 import { RegistryError } from "./errors.js";
+import { proxyFromEnv } from "./transport/proxy.js";
 
 /** RegistrySettings are the user's registry settings, merged from flags, environment and config file. */
 export interface RegistrySettings {
@@ -123,6 +124,7 @@ export function createRegistryClient(
     mirrors: settings.mirrors,
     caFiles: settings.caFiles,
     ...(settings.certsDir ? { certsDir: settings.certsDir } : {}),
+    proxy: proxyFromEnv(env),
     ...(env.TSBUILD_DEBUG ? { debug: (line: string) => process.stderr.write(`debug: ${line}\n`) } : {}),
     ...options.overrides,
   });

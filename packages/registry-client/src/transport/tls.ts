@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { LookupFunction } from "node:net";
 import { join } from "node:path";
 import { rootCertificates } from "node:tls";
-import { Agent, type Dispatcher } from "undici";
+import { Agent, type Dispatcher, ProxyAgent } from "undici";
 import { RegistryError } from "../errors.js";
+import { type ProxySettings, proxyFor } from "./proxy.js";
 
 /** DEFAULT_CERTS_DIR is where docker reads per-registry CAs and client certificates. */
 export const DEFAULT_CERTS_DIR = "/etc/docker/certs.d";
@@ -21,6 +22,8 @@ export interface TlsOptions {
   headersTimeoutMs?: number;
   /** bodyTimeoutMs bounds silence while reading a body (default 5 min). */
   bodyTimeoutMs?: number;
+  /** proxy sends requests through an HTTP(S) proxy (CONNECT tunnels), except loopback and NO_PROXY hosts. */
+  proxy?: ProxySettings;
 }
 
 /** HostTls is what certs.d (plus global CAs) says about one host. */
@@ -124,12 +127,22 @@ export class Dispatchers {
       }
       if (insecure) connect.rejectUnauthorized = false;
     }
-    return new Agent({
-      connect,
+    const pool = {
       headersTimeout: o.headersTimeoutMs ?? 300_000,
       bodyTimeout: o.bodyTimeoutMs ?? 300_000,
       connections: 16,
-    });
+    };
+    const proxy = o.proxy ? proxyFor(url, o.proxy) : undefined;
+    if (proxy) {
+      // The origin's TLS settings apply inside the tunnel; the proxy itself is reached with defaults.
+      return new ProxyAgent({
+        ...pool,
+        uri: proxy,
+        requestTls: connect,
+        proxyTls: { timeout: o.connectTimeoutMs ?? 30_000 },
+      });
+    }
+    return new Agent({ ...pool, connect });
   }
 
   /** close ends every pooled connection. */
