@@ -33,18 +33,24 @@ async function runBound(argv: readonly string[]): Promise<number> {
     .option("insecure-registry", {
       type: "string",
       array: true,
+      // One value per flag, so a repeated flag does not swallow the positional arguments after it.
+      nargs: 1,
       describe: "Allow plain HTTP or unverified TLS for HOST[:PORT] (also $TSBUILD_INSECURE_REGISTRIES)",
       global: true,
     })
     .option("registry-ca", {
       type: "string",
       array: true,
+      // One value per flag, so a repeated flag does not swallow the positional arguments after it.
+      nargs: 1,
       describe: "Trust this PEM CA bundle for registries (also /etc/docker/certs.d/HOST/ca.crt)",
       global: true,
     })
     .option("registry-mirror", {
       type: "string",
       array: true,
+      // One value per flag, so a repeated flag does not swallow the positional arguments after it.
+      nargs: 1,
       describe: "Pull Docker Hub images through this mirror URL first (also $TSBUILD_REGISTRY_MIRRORS)",
       global: true,
     })
@@ -66,8 +72,12 @@ async function runBound(argv: readonly string[]): Promise<number> {
       throw new CliUsageError(msg);
     });
   for (const command of commands) parser = parser.command(command);
+  // A command may report its status through process.exitCode; read it for this run only.
+  const outerExitCode = process.exitCode;
+  process.exitCode = undefined;
   try {
     await parser.parseAsync();
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof ReportedFailure) return 1;
     if (err instanceof CliUsageError) {
@@ -75,6 +85,7 @@ async function runBound(argv: readonly string[]): Promise<number> {
       return 2;
     }
     return reportError(err);
+  } finally {
+    process.exitCode = outerExitCode;
   }
-  return typeof process.exitCode === "number" ? process.exitCode : 0;
 }

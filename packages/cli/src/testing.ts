@@ -26,7 +26,9 @@ export async function runCli(
   stdout.on("data", (c: Buffer) => out.push(c));
   stderr.on("data", (c: Buffer) => err.push(c));
   const stdin =
-    options.stdin instanceof Readable ? options.stdin : Readable.from(options.stdin === undefined ? [] : [options.stdin]);
+    options.stdin instanceof Readable
+      ? options.stdin
+      : Readable.from(options.stdin === undefined ? [] : [options.stdin]);
   const code = await run(args, { stdout, stderr, stdin, env: options.env ?? process.env });
   return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
