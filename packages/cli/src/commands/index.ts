@@ -1,4 +1,5 @@
 import type { CommandModule } from "yargs";
+import { buildCommand } from "./build.js";
 import { imageAliases, imageCommand } from "./image.js";
 import { loginCommand } from "./login.js";
 import { logoutCommand } from "./logout.js";
@@ -11,6 +12,7 @@ import { pushCommand } from "./push.js";
  */
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
 export const commands: CommandModule<any, any>[] = [
+  buildCommand,
   imageCommand,
   ...imageAliases,
   loginCommand,

@@ -5,8 +5,11 @@ import { type Dockerfile, parseDockerfile } from "../dockerfile.js";
 import { LintConfigError, Linter, type LintWarning, parseLintConfig } from "./linter.js";
 import { lintStatic } from "./static.js";
 
-/** CheckOptions are the build inputs a check uses (the linter and allStages are set by the check). */
-export interface CheckOptions extends Omit<PlanOptions, "linter" | "allStages"> {
+/**
+ * CheckOptions are the build inputs a check uses. `allStages` defaults to "no target given", as in
+ * BuildKit's lint; a normal build passes false to lint only what it builds.
+ */
+export interface CheckOptions extends Omit<PlanOptions, "linter"> {
   /** file names the Dockerfile in messages; default "Dockerfile". */
   file?: string;
 }
@@ -58,7 +61,7 @@ export function checkDockerfile(text: string | Uint8Array, options: CheckOptions
   lintStatic(df, linter);
   let error: DockerfileError | undefined;
   try {
-    planBuild(df, { ...options, linter, allStages: options.target === undefined });
+    planBuild(df, { ...options, linter, allStages: options.allStages ?? options.target === undefined });
   } catch (err) {
     if (!isDockerfileError(err)) throw err;
     error = err;

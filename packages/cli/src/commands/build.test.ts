@@ -1,0 +1,189 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile sources use `${}` syntax
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli, tempDir } from "../testing.js";
+import { parseBuildArgs } from "./build.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function context(files: Record<string, string>): Promise<string> {
+  const dir = await tempDir("tsbuild-build-");
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(join(dir, name, ".."), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
+  return dir;
+}
+
+const AMD64 = ["--platform", "linux/amd64"];
+
+describe("tsbuild build --check", () => {
+  it("passes a clean Dockerfile", async () => {
+    const dir = await context({ Dockerfile: 'FROM scratch\nCOPY a /a\nCMD ["/a"]\n', a: "" });
+    const r = await runCli(["build", "--check", ...AMD64, dir]);
+    expect(r).toEqual({ code: 0, stdout: "Check complete, no warnings found.\n", stderr: "" });
+  });
+
+  it("prints warnings like docker and exits 0", async () => {
+    const dir = await context({ Dockerfile: "FROM scratch AS Build\nCMD echo hi\n" });
+    const r = await runCli(["build", "--check", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        "Check complete, 2 warnings have been found!",
+        "",
+        "WARNING: StageNameCasing - Dockerfile:1",
+        "Stage name 'Build' should be lowercase",
+        "--------------------",
+        "   1 | >>> FROM scratch AS Build",
+        "   2 |     CMD echo hi",
+        "--------------------",
+        "",
+        "WARNING: JSONArgsRecommended - Dockerfile:2",
+        "JSON arguments recommended for CMD to prevent unintended behavior related to OS signals",
+        "--------------------",
+        "   1 |     FROM scratch AS Build",
+        "   2 | >>> CMD echo hi",
+        "--------------------",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("fails on warnings with # check=error=true", async () => {
+    const dir = await context({ Dockerfile: "# check=error=true\nFROM scratch\nMAINTAINER me\n" });
+    const r = await runCli(["build", "--check", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("WARNING: MaintainerDeprecated - Dockerfile:3");
+    expect(r.stderr).toBe("Error: lint violation found for rules: MaintainerDeprecated\n");
+  });
+
+  it("prints a broken Dockerfile's line with a caret and exits 1", async () => {
+    const dir = await context({ Dockerfile: "FROM scratch\nCOPY --frm=x a b\n" });
+    const r = await runCli(["build", "--check", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const [first, second, third] = r.stderr.split("\n");
+    expect(first).toMatch(/^Error: Dockerfile:2:6: /);
+    expect(second).toBe("  2 | COPY --frm=x a b");
+    expect(third).toBe("    |      ^");
+  });
+
+  it("reports planning errors with their position", async () => {
+    const dir = await context({ Dockerfile: "FROM scratch AS a\nCOPY --from=a / /\n" });
+    const r = await runCli(["build", "--check", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Error: Dockerfile:2:1: circular dependency detected on stage: a\n");
+  });
+
+  it("uses -f, --target and --build-arg", async () => {
+    const dir = await context({
+      "build/app.Dockerfile":
+        "ARG BASE\nFROM ${BASE:-scratch} AS a\nCMD x\nFROM scratch AS b\nARG V\nWORKDIR $V\n",
+    });
+    const r = await runCli([
+      "build",
+      "--check",
+      "-f",
+      join(dir, "build/app.Dockerfile"),
+      "--target",
+      "b",
+      "--build-arg",
+      "V=rel",
+      dir,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("WARNING: WorkdirRelativePath - app.Dockerfile:6\n");
+    expect(r.stdout).not.toContain("JSONArgsRecommended");
+  });
+
+  it("names an unknown target", async () => {
+    const dir = await context({ Dockerfile: "FROM scratch AS base\n" });
+    const r = await runCli(["build", "--check", "--target", "bse", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('Error: target stage "bse" could not be found (did you mean base?)\n');
+  });
+
+  it("reports a missing Dockerfile or context", async () => {
+    const dir = await context({});
+    expect(await runCli(["build", "--check", dir])).toMatchObject({
+      code: 1,
+      stderr: "Error: failed to read dockerfile: open Dockerfile: no such file or directory\n",
+    });
+    expect(await runCli(["build", "--check", join(dir, "nope")])).toMatchObject({ code: 1 });
+  });
+
+  it.each([
+    [["-t", "Bad:tag"], 'invalid argument "Bad:tag" for "-t, --tag" flag'],
+    [["--platform", "linux/a/b/c"], 'invalid argument "linux/a/b/c" for "--platform" flag'],
+    [["--network", "bridge"], "Invalid values"],
+    [["--progress", "fancy"], "Invalid values"],
+  ])("rejects bad flags %j with exit 2", async (flags, message) => {
+    const dir = await context({ Dockerfile: "FROM scratch\n" });
+    const r = await runCli(["build", "--check", ...flags, dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+});
+
+describe("tsbuild build", () => {
+  it("accepts docker's build flags, plans, and says building is not supported yet", async () => {
+    const dir = await context({
+      Dockerfile: "FROM scratch AS base\nCOPY . /src\nFROM base\nCMD run\n",
+      ".dockerignore": "*.log\n",
+      "a.txt": "",
+      "b.log": "",
+    });
+    const r = await runCli([
+      "build",
+      "-t",
+      "app:1",
+      "--tag",
+      "app:latest",
+      "--build-arg",
+      "UNUSED=1",
+      "--platform",
+      "linux/amd64",
+      "--progress",
+      "plain",
+      "--no-cache",
+      "--network",
+      "none",
+      "--pull",
+      dir,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      [
+        "planned 2 of 2 stages in 2 waves for target stage 1; build context: 3 entries (1 .dockerignore pattern)",
+        " 1 warning found (use --check for details):",
+        " - JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals (line 4)",
+        "[Warning] One or more build-args [UNUSED] were not consumed",
+        "Error: executing builds is not supported yet (use --check to lint the Dockerfile)",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("stops on an invalid .dockerignore", async () => {
+    const dir = await context({ Dockerfile: "FROM scratch\n", ".dockerignore": "!\n" });
+    const r = await runCli(["build", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('illegal exclusion pattern: "!"');
+  });
+});
+
+describe("parseBuildArgs", () => {
+  it("reads KEY=VALUE and KEY from the environment", () => {
+    expect(parseBuildArgs(["A=1", "B=x=y", "C", "D", "A=2"], { C: "env" })).toEqual({
+      A: "2",
+      B: "x=y",
+      C: "env",
+    });
+  });
+});

@@ -1,0 +1,233 @@
+import { readFile, stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
+import {
+  type BuildPlan,
+  type CheckResult,
+  checkDockerfile,
+  type DockerfileError,
+  formatCheckReport,
+  isBuildError,
+  type LintWarning,
+  parseDockerfile,
+  planBuild,
+  selectBuildContext,
+  unusedBuildArgsWarning,
+} from "@tsbuild/builder";
+import { type Platform, parsePlatform, parseReference } from "@tsbuild/oci";
+import type { Argv, CommandModule } from "yargs";
+import { CliUsageError, io, ReportedFailure } from "../output.js";
+
+/** BuildArgs are docker build's flags that tsbuild accepts. */
+export interface BuildArgs {
+  root?: string;
+  context: string;
+  tag?: string | string[];
+  file?: string;
+  "build-arg"?: string | string[];
+  target?: string;
+  platform?: string;
+  progress?: string;
+  "no-cache"?: boolean;
+  network?: string;
+  pull?: boolean;
+  check?: boolean;
+  quiet?: boolean;
+}
+
+const PROGRESS = ["auto", "plain", "tty", "json", "quiet"] as const;
+const NETWORKS = ["default", "none", "host"] as const;
+
+/**
+ * parseBuildArgs reads `--build-arg K=V` and `--build-arg K` (value from the environment, skipped when
+ * unset), as docker does; a later value for the same name wins.
+ */
+export function parseBuildArgs(values: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    const key = eq < 0 ? v : v.slice(0, eq);
+    if (key === "") throw new CliUsageError(`invalid argument "${v}" for "--build-arg" flag: empty name`);
+    if (eq >= 0) out[key] = v.slice(eq + 1);
+    else if (env[key] !== undefined) out[key] = env[key];
+  }
+  return out;
+}
+
+/** list normalises a repeatable flag: absent, once, or several times. */
+function list(value: string | string[] | undefined): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** BuildInputs are the validated flags and files of one build. */
+interface BuildInputs {
+  contextDir: string;
+  dockerfilePath: string;
+  /** dockerfileName is what messages call the file (its base name, as BuildKit does). */
+  dockerfileName: string;
+  dockerfile: Buffer;
+  buildArgs: Record<string, string>;
+  platform: Platform | undefined;
+}
+
+async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
+  for (const tag of list(argv.tag)) {
+    try {
+      parseReference(tag);
+    } catch (err) {
+      throw new CliUsageError(`invalid argument "${tag}" for "-t, --tag" flag: ${(err as Error).message}`);
+    }
+  }
+  let platform: Platform | undefined;
+  if (argv.platform !== undefined) {
+    const list = argv.platform
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
+    if (list.length > 1)
+      throw new CliUsageError("multi-platform builds are not supported yet; give one --platform");
+    try {
+      platform = parsePlatform(list[0] ?? "");
+    } catch (err) {
+      throw new CliUsageError(
+        `invalid argument "${argv.platform}" for "--platform" flag: ${(err as Error).message}`,
+      );
+    }
+  }
+  const buildArgs = parseBuildArgs(list(argv["build-arg"]), io().env);
+  const contextDir = resolve(argv.context);
+  const st = await stat(contextDir).catch(() => undefined);
+  if (!st) throw new Error(`unable to prepare context: path ${JSON.stringify(argv.context)} not found`);
+  if (!st.isDirectory())
+    throw new Error(`unable to prepare context: ${JSON.stringify(argv.context)} is not a directory`);
+  const dockerfilePath = argv.file !== undefined ? resolve(argv.file) : resolve(contextDir, "Dockerfile");
+  let dockerfile: Buffer;
+  try {
+    dockerfile = await readFile(dockerfilePath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : String(code);
+    throw new Error(`failed to read dockerfile: open ${argv.file ?? "Dockerfile"}: ${reason}`);
+  }
+  return {
+    contextDir,
+    dockerfilePath,
+    dockerfileName: basename(dockerfilePath),
+    dockerfile,
+    buildArgs,
+    platform,
+  };
+}
+
+/** errorText prints a Dockerfile error with its source line and caret, or just the message when it has no position. */
+function errorText(err: DockerfileError): string {
+  return err.line > 0 ? err.format() : err.detail;
+}
+
+/** warningSummary is docker's end-of-build list: ` - Rule: message (line N)`. */
+function warningSummary(warnings: readonly LintWarning[]): string {
+  const n = warnings.length;
+  let out = ` ${n} warning${n === 1 ? "" : "s"} found (use --check for details):\n`;
+  for (const w of warnings) out += ` - ${w.rule}: ${w.message} (line ${w.location.startLine})\n`;
+  return out;
+}
+
+function planSummary(plan: BuildPlan, entries: number, ignorePatterns: number): string {
+  const target = plan.stages.find((s) => s.index === plan.target)!;
+  const n = plan.stages.length;
+  const waves = plan.parallelGroups.length;
+  const targetName = target.name ? `"${target.name}"` : `stage ${target.index}`;
+  return (
+    `planned ${n} of ${plan.stageCount} stage${plan.stageCount === 1 ? "" : "s"} in ${waves} wave${waves === 1 ? "" : "s"} ` +
+    `for target ${targetName}; build context: ${entries} entr${entries === 1 ? "y" : "ies"}` +
+    (ignorePatterns > 0
+      ? ` (${ignorePatterns} .dockerignore pattern${ignorePatterns === 1 ? "" : "s"})`
+      : "") +
+    "\n"
+  );
+}
+
+function failWith(result: CheckResult): never {
+  const { stdout, stderr } = io();
+  if (result.warnings.length > 0) stdout.write("\n");
+  stderr.write(`Error: ${errorText(result.error!)}\n`);
+  throw new ReportedFailure();
+}
+
+/** buildCommand is `tsbuild build [OPTIONS] PATH`, docker's verb; `--check` lints without building. */
+export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
+  command: "build <context>",
+  describe: "Build an image from a Dockerfile (--check: lint it without building)",
+  builder: (y: Argv<{ root?: string }>) =>
+    y
+      .usage("Usage: tsbuild build [OPTIONS] PATH\n\nBuild an image from a Dockerfile")
+      .positional("context", { type: "string", describe: "Build context directory", demandOption: true })
+      // Repeatable single-value flags (yargs collects repeats); `array: true` would swallow PATH.
+      .option("tag", {
+        alias: "t",
+        type: "string",
+        describe: 'Name and optionally a tag ("name:tag"), repeatable',
+      })
+      .option("file", {
+        alias: "f",
+        type: "string",
+        describe: 'Name of the Dockerfile (default: "PATH/Dockerfile")',
+      })
+      .option("build-arg", { type: "string", describe: "Set build-time variables (KEY=VALUE), repeatable" })
+      .option("target", { type: "string", describe: "Set the target build stage to build" })
+      .option("platform", { type: "string", describe: "Set target platform for build (os/arch[/variant])" })
+      .option("progress", {
+        type: "string",
+        choices: PROGRESS,
+        default: "auto",
+        describe: "Set type of progress output",
+      })
+      .option("no-cache", { type: "boolean", describe: "Do not use cache when building the image" })
+      .option("network", {
+        type: "string",
+        choices: NETWORKS,
+        default: "default",
+        describe: "Set the networking mode for the RUN instructions during build",
+      })
+      .option("pull", { type: "boolean", describe: "Always attempt to pull all referenced images" })
+      .option("quiet", { alias: "q", type: "boolean", describe: "Suppress the build output" })
+      .option("check", {
+        type: "boolean",
+        describe: "Check the Dockerfile for problems (BuildKit's lint rules) without building",
+      }),
+  handler: async (argv) => {
+    const { stdout, stderr } = io();
+    const inputs = await readInputs(argv);
+    const common = {
+      file: inputs.dockerfileName,
+      buildArgs: inputs.buildArgs,
+      ...(argv.target !== undefined ? { target: argv.target } : {}),
+      ...(inputs.platform ? { targetPlatform: inputs.platform } : {}),
+    };
+    if (argv.check) {
+      const result = checkDockerfile(inputs.dockerfile, common);
+      stdout.write(formatCheckReport(result));
+      if (result.error) failWith(result);
+      return;
+    }
+    // A normal build lints what it builds and lists the findings at the end, as docker does.
+    const result = checkDockerfile(inputs.dockerfile, { ...common, allStages: false });
+    if (result.error) failWith(result);
+    const plan = planBuild(parseDockerfile(inputs.dockerfile, { file: inputs.dockerfileName }), common);
+    let selection: Awaited<ReturnType<typeof selectBuildContext>>;
+    try {
+      selection = await selectBuildContext({
+        contextDir: inputs.contextDir,
+        dockerfile: inputs.dockerfilePath,
+      });
+    } catch (err) {
+      if (isBuildError(err)) throw new Error(`failed to read .dockerignore: ${err.message}`);
+      throw err;
+    }
+    if (!argv.quiet)
+      stderr.write(planSummary(plan, selection.entries.length, selection.ignoreFile.patterns.length));
+    if (result.warnings.length > 0) stderr.write(warningSummary(result.warnings));
+    if (plan.unusedBuildArgs.length > 0) stderr.write(`${unusedBuildArgsWarning(plan.unusedBuildArgs)}\n`);
+    throw new Error("executing builds is not supported yet (use --check to lint the Dockerfile)");
+  },
+};
