@@ -157,6 +157,54 @@ describe("RegistryClient bearer auth", () => {
   });
 });
 
+describe("RegistryClient auth learned from a request", () => {
+  it("answers a challenge that /v2/ did not announce, and remembers it for stream bodies", async () => {
+    const s = await server((req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      if (url.pathname === "/v2/") return json(res, 200, {});
+      if (url.pathname === "/token") return json(res, 200, { token: "late-token" });
+      if (req.headers.authorization === "Bearer late-token") return json(res, 202, { body: req.body });
+      json(
+        res,
+        401,
+        {},
+        { "www-authenticate": `Bearer realm="http://${req.headers.host}/token",service="s"` },
+      );
+    });
+    const c = client();
+    const ok = await c.request({
+      registry: s.host,
+      repository: "x",
+      method: "PUT",
+      path: "/v2/x/manifests/a",
+      body: "m",
+    });
+    expect(await ok.json()).toEqual({ body: "m" });
+    async function* stream() {
+      yield Buffer.from("streamed");
+    }
+    const c2 = client();
+    const first = await c2
+      .request({
+        registry: s.host,
+        repository: "x",
+        method: "PATCH",
+        path: "/v2/x/blobs/uploads/u",
+        body: stream(),
+      })
+      .catch((e: unknown) => e);
+    expect(isRegistryError(first, "UNAUTHORIZED")).toBe(true);
+    const second = await c2.request({
+      registry: s.host,
+      repository: "x",
+      method: "PATCH",
+      path: "/v2/x/blobs/uploads/u",
+      body: stream(),
+    });
+    expect(await second.json()).toEqual({ body: "streamed" });
+  });
+});
+
 describe("RegistryClient basic auth", () => {
   it("answers a Basic challenge with the stored credentials", async () => {
     const want = `Basic ${Buffer.from(`bob:${SECRET}`).toString("base64")}`;

@@ -14,10 +14,12 @@ export function withAuth(next: Send, auth: Authenticator, target: AuthTarget): S
     if (req.url.origin !== target.origin) return next(req);
     const first = await auth.authorization(target);
     const res = await next(withHeader(req, first));
-    if (res.status !== 401 || !isReplayable(req.body)) return res;
+    if (res.status !== 401) return res;
     const header = res.headers["www-authenticate"];
     const before = auth.challenge(target.origin);
+    // Learn the challenge even when this body cannot be resent, so the caller's next try authenticates.
     if (header !== undefined) auth.setChallenge(target.origin, header);
+    if (!isReplayable(req.body)) return res;
     const second = await auth.authorization(target, true);
     const challengeChanged = JSON.stringify(before) !== JSON.stringify(auth.challenge(target.origin));
     if (second === undefined || (second === first && !challengeChanged && !first?.startsWith("Bearer ")))
