@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile sources use `${}` syntax
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { canonicalJson, digestOf, ImageStore, MediaType } from "@tsbuild/oci";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../testing.js";
 import { parseBuildArgs } from "./build.js";
@@ -128,6 +129,51 @@ describe("tsbuild build --check", () => {
     const r = await runCli(["build", "--check", ...flags, dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
+  });
+});
+
+describe("tsbuild build --check with images in the local store", () => {
+  async function storeWith(name: string, env: string[]): Promise<string> {
+    const root = await tempDir("tsbuild-store-");
+    dirs.push(root);
+    const config = canonicalJson({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: [] },
+      config: { Env: env },
+    });
+    const store = await ImageStore.open({ root });
+    try {
+      await store.addImage({
+        manifest: {
+          schemaVersion: 2,
+          mediaType: MediaType.OciManifest,
+          config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length },
+          layers: [],
+        },
+        config,
+        names: [name],
+      });
+    } finally {
+      await store.close();
+    }
+    return root;
+  }
+
+  it("expands with the base image's ENV, so UndefinedVar is exact", async () => {
+    const root = await storeWith("golang:1", ["PATH=/go/bin", "GOPATH=/go"]);
+    const dir = await context({ Dockerfile: "FROM golang:1\nWORKDIR $GOPATH/src\nCOPY $NOPE /x\n" });
+    const r = await runCli(["--root", root, "build", "--check", ...AMD64, dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Check complete, 1 warning has been found!");
+    expect(r.stdout).toContain("Usage of undefined variable '$NOPE'");
+  });
+
+  it("stays quiet about variables when the base image is not in the store", async () => {
+    const root = await storeWith("other:1", []);
+    const dir = await context({ Dockerfile: "FROM golang:1\nWORKDIR $GOPATH/src\nCOPY $NOPE /x\n" });
+    const r = await runCli(["--root", root, "build", "--check", ...AMD64, dir]);
+    expect(r).toMatchObject({ code: 0, stdout: "Check complete, no warnings found.\n" });
   });
 });
 

@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { basename, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import {
   type BuildPlan,
   type CheckResult,
@@ -8,14 +9,22 @@ import {
   formatCheckReport,
   isBuildError,
   type LintWarning,
+  type PlanOptions,
   parseDockerfile,
   planBuild,
   selectBuildContext,
   unusedBuildArgsWarning,
 } from "@tsbuild/builder";
-import { type Platform, parsePlatform, parseReference } from "@tsbuild/oci";
+import {
+  type ImageConfig,
+  normalizePlatform,
+  type Platform,
+  parsePlatform,
+  parseReference,
+} from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io, ReportedFailure } from "../output.js";
+import { storeRoot, withStore } from "./image-store.js";
 
 /** BuildArgs are docker build's flags that tsbuild accepts. */
 export interface BuildArgs {
@@ -147,6 +156,49 @@ function planSummary(plan: BuildPlan, entries: number, ignorePatterns: number): 
   );
 }
 
+/**
+ * localBaseConfigs looks the external base images up in the local store (never the network), so word
+ * expansion and UndefinedVar see their ENV, SHELL and ONBUILD as BuildKit would after resolving them.
+ * Images not in the store stay unknown. It never creates a store.
+ */
+async function localBaseConfigs(
+  argv: BuildArgs,
+  inputs: BuildInputs,
+  options: PlanOptions,
+): Promise<PlanOptions["imageConfig"]> {
+  let refs: string[];
+  try {
+    const plan = planBuild(parseDockerfile(inputs.dockerfile, { file: inputs.dockerfileName }), {
+      ...options,
+      allStages: true,
+    });
+    refs = [...new Set(plan.stages.flatMap((s) => (s.base.kind === "image" ? [s.base.ref] : [])))];
+  } catch {
+    return undefined; // the check itself reports the problem
+  }
+  if (refs.length === 0 || !existsSync(join(storeRoot(argv), "index.json"))) return undefined;
+  const configs = new Map<string, ImageConfig>();
+  await withStore(argv, async (store) => {
+    for (const ref of refs) {
+      const image = await store.resolve(ref).catch(() => undefined);
+      if (image) configs.set(ref, image.config);
+    }
+  });
+  if (configs.size === 0) return undefined;
+  return (ref, platform) => {
+    const config = configs.get(ref);
+    const want = normalizePlatform(platform);
+    if (!config || config.os !== want.os || normalizePlatform(config).architecture !== want.architecture) {
+      return undefined;
+    }
+    return {
+      env: config.config?.Env ?? [],
+      shell: config.config?.Shell ?? [],
+      onBuild: config.config?.OnBuild ?? [],
+    };
+  };
+}
+
 function failWith(result: CheckResult): never {
   const { stdout, stderr } = io();
   if (result.warnings.length > 0) stdout.write("\n");
@@ -198,12 +250,14 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
   handler: async (argv) => {
     const { stdout, stderr } = io();
     const inputs = await readInputs(argv);
-    const common = {
+    const common: PlanOptions & { file: string } = {
       file: inputs.dockerfileName,
       buildArgs: inputs.buildArgs,
       ...(argv.target !== undefined ? { target: argv.target } : {}),
       ...(inputs.platform ? { targetPlatform: inputs.platform } : {}),
     };
+    const imageConfig = await localBaseConfigs(argv, inputs, common);
+    if (imageConfig) common.imageConfig = imageConfig;
     if (argv.check) {
       const result = checkDockerfile(inputs.dockerfile, common);
       stdout.write(formatCheckReport(result));
