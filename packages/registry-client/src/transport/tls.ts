@@ -118,7 +118,10 @@ export class Dispatchers {
     if (o.lookup) connect.lookup = o.lookup;
     if (url.protocol === "https:") {
       this.#globalCa ??= (o.caFiles ?? []).map(readPem);
-      const host = readCertsDir(o.certsDir ?? DEFAULT_CERTS_DIR, url.host);
+      const certsDir = o.certsDir ?? DEFAULT_CERTS_DIR;
+      let host = readCertsDir(certsDir, url.host);
+      // `registry:443/img` names the directory with the port docker's URL drops.
+      if (host.ca.length === 0 && !host.cert && !url.port) host = readCertsDir(certsDir, `${url.host}:443`);
       const extra = [...this.#globalCa, ...host.ca];
       if (extra.length > 0) connect.ca = [...rootCertificates, ...extra];
       if (host.cert && host.key) {
