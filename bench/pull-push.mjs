@@ -164,6 +164,8 @@ const chunking = {
   ...(process.env.CHUNK_THRESHOLD ? { chunkThreshold: Number(process.env.CHUNK_THRESHOLD) } : {}),
   ...(process.env.CHUNK_SIZE ? { chunkSize: Number(process.env.CHUNK_SIZE) } : {}),
 };
+/** settle flushes dirty pages before a timed step, so no tool pays for the previous one's writeback. */
+const settle = () => run("sync");
 const samples = new Map();
 function record(tool, phase, secs, extra = {}) {
   const key = `${tool} ${phase}`;
@@ -188,6 +190,7 @@ for (let r = 0; r < repeat; r++) {
     await pushImage(setup, base, parseReference(`${reg.host}/library/busybox:latest`), { store: source });
     await setup.close();
 
+    await settle();
     let t = process.hrtime.bigint();
     const client = new RegistryClient();
     const pushed = await pushImage(client, image, parseReference(`${reg.host}/bench/tsbuild:latest`), {
@@ -200,6 +203,7 @@ for (let r = 0; r < repeat; r++) {
       uploaded: pushed.blobs.filter((b) => b.status === "pushed").length,
     });
 
+    await settle();
     t = process.hrtime.bigint();
     await run("skopeo", [
       "copy",
@@ -211,6 +215,7 @@ for (let r = 0; r < repeat; r++) {
     record("skopeo", "push", seconds(t));
 
     const fresh = await ImageStore.open({ root: join(work, `pulled-${r}`) });
+    await settle();
     t = process.hrtime.bigint();
     const pullClient = new RegistryClient();
     await pullImage(pullClient, parseReference(`${reg.host}/bench/tsbuild:latest`), { store: fresh });
@@ -218,6 +223,7 @@ for (let r = 0; r < repeat; r++) {
     record("tsbuild", "pull", seconds(t));
     await fresh.close();
 
+    await settle();
     t = process.hrtime.bigint();
     await run("skopeo", [
       "copy",

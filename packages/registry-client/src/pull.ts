@@ -1,3 +1,5 @@
+import { PassThrough, Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import {
   type Descriptor,
   type Digest,
@@ -166,25 +168,33 @@ async function downloadInto(
   const body = readBlob(client, target, desc, {
     onBytes: (n) => report(n >= desc.size ? "verifying" : "downloading", n),
   });
+  // The read-ahead buffer lets the network keep receiving while a write is on disk.
+  const ahead = new PassThrough({ highWaterMark: READ_AHEAD });
+  let pumpError: unknown;
+  const pumped = pipeline(Readable.from(coalesce(body, WRITE_SIZE)), ahead).catch((err: unknown) => {
+    pumpError = err;
+  });
   try {
-    await store.writeBlob(
-      coalesce(body, WRITE_SIZE),
-      { digest: desc.digest, size: desc.size },
-      { signal: target.signal },
-    );
+    await store.writeBlob(ahead, { digest: desc.digest, size: desc.size }, { signal: target.signal });
   } catch (err) {
+    ahead.destroy();
+    await pumped;
+    if (pumpError !== undefined && !isPrematureClose(pumpError)) throw pumpError;
     if (err instanceof OciError && (err.code === "DIGEST_MISMATCH" || err.code === "SIZE_MISMATCH")) {
       throw new OciError(
         err.code,
         `blob from ${target.registry}/${target.repository} failed verification: ${err.message}`,
-        {
-          where: desc.digest,
-          cause: err,
-        },
+        { where: desc.digest, cause: err },
       );
     }
     throw err;
   }
+  await pumped;
+  if (pumpError !== undefined) throw pumpError;
+}
+
+function isPrematureClose(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === "ERR_STREAM_PREMATURE_CLOSE";
 }
 
 /**
@@ -193,6 +203,8 @@ async function downloadInto(
  * (measured in bench/pull-push.mjs).
  */
 const WRITE_SIZE = 1024 * 1024;
+/** READ_AHEAD bounds what a download buffers in memory ahead of the disk. */
+const READ_AHEAD = 8 * 1024 * 1024;
 
 /** coalesce joins small chunks into writes of at least `min` bytes. */
 async function* coalesce(source: AsyncIterable<Buffer>, min: number): AsyncGenerator<Buffer> {
