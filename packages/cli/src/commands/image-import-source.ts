@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { PassThrough, type Readable, Transform, type TransformCallback } from "node:stream";
+import { PassThrough, Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 import {
@@ -22,13 +22,15 @@ export interface ImportSourceLayer {
  * layerFromSource turns what `image import` was given into one gzip layer:
  * a directory is packed deterministically (sorted, owners and modes kept,
  * mtimes clamped to SOURCE_DATE_EPOCH); a tarball (plain or gzip, a file or
- * `-` for stdin) is checked to be a tar, hashed for its diffID and
- * (re)compressed, all in one streaming pass.
+ * `-` for stdin, or an http(s) URL as docker import accepts) is checked
+ * to be a tar, hashed for its diffID and (re)compressed, all in one
+ * streaming pass.
  */
 export async function layerFromSource(
   source: string,
   options: { stdin: NodeJS.ReadableStream; sourceDateEpoch?: number; signal?: AbortSignal },
 ): Promise<ImportSourceLayer> {
+  if (isUrl(source)) return layerFromTarStream(await download(source, options.signal), source);
   if (source !== "-") {
     const st = await stat(source).catch((cause: unknown) => {
       throw new OciError("INVALID_ARCHIVE", `cannot read import source: ${(cause as Error).message}`, {
@@ -121,4 +123,32 @@ class TarValidator extends Transform {
     this.#side.end();
     this.#reader.then(() => cb(this.#error ?? null));
   }
+}
+
+/** isUrl says whether an import source is fetched over HTTP rather than read from disk. */
+export function isUrl(source: string): boolean {
+  return /^https?:\/\//i.test(source);
+}
+
+async function download(url: string, signal: AbortSignal | undefined): Promise<Readable> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: "follow", ...(signal && { signal }) });
+  } catch (cause) {
+    throw new OciError("INVALID_ARCHIVE", `cannot download import source: ${(cause as Error).message}`, {
+      where: url,
+      cause,
+    });
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new OciError(
+      "INVALID_ARCHIVE",
+      `cannot download import source: HTTP ${res.status} ${res.statusText}`,
+      {
+        where: url,
+      },
+    );
+  }
+  return Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
 }

@@ -13,7 +13,7 @@ import {
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io, print } from "../output.js";
 import { applyChanges } from "./image-import-change.js";
-import { layerFromSource } from "./image-import-source.js";
+import { isUrl, layerFromSource } from "./image-import-source.js";
 import { type StoreArgs, withStore } from "./image-store.js";
 
 interface ImportArgs extends StoreArgs {
@@ -72,7 +72,13 @@ export async function importImage(options: {
       created,
       config: containerConfig,
       rootfs: { type: "layers", diff_ids: [diffId] },
-      history: [{ created, comment: options.message || "Imported from -" }],
+      // docker names a URL source; files and stdin are streamed to it, so they are "-".
+      history: [
+        {
+          created,
+          comment: options.message || `Imported from ${isUrl(options.source) ? options.source : "-"}`,
+        },
+      ],
     };
     const cfg = canonicalJson(config);
     const manifest: Manifest = {
@@ -94,7 +100,8 @@ export function importCommand(command: string): CommandModule<StoreArgs, ImportA
       y
         .positional("source", {
           type: "string",
-          describe: "Tarball (plain or gzip), directory, or - for a tarball on stdin",
+          describe:
+            "Tarball (plain or gzip), directory, http(s) URL of a tarball, or - for a tarball on stdin",
           demandOption: true,
         })
         .positional("reference", { type: "string", describe: "REPOSITORY[:TAG] to name the image" })

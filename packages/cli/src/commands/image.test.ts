@@ -639,3 +639,36 @@ describe("image import --change", () => {
     expect((await tsb(root, ["images", "-q"])).stdout).toBe("");
   });
 });
+
+describe("image import from a URL", () => {
+  it("downloads a tarball over HTTP (127.0.0.1) and names the URL in history; HTTP errors fail", async () => {
+    const { createServer } = await import("node:http");
+    const dir = await makeTree();
+    const tar = execFileSync("tar", ["-C", dir, "-cf", "-", "."]);
+    const server = createServer((req, res) => {
+      if (req.url === "/rootfs.tar.gz") {
+        res.writeHead(200, { "content-type": "application/gzip" });
+        res.end(gzipSync(tar));
+      } else {
+        res.writeHead(404);
+        res.end("no");
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const root = await tempDir();
+      const url = `http://127.0.0.1:${port}/rootfs.tar.gz`;
+      const r = await tsb(root, ["import", url, "fromurl"]);
+      expect(r).toMatchObject({ code: 0, stderr: "" });
+      const img = await readImage(root, "fromurl");
+      expect(img.config.history?.[0]?.comment).toBe(`Imported from ${url}`);
+      expect(img.config.rootfs.diff_ids[0]).toBe(digestOf(tar));
+      const missing = await tsb(root, ["import", `http://127.0.0.1:${port}/nope.tar`, "x"]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain("HTTP 404");
+    } finally {
+      server.close();
+    }
+  });
+});
