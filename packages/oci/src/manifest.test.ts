@@ -309,3 +309,55 @@ describe("parseManifestOrIndex", () => {
     );
   });
 });
+
+describe("real-world shapes", () => {
+  it("reads a Docker Hub style OCI index with attestation manifests and selects the platform", async () => {
+    const { selectPlatform } = await import("./platform.js");
+    const idx = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [
+        {
+          mediaType: MediaType.OciManifest,
+          digest: D("1"),
+          size: 1022,
+          platform: { architecture: "amd64", os: "linux" },
+        },
+        {
+          mediaType: MediaType.OciManifest,
+          digest: D("2"),
+          size: 1022,
+          platform: { architecture: "arm", os: "linux", variant: "v7" },
+        },
+        {
+          mediaType: MediaType.OciManifest,
+          digest: D("3"),
+          size: 1022,
+          platform: { architecture: "arm64", os: "linux", variant: "v8" },
+        },
+        {
+          mediaType: MediaType.OciManifest,
+          digest: D("4"),
+          size: 839,
+          annotations: {
+            "vnd.docker.reference.digest": D("1"),
+            "vnd.docker.reference.type": "attestation-manifest",
+          },
+          platform: { architecture: "unknown", os: "unknown" },
+        },
+      ],
+    };
+    const r = parseManifestOrIndex(j(idx), MediaType.OciIndex);
+    expect(r.kind).toBe("index");
+    if (r.kind !== "index") return;
+    const pick = (p: string) => {
+      const [os, architecture, variant] = p.split("/") as [string, string, string?];
+      return selectPlatform(r.index.manifests, { os, architecture, ...(variant && { variant }) })[0]?.digest;
+    };
+    expect(pick("linux/amd64")).toBe(D("1"));
+    expect(pick("linux/arm64")).toBe(D("3"));
+    expect(pick("linux/arm/v7")).toBe(D("2"));
+    expect(pick("linux/arm/v6")).toBeUndefined();
+    expect(pick("linux/s390x")).toBeUndefined();
+  });
+});
