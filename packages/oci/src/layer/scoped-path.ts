@@ -1,4 +1,4 @@
-import { lstat, mkdir, readlink } from "node:fs/promises";
+import { lstatSync, mkdirSync, readlinkSync, type Stats } from "node:fs";
 import { join, posix } from "node:path";
 import { OciError } from "../errors.js";
 
@@ -46,7 +46,9 @@ function isNotFound(err: unknown): boolean {
  * would: symlinks in parent components are followed, but an absolute target
  * restarts at `root` and ".." stops at `root`, so nothing resolves outside.
  * Results are cached; call `invalidate()` whenever a directory or symlink is
- * removed or replaced.
+ * removed or replaced. It uses synchronous fs calls: applying a layer makes
+ * tens of thousands of them, and each promise call is a threadpool round
+ * trip competing with gunzip.
  */
 export class ScopedResolver {
   readonly root: string;
@@ -61,7 +63,7 @@ export class ScopedResolver {
   }
 
   /** resolveDir returns the real absolute path for directory components `parts`, creating missing ones (0755) when `create`. Returns undefined when missing and not creating. */
-  async resolveDir(parts: string[], create: boolean, where: string): Promise<string | undefined> {
+  resolveDir(parts: string[], create: boolean, where: string): string | undefined {
     const key = parts.join("/");
     const hit = this.#cache.get(key);
     if (hit) return join(this.root, ...hit);
@@ -86,20 +88,20 @@ export class ScopedResolver {
         continue;
       }
       const abs = join(this.root, ...cur, c);
-      let st: Awaited<ReturnType<typeof lstat>> | undefined;
+      let st: Stats | undefined;
       try {
-        st = await lstat(abs);
+        st = lstatSync(abs);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
       if (!st) {
         if (!create) return undefined;
-        await mkdir(abs, { mode: 0o755 });
+        mkdirSync(abs, { mode: 0o755 });
         cur.push(c);
       } else if (st.isSymbolicLink()) {
         if (++hops > 40)
           throw new OciError("UNSAFE_TAR_ENTRY", "too many levels of symbolic links", { where });
-        const target = await readlink(abs);
+        const target = readlinkSync(abs);
         if (target.startsWith("/")) cur = [];
         queue.unshift(...target.split("/"));
       } else if (st.isDirectory()) {
