@@ -65,7 +65,10 @@ describe("RegistryClient retries", () => {
     const s = await server((req, res) => {
       if (req.url === "/v2/") return json(res, 200, {});
       n++;
-      if (n === 1) return req.socket.destroy();
+      if (n === 1) {
+        req.socket.destroy();
+        return;
+      }
       json(res, 200, { n });
     });
     const c = client();
