@@ -110,7 +110,9 @@ describe("writeDockerArchive", () => {
     expect(strip(await walkDirectory(join(dir, "bundle/rootfs")))).toEqual(strip(await walkDirectory(src)));
     expect(await readFile(join(dir, "bundle/rootfs/hard"), "utf8")).toBe("hello\n");
     for (const f of ["big.bin", "etc/sub/file", "suid"]) {
-      expect(digestOf(await readFile(join(dir, "bundle/rootfs", f)))).toBe(digestOf(await readFile(join(src, f))));
+      expect(digestOf(await readFile(join(dir, "bundle/rootfs", f)))).toBe(
+        digestOf(await readFile(join(src, f))),
+      );
     }
   });
 
@@ -119,6 +121,53 @@ describe("writeDockerArchive", () => {
     await expect(writeDockerArchive(join(dir, "bad.tar"), [bad])).rejects.toMatchObject({
       code: "SIZE_MISMATCH",
     });
+  });
+});
+
+describe("writeDockerArchive with several images", () => {
+  it("stores shared layers once; Docker media types work for both skopeo transports", async () => {
+    const [layerDigest] = [...blobs.keys()];
+    const layerSize = blobs.get(layerDigest!)!.length;
+    const config2 = canonicalJson({ ...JSON.parse(config.toString()), config: { Cmd: ["/bin/true"] } });
+    const manifest2 = canonicalJson({
+      schemaVersion: 2,
+      mediaType: MediaType.DockerManifest,
+      config: { mediaType: MediaType.DockerConfig, digest: digestOf(config2), size: config2.length },
+      layers: [{ mediaType: MediaType.DockerLayerGzip, digest: layerDigest, size: layerSize }],
+    });
+    const file = join(dir, "two.tar");
+    await writeDockerArchive(file, [
+      image(),
+      {
+        ...image(),
+        names: ["registry.example:5000/team/app:2", "docker.io/me/app:latest"],
+        manifest: manifest2,
+        config: config2,
+      },
+    ]);
+    const listing = execFileSync("tar", ["-tf", file], { encoding: "utf8" }).trim().split("\n");
+    expect(listing.filter((n) => n === `blobs/sha256/${layerDigest!.slice(7)}`)).toHaveLength(1);
+    const dm = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" }));
+    expect(dm.map((e: { RepoTags: string[] }) => e.RepoTags)).toEqual([
+      ["tsb-test:v1"],
+      ["registry.example:5000/team/app:2", "me/app:latest"],
+    ]);
+    const second = JSON.parse(skopeo("inspect", "--raw", `docker-archive:${file}:me/app:latest`));
+    expect(second.config.digest).toBe(digestOf(config2));
+    // The Docker-typed manifest is stored with OCI media types over the same blobs.
+    const viaOci = JSON.parse(skopeo("inspect", "--raw", `oci-archive:${file}:2`));
+    expect(viaOci).toMatchObject({
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: digestOf(config2) },
+      layers: [{ mediaType: MediaType.OciLayerGzip, digest: layerDigest }],
+    });
+
+    const a = await readArchive(file);
+    expect(a.images.map((i) => i.names)).toEqual([
+      ["docker.io/library/tsb-test:v1"],
+      ["registry.example:5000/team/app:2", "docker.io/me/app:latest"],
+    ]);
+    await a.close();
   });
 });
 

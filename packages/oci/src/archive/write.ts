@@ -70,8 +70,10 @@ function dockerTag(name: string): { repo: string; tag: string } | undefined {
  * blobs/sha256/…): `docker load`, `skopeo … docker-archive:` and `skopeo …
  * oci-archive:` all read it. Blobs are stored once, as they are in the store
  * (gzip layers stay gzip with their media type, which both docker load and
- * skopeo decompress), so every digest stays valid for both readers. Each
- * layer is streamed and checked against its descriptor's size and digest.
+ * skopeo decompress), so every digest stays valid for both readers. Docker
+ * schema2 manifests are rewritten with OCI media types over the same blobs
+ * (see ociManifestFor). Each layer is streamed and checked against its
+ * descriptor's size and digest.
  */
 export async function writeDockerArchive(
   dest: Writable | string,
@@ -93,6 +95,34 @@ export async function writeDockerArchive(
   }
 }
 
+const OCI_EQUIVALENT: Record<string, string> = {
+  [MediaType.DockerConfig]: MediaType.OciConfig,
+  [MediaType.DockerLayerGzip]: MediaType.OciLayerGzip,
+  [MediaType.DockerForeignLayerGzip]: MediaType.OciLayerNondistributableGzip,
+};
+
+/**
+ * ociManifestFor rewrites a Docker schema2 manifest as an OCI manifest over the
+ * same blobs (only media types change), because OCI readers such as skopeo's
+ * oci-archive transport only look at OCI-typed entries in index.json. The
+ * image ID (config digest) is unchanged; docker save does not keep repo
+ * digests either.
+ */
+function ociManifestFor(m: Manifest, bytes: Buffer): { manifest: Manifest; bytes: Buffer } {
+  if (m.mediaType !== MediaType.DockerManifest) return { manifest: m, bytes };
+  const conv = (d: Descriptor): Descriptor => ({
+    ...d,
+    mediaType: OCI_EQUIVALENT[d.mediaType] ?? d.mediaType,
+  });
+  const manifest: Manifest = {
+    ...m,
+    mediaType: MediaType.OciManifest,
+    config: conv(m.config),
+    layers: m.layers.map(conv),
+  };
+  return { manifest, bytes: canonicalJson(manifest) };
+}
+
 interface Prepared {
   input: ArchiveImageInput;
   manifestBytes: Buffer;
@@ -107,8 +137,8 @@ async function* archiveChunks(
   opts: WriteArchiveOptions,
 ): AsyncGenerator<Buffer> {
   const prepared: Prepared[] = images.map((input, i) => {
-    const manifestBytes = bytesOf(input.manifest);
-    const manifest = parseManifest(manifestBytes);
+    const original = bytesOf(input.manifest);
+    const { manifest, bytes: manifestBytes } = ociManifestFor(parseManifest(original), original);
     const config = bytesOf(input.config);
     const cd = digestOf(config, "sha256");
     if (cd !== manifest.config.digest || config.length !== manifest.config.size) {
