@@ -17,6 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import * as zlib from "node:zlib";
 import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -200,6 +201,19 @@ describe("applyLayer against hostile tars", () => {
       expect(await sentinelState()).toBe(before);
     });
   }
+});
+
+describe("applyLayer compression sniffing", () => {
+  it("reads plain and gzip tars, and says clearly when zstd is not supported", async () => {
+    const tar = await tarOf([{ name: "f", body: "plain" }]);
+    await applyLayer(Readable.from([tar]), target);
+    expect(await readFile(join(target, "f"), "utf8")).toBe("plain");
+    const zstdMagic = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]);
+    const hasZstd = typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === "function";
+    await expect(applyLayer(Readable.from([zstdMagic]), target)).rejects.toMatchObject({
+      code: hasZstd ? "INVALID_TAR" : "UNSUPPORTED_MEDIA_TYPE",
+    });
+  });
 });
 
 describe("applyLayer whiteouts", () => {

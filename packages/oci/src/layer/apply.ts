@@ -58,7 +58,11 @@ function lstatOrUndefined(p: string): Stats | undefined {
 
 /** writeBody creates `dest` (never following a symlink there) and copies exactly `size` bytes of the entry into it. */
 async function writeBody(dest: string, body: Readable, size: number, where: string): Promise<void> {
-  const fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const fd = openSync(
+    dest,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
   let got = 0;
   try {
     const it = body[Symbol.asyncIterator]();
@@ -67,10 +71,14 @@ async function writeBody(dest: string, body: Readable, size: number, where: stri
       try {
         r = await it.next();
       } catch (err) {
-        throw new OciError("INVALID_TAR", `entry data ends early or is unreadable after ${got} of ${size} bytes`, {
-          where,
-          cause: err,
-        });
+        throw new OciError(
+          "INVALID_TAR",
+          `entry data ends early or is unreadable after ${got} of ${size} bytes`,
+          {
+            where,
+            cause: err,
+          },
+        );
       }
       if (r.done) break;
       const b = r.value;
@@ -152,7 +160,9 @@ export async function applyLayer(
     }
     if ((info.type === "char" || info.type === "block") && devices !== "create") {
       if (devices === "error") {
-        throw new OciError("UNSAFE_TAR_ENTRY", "device node entries are not allowed here", { where: info.name });
+        throw new OciError("UNSAFE_TAR_ENTRY", "device node entries are not allowed here", {
+          where: info.name,
+        });
       }
       result.skipped.push(rel);
       warn("device node skipped (not running as root)", info.name);
@@ -209,7 +219,8 @@ async function createNonDir(
       return;
     case "hardlink": {
       const tparts = safeEntryPath(info.linkname ?? "");
-      if (tparts.length === 0) throw new OciError("UNSAFE_TAR_ENTRY", "hardlink to the layer root", { where: info.name });
+      if (tparts.length === 0)
+        throw new OciError("UNSAFE_TAR_ENTRY", "hardlink to the layer root", { where: info.name });
       const tdir = resolver.resolveDir(tparts.slice(0, -1), false, info.name);
       const tabs = tdir ? join(tdir, tparts[tparts.length - 1]!) : undefined;
       const tst = tabs ? lstatOrUndefined(tabs) : undefined;
@@ -219,12 +230,18 @@ async function createNonDir(
         });
       }
       if (tst.isDirectory()) {
-        throw new OciError("UNSAFE_TAR_ENTRY", `hardlink target ${JSON.stringify(info.linkname)} is a directory`, {
-          where: info.name,
-        });
+        throw new OciError(
+          "UNSAFE_TAR_ENTRY",
+          `hardlink target ${JSON.stringify(info.linkname)} is a directory`,
+          {
+            where: info.name,
+          },
+        );
       }
       if (!tabs.startsWith(`${target}/`)) {
-        throw new OciError("UNSAFE_TAR_ENTRY", "hardlink target resolves outside the layer root", { where: info.name });
+        throw new OciError("UNSAFE_TAR_ENTRY", "hardlink target resolves outside the layer root", {
+          where: info.name,
+        });
       }
       linkSync(tabs, dest);
       return;

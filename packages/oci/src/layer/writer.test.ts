@@ -46,7 +46,7 @@ async function listTar(tar: Buffer): Promise<Hdr[]> {
         mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
         linkname: h.linkname ?? null,
         uname: h.uname ?? "",
-        pax: h.pax ?? null,
+        pax: (h.pax as Record<string, string> | undefined) ?? null,
         body: body.toString(),
         raw: body,
       });
