@@ -279,8 +279,10 @@ function dispatchWorkdir(
   x: StepExpander,
 ): Instruction {
   const path = x.word(ins.path);
-  // Only the first WORKDIR of the build chain matters: later relative ones are relative to it.
-  if (!state.workdirSet && !isAbsolute(path, state.os))
+  // Only the first WORKDIR of the build chain matters: later relative ones are relative to it. When the
+  // base image is unknown its OS may be Windows, so a drive-letter path is taken as absolute then.
+  const os = !state.envKnown && /^[A-Za-z]:[\\/]/.test(path) ? "windows" : state.os;
+  if (!state.workdirSet && !isAbsolute(path, os))
     ctx.linter?.run(rules.WorkdirRelativePath, ins.location, path);
   state.workdirSet = true;
   return { ...ins, path };

@@ -245,7 +245,7 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
       .option("quiet", { alias: "q", type: "boolean", describe: "Suppress the build output" })
       .option("check", {
         type: "boolean",
-        describe: "Check the Dockerfile for problems (BuildKit's lint rules) without building",
+        describe: "Lint the Dockerfile (BuildKit's checks) without building",
       }),
   handler: async (argv) => {
     const { stdout, stderr } = io();

@@ -224,3 +224,12 @@ describe("check output", () => {
     expect(() => parseLintConfig("skip")).toThrow('invalid check option "skip"');
   });
 });
+
+describe("WorkdirRelativePath on unknown bases", () => {
+  it("takes a drive-letter path as absolute when the base image (maybe Windows) is unknown", () => {
+    expect(findings("FROM mcr.microsoft.com/windows/nanoserver\nWORKDIR C:\\\\app\n")).toEqual([]);
+    expect(findings("FROM scratch\nWORKDIR C:\\\\app\n").map((f) => f.split(":")[0])).toEqual([
+      "WorkdirRelativePath",
+    ]);
+  });
+});
