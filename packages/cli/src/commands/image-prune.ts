@@ -2,11 +2,13 @@ import { familiarString } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { humanSize } from "../format/size.js";
 import { io, print } from "../output.js";
+import { parsePruneFilters, pruneFiltered } from "./image-prune-filter.js";
 import { type StoreArgs, withStore } from "./image-store.js";
 
 interface PruneArgs extends StoreArgs {
   all?: boolean;
   force?: boolean;
+  filter?: string[];
 }
 
 const WARN_DANGLING = "WARNING! This will remove all dangling images.";
@@ -62,8 +64,15 @@ export function pruneCommand(command: string): CommandModule<StoreArgs, PruneArg
           type: "boolean",
           describe: "Remove all unused images, not just dangling ones",
         })
-        .option("force", { alias: "f", type: "boolean", describe: "Do not prompt for confirmation" }),
+        .option("force", { alias: "f", type: "boolean", describe: "Do not prompt for confirmation" })
+        .option("filter", {
+          type: "string",
+          array: true,
+          nargs: 1,
+          describe: 'Provide filter values (e.g. "until=24h", "label=k=v", "label!=k")',
+        }),
     handler: async (argv) => {
+      const filters = argv.filter?.length ? parsePruneFilters(argv.filter) : undefined;
       if (!argv.force) {
         const warning = argv.all ? WARN_ALL : WARN_DANGLING;
         if (!(await confirm(`${warning}\nAre you sure you want to continue?`))) {
@@ -71,7 +80,10 @@ export function pruneCommand(command: string): CommandModule<StoreArgs, PruneArg
           return;
         }
       }
-      const result = await withStore(argv, (store) => store.prune({ all: argv.all ?? false }));
+      const all = argv.all ?? false;
+      const result = await withStore(argv, (store) =>
+        filters ? pruneFiltered(store, all, filters) : store.prune({ all }),
+      );
       let out = "";
       if (result.untagged.length > 0 || result.deleted.length > 0) {
         out += "Deleted Images:\n";

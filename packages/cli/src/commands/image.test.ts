@@ -672,3 +672,30 @@ describe("image import from a URL", () => {
     }
   });
 });
+
+describe("image prune --filter", () => {
+  it("until= keeps recent images; label= / label!= pick by label", async () => {
+    const root = await tempDir();
+    const old = await importTree(root, undefined, { SOURCE_DATE_EPOCH: "1500000000" });
+    const recent = await importTree(root);
+    const r = await tsb(root, ["image", "prune", "-f", "--filter", "until=24h"]);
+    expect(r.stdout).toMatch(new RegExp(`^Deleted Images:\\ndeleted: ${old}\\n\\nTotal reclaimed space: `));
+    expect((await tsb(root, ["images", "-q", "--no-trunc"])).stdout).toBe(`${recent}\n`);
+
+    await tsb(root, ["import", "-c", "LABEL keep=yes", await makeTree(), "keeper"]);
+    await tsb(root, ["import", "-c", "LABEL keep=no", await makeTree(), "goner"]);
+    const a = await tsb(root, ["image", "prune", "-a", "-f", "--filter", "label=keep=no"]);
+    expect(a.stdout).toContain("untagged: goner:latest\n");
+    const left = await tsb(root, ["images", "--format", "{{.Repository}}"]);
+    expect(left.stdout.split("\n").sort().join(",")).toBe(",<none>,keeper");
+    const b = await tsb(root, ["image", "prune", "-a", "-f", "--filter", "label!=keep"]);
+    expect(b.code).toBe(0);
+    expect((await tsb(root, ["images", "--format", "{{.Repository}}"])).stdout).toBe("keeper\n");
+  });
+
+  it("rejects unknown prune filters as usage errors", async () => {
+    const root = await tempDir();
+    expect((await tsb(root, ["image", "prune", "-f", "--filter", "dangling=false"])).code).toBe(2);
+    expect((await tsb(root, ["image", "prune", "-f", "--filter", "until=soon"])).code).toBe(2);
+  });
+});
