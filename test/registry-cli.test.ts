@@ -4,7 +4,7 @@ import { digestHex, ImageStore, type StoredImage } from "@tsbuild/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../packages/cli/src/testing.js";
 import { fileLayer, makeTestImage } from "./support/images.js";
-import { startRegistry, type TestRegistry } from "./support/registry.js";
+import { startRegistry, TEST_USER, type TestRegistry } from "./support/registry.js";
 
 describe("tsbuild push / pull against docker-registry", () => {
   let registry: TestRegistry;
@@ -109,5 +109,63 @@ describe("tsbuild push / pull against docker-registry", () => {
     const r = await runCli(["pull", `${registry.host}/me/custom:nope`], { env: env(join(dir, "pulled2")) });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/manifest unknown/i);
+  });
+});
+
+describe("tsbuild login, then push and pull with the saved credentials (token auth)", () => {
+  let registry: TestRegistry;
+  let dir: string;
+  let image: StoredImage;
+  const env = () => ({
+    ...process.env,
+    TSBUILD_ROOT: join(dir, "store"),
+    DOCKER_CONFIG: join(dir, "docker"),
+  });
+
+  beforeAll(async () => {
+    registry = await startRegistry({ auth: "token" });
+    dir = await tempDir("tsbuild-cli-token-");
+    const store = await ImageStore.open({ root: join(dir, "store") });
+    try {
+      image = await makeTestImage(store, {
+        layers: [fileLayer("data", { "x.txt": "x" })],
+        names: [`${registry.host}/me/private:1`],
+      });
+    } finally {
+      await store.close();
+    }
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("refuses to push before login, rejects a wrong password, then pushes and pulls", async () => {
+    const denied = await runCli(["push", `${registry.host}/me/private:1`], { env: env() });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/unauthorized|authentication required/i);
+
+    const bad = await runCli(["login", registry.host, "-u", TEST_USER.username, "--password-stdin"], {
+      env: env(),
+      stdin: "wrong\n",
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).not.toContain("Login Succeeded");
+
+    const good = await runCli(["login", registry.host, "-u", TEST_USER.username, "--password-stdin"], {
+      env: env(),
+      stdin: `${TEST_USER.password}\n`,
+    });
+    expect(good.stdout).toContain("Login Succeeded");
+
+    const pushed = await runCli(["push", `${registry.host}/me/private:1`], { env: env() });
+    expect(pushed.stderr).toBe("");
+    expect(pushed.stdout).toContain(`1: digest: ${image.manifestDigest} size: ${image.descriptor.size}\n`);
+
+    const pulled = await runCli(["--root", join(dir, "pulled"), "pull", `${registry.host}/me/private:1`], {
+      env: env(),
+    });
+    expect(pulled.stderr).toBe("");
+    expect(pulled.stdout).toContain(`Digest: ${image.manifestDigest}\n`);
   });
 });
