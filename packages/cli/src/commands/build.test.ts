@@ -103,6 +103,13 @@ describe("tsbuild build --check", () => {
     expect(r.stdout).not.toContain("JSONArgsRecommended");
   });
 
+  it("reads the Dockerfile from standard input with -f -", async () => {
+    const dir = await context({});
+    const r = await runCli(["build", "--check", "-f", "-", dir], { stdin: "FROM scratch\nMAINTAINER me\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("WARNING: MaintainerDeprecated - Dockerfile:2\n");
+  });
+
   it("names an unknown target", async () => {
     const dir = await context({ Dockerfile: "FROM scratch AS base\n" });
     const r = await runCli(["build", "--check", "--target", "bse", dir]);

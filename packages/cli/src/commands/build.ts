@@ -108,6 +108,14 @@ async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
   if (!st) throw new Error(`unable to prepare context: path ${JSON.stringify(argv.context)} not found`);
   if (!st.isDirectory())
     throw new Error(`unable to prepare context: ${JSON.stringify(argv.context)} is not a directory`);
+  if (argv.file === "-") {
+    // `-f -` reads the Dockerfile from standard input; the context's .dockerignore applies.
+    const chunks: Buffer[] = [];
+    for await (const chunk of io().stdin) chunks.push(Buffer.from(chunk as Buffer));
+    const dockerfilePath = resolve(contextDir, "Dockerfile");
+    const dockerfile = Buffer.concat(chunks);
+    return { contextDir, dockerfilePath, dockerfileName: "Dockerfile", dockerfile, buildArgs, platform };
+  }
   const dockerfilePath = argv.file !== undefined ? resolve(argv.file) : resolve(contextDir, "Dockerfile");
   let dockerfile: Buffer;
   try {
@@ -223,7 +231,7 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
       .option("file", {
         alias: "f",
         type: "string",
-        describe: 'Name of the Dockerfile (default: "PATH/Dockerfile")',
+        describe: 'Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads standard input)',
       })
       .option("build-arg", { type: "string", describe: "Set build-time variables (KEY=VALUE), repeatable" })
       .option("target", { type: "string", describe: "Set the target build stage to build" })
