@@ -312,7 +312,7 @@ function expandStopsignal(ctx: DispatchContext, ins: StopsignalInstruction, x: S
   const name = signal.toUpperCase().replace(/^SIG/, "");
   const number = /^\d+$/.test(signal) ? Number(signal) : undefined;
   const rt = /^RTMIN(\+\d+)?$|^RTMAX(-\d+)?$/.test(name);
-  if (!(number !== undefined ? number > 0 && number <= 64 : SIGNALS.has(name) || rt)) {
+  if (!(number !== undefined ? number > 0 : SIGNALS.has(name) || rt)) {
     throw errorAt(ctx.lines, ins.location, "INVALID_ARGUMENTS", `Invalid signal: ${signal}`);
   }
   return { ...ins, signal };
