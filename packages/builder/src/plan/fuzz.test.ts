@@ -1,0 +1,90 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: snippets are Dockerfile `${}` syntax
+import { describe, expect, it } from "vitest";
+import { listConformance, readConformanceText } from "../dockerfile/conformance.test-helper.js";
+import { checkDockerfile } from "../dockerfile/lint/check.js";
+import { isBuildError } from "../errors.js";
+import { planBuild } from "./plan.js";
+
+/** mulberry32 is a small seeded PRNG, so failures reproduce. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SNIPPETS = [
+  "$",
+  "${",
+  "}",
+  "${X:-",
+  "${X#*}",
+  "\\\n",
+  "\n",
+  " AS x",
+  "--from=0 ",
+  "--from=x ",
+  "--platform=$BUILDPLATFORM ",
+  "FROM x AS x\n",
+  "COPY --from=x / /\n",
+  "ARG X=1\n",
+  "ENV A $X\n",
+  "ONBUILD COPY --from=0 / /\n",
+  "WORKDIR rel\n",
+  "EXPOSE $X\n",
+  "VOLUME $NOPE\n",
+  "STOPSIGNAL $X\n",
+  '"',
+  "'",
+  "=",
+];
+
+function mutate(text: string, next: () => number): string {
+  let s = text;
+  const edits = 1 + Math.floor(next() * 4);
+  for (let i = 0; i < edits; i++) {
+    const at = Math.floor(next() * (s.length + 1));
+    const r = next();
+    if (r < 0.4) s = s.slice(0, at) + SNIPPETS[Math.floor(next() * SNIPPETS.length)] + s.slice(at);
+    else if (r < 0.7) s = s.slice(0, at) + s.slice(at + 1 + Math.floor(next() * 8));
+    else {
+      const lines = s.split("\n");
+      const a = Math.floor(next() * lines.length);
+      const b = Math.floor(next() * lines.length);
+      [lines[a], lines[b]] = [lines[b]!, lines[a]!];
+      s = lines.join("\n");
+    }
+  }
+  return s;
+}
+
+describe("planning mutated real-world Dockerfiles", () => {
+  it("fails only with the builder's own typed errors", () => {
+    const files = listConformance("real-world", ".Dockerfile").map((f) =>
+      readConformanceText("real-world", f),
+    );
+    const next = rng(7);
+    let planned = 0;
+    let rejected = 0;
+    for (let i = 0; i < 400; i++) {
+      const src = mutate(files[i % files.length]!, next);
+      try {
+        planBuild(src, { allStages: i % 2 === 0, buildArgs: { X: "1" } });
+        planned++;
+      } catch (err) {
+        if (!isBuildError(err)) throw new Error(`unexpected ${String(err)} for:\n${src}`);
+        rejected++;
+      }
+      // The check never throws: problems come back in the result.
+      const result = checkDockerfile(src);
+      expect(result.error === undefined || isBuildError(result.error)).toBe(true);
+    }
+    expect(planned + rejected).toBe(400);
+    expect(planned).toBeGreaterThan(0);
+    expect(rejected).toBeGreaterThan(0);
+  });
+});
