@@ -238,3 +238,33 @@ describe("RegistryClient errors", () => {
     expect(isRegistryError(err, "CONNECTION_REFUSED")).toBe(true);
   });
 });
+
+describe("RegistryResponse helpers", () => {
+  it("bounds bodies with or without Content-Length and rejects bad JSON", async () => {
+    const s = await server((req, res) => {
+      if (req.url === "/v2/") return json(res, 200, {});
+      if (req.url === "/v2/x/manifests/declared") {
+        res.writeHead(200, { "content-length": "2048" });
+        return res.end(Buffer.alloc(2048, 32));
+      }
+      if (req.url === "/v2/x/manifests/chunked") {
+        res.writeHead(200, { "transfer-encoding": "chunked" });
+        for (let i = 0; i < 4; i++) res.write(Buffer.alloc(512, 32));
+        return res.end();
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{not json");
+    });
+    const c = client();
+    const get = (ref: string) =>
+      c.request({ registry: s.host, repository: "x", method: "GET", path: `/v2/x/manifests/${ref}` });
+    for (const ref of ["declared", "chunked"]) {
+      const err = await (await get(ref)).bytes(1024).catch((e: unknown) => e);
+      expect(isRegistryError(err, "INVALID_RESPONSE")).toBe(true);
+      expect((err as Error).message).toContain("1024-byte limit");
+      expect((await (await get(ref)).bytes(4096)).length).toBe(2048);
+    }
+    const bad = await (await get("bad")).json().catch((e: unknown) => e);
+    expect(isRegistryError(bad, "INVALID_RESPONSE")).toBe(true);
+  });
+});

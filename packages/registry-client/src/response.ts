@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { IncomingHttpHeaders } from "undici/types/header.js";
 import { RegistryError } from "./errors.js";
-import { drain, type HttpResponse } from "./transport/send.js";
+import { discard, drain, type HttpResponse } from "./transport/send.js";
 
 /** DEFAULT_JSON_LIMIT bounds JSON bodies (manifests, token replies): 4 MiB, as containerd limits manifests. */
 export const DEFAULT_JSON_LIMIT = 4 * 1024 * 1024;
@@ -34,6 +34,34 @@ export class RegistryResponse {
 
   /** bytes reads the whole body, failing with INVALID_RESPONSE past `limit` bytes. */
   async bytes(limit = DEFAULT_JSON_LIMIT): Promise<Buffer> {
+    const tooLarge = () =>
+      new RegistryError("INVALID_RESPONSE", `response body is larger than the ${limit}-byte limit`, {
+        method: this.method,
+        url: this.url,
+        status: this.status,
+      });
+    const declared = Number(this.header("content-length") ?? Number.NaN);
+    if (declared > limit) {
+      discard(this.body);
+      throw tooLarge();
+    }
+    const fast = this.body as Readable & { arrayBuffer?: () => Promise<ArrayBuffer> };
+    if (Number.isFinite(declared) && typeof fast.arrayBuffer === "function") {
+      // A declared, acceptable length: let undici collect it (much cheaper than iterating chunks).
+      let buf: Buffer;
+      try {
+        buf = Buffer.from(await fast.arrayBuffer());
+      } catch (err) {
+        throw new RegistryError("CONNECTION_RESET", `response body was cut off: ${(err as Error).message}`, {
+          method: this.method,
+          url: this.url,
+          status: this.status,
+          cause: err,
+        });
+      }
+      if (buf.length > limit) throw tooLarge();
+      return buf;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     try {
@@ -41,16 +69,8 @@ export class RegistryResponse {
         const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
         size += buf.length;
         if (size > limit) {
-          this.body.destroy();
-          throw new RegistryError(
-            "INVALID_RESPONSE",
-            `response body is larger than the ${limit}-byte limit`,
-            {
-              method: this.method,
-              url: this.url,
-              status: this.status,
-            },
-          );
+          discard(this.body);
+          throw tooLarge();
         }
         chunks.push(buf);
       }

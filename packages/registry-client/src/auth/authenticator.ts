@@ -37,6 +37,8 @@ export class Authenticator {
   readonly #challenges = new Map<string, Challenge | null>();
   readonly #credentials = new Map<string, Promise<Credential | undefined>>();
   readonly #tokens = new Map<string, Promise<Token>>();
+  /** #ready holds settled tokens, so the common case (a valid cached token) takes no await. */
+  readonly #ready = new Map<string, Token>();
 
   constructor(options: AuthenticatorOptions) {
     this.#o = options;
@@ -95,6 +97,8 @@ export class Authenticator {
       scopes.join(" "),
     ].join("|");
     const now = this.#o.now?.() ?? Date.now();
+    const ready = refresh ? undefined : this.#ready.get(key);
+    if (ready && ready.expiresAt - EXPIRY_MARGIN_MS > now) return `Bearer ${ready.token}`;
     let pending = refresh ? undefined : this.#tokens.get(key);
     if (pending) {
       const cached = await pending.catch(() => undefined);
@@ -111,10 +115,17 @@ export class Authenticator {
         signal: target.signal,
         ...(this.#o.now ? { now: this.#o.now } : {}),
       });
-      this.#tokens.set(key, pending);
-      pending.catch(() => {
-        if (this.#tokens.get(key) === pending) this.#tokens.delete(key);
-      });
+      const mine = pending;
+      this.#tokens.set(key, mine);
+      this.#ready.delete(key);
+      mine.then(
+        (token) => {
+          if (this.#tokens.get(key) === mine) this.#ready.set(key, token);
+        },
+        () => {
+          if (this.#tokens.get(key) === mine) this.#tokens.delete(key);
+        },
+      );
     }
     return `Bearer ${(await pending).token}`;
   }

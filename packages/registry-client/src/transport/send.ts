@@ -60,12 +60,22 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(v) ? v[0] : v;
 }
 
+/**
+ * discard drops a body we will not read. undici reports an unfinished body as
+ * aborted; that is what we asked for, so the error is swallowed here instead
+ * of surfacing as an unhandled 'error' event.
+ */
+export function discard(body: Readable): void {
+  body.on("error", () => {});
+  body.destroy();
+}
+
 /** drain discards a response body so its connection can be reused. */
 export async function drain(res: HttpResponse): Promise<void> {
   try {
     const b = res.body as Readable & { dump?: (o?: { limit?: number }) => Promise<void> };
     if (typeof b.dump === "function") await b.dump({ limit: 256 * 1024 });
-    else b.destroy();
+    else discard(b);
   } catch {
     // The connection is dropped instead; nothing to report.
   }
@@ -85,7 +95,7 @@ export async function readText(body: Readable, limit = 64 * 1024): Promise<strin
   } catch {
     // A truncated error body still says something.
   } finally {
-    body.destroy();
+    discard(body);
   }
   return Buffer.concat(chunks).toString("utf8");
 }
