@@ -110,6 +110,14 @@ describe("tsbuild build --check", () => {
     expect(r.stdout).toContain("WARNING: MaintainerDeprecated - Dockerfile:2\n");
   });
 
+  it("checks once for several platforms, but a build needs one", async () => {
+    const dir = await context({ Dockerfile: "FROM scratch\n" });
+    expect((await runCli(["build", "--check", "--platform", "linux/amd64,linux/arm64", dir])).code).toBe(0);
+    const r = await runCli(["build", "--platform", "linux/amd64,linux/arm64", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("multi-platform builds are not supported yet");
+  });
+
   it("names an unknown target", async () => {
     const dir = await context({ Dockerfile: "FROM scratch AS base\n" });
     const r = await runCli(["build", "--check", "--target", "bse", dir]);

@@ -92,15 +92,20 @@ async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
       .split(",")
       .map((p) => p.trim())
       .filter(Boolean);
-    if (list.length > 1)
+    // --check lints the Dockerfile once, for the first platform; a build needs exactly one for now.
+    if (list.length > 1 && !argv.check) {
       throw new CliUsageError("multi-platform builds are not supported yet; give one --platform");
-    try {
-      platform = parsePlatform(list[0] ?? "");
-    } catch (err) {
-      throw new CliUsageError(
-        `invalid argument "${argv.platform}" for "--platform" flag: ${(err as Error).message}`,
-      );
     }
+    const parsed = (list.length > 0 ? list : [""]).map((p) => {
+      try {
+        return parsePlatform(p);
+      } catch (err) {
+        throw new CliUsageError(
+          `invalid argument "${argv.platform}" for "--platform" flag: ${(err as Error).message}`,
+        );
+      }
+    });
+    platform = parsed[0];
   }
   const buildArgs = parseBuildArgs(list(argv["build-arg"]), io().env);
   const contextDir = resolve(argv.context);
