@@ -268,3 +268,38 @@ describe("RegistryResponse helpers", () => {
     expect(isRegistryError(bad, "INVALID_RESPONSE")).toBe(true);
   });
 });
+
+describe("RegistryClient insufficient_scope", () => {
+  it("adds the scope a 401 names to the retried token request", async () => {
+    const s = await server((req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const realm = `http://${req.headers.host}/token`;
+      if (url.pathname === "/v2/") {
+        return json(res, 401, {}, { "www-authenticate": `Bearer realm="${realm}",service="s"` });
+      }
+      if (url.pathname === "/token")
+        return json(res, 200, { token: url.searchParams.getAll("scope").sort().join("+") });
+      if (req.headers.authorization === "Bearer repository:me/app:pull,push+repository:other/base:pull") {
+        return json(res, 201, {});
+      }
+      json(
+        res,
+        401,
+        {},
+        {
+          "www-authenticate": `Bearer realm="${realm}",service="s",scope="repository:other/base:pull",error="insufficient_scope"`,
+        },
+      );
+    });
+    const c = client();
+    const res = await c.request({
+      registry: s.host,
+      repository: "me/app",
+      method: "POST",
+      path: "/v2/me/app/blobs/uploads/?mount=sha256:1&from=other/base",
+      expectStatus: [201],
+    });
+    expect(res.status).toBe(201);
+    await res.dump();
+  });
+});

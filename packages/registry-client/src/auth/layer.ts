@@ -20,7 +20,11 @@ export function withAuth(next: Send, auth: Authenticator, target: AuthTarget): S
     // Learn the challenge even when this body cannot be resent, so the caller's next try authenticates.
     if (header !== undefined) auth.setChallenge(target.origin, header);
     if (!isReplayable(req.body)) return res;
-    const second = await auth.authorization(target, true);
+    // A registry naming the scope it wants (`error="insufficient_scope",scope="…"`) gets it asked for too, as containerd does.
+    const wanted = (auth.challenge(target.origin)?.params.scope ?? "").split(" ").filter(Boolean);
+    const missing = wanted.filter((s) => !target.scopes.includes(s));
+    const retryTarget = missing.length > 0 ? { ...target, scopes: [...target.scopes, ...missing] } : target;
+    const second = await auth.authorization(retryTarget, true);
     const challengeChanged = JSON.stringify(before) !== JSON.stringify(auth.challenge(target.origin));
     if (second === undefined || (second === first && !challengeChanged && !first?.startsWith("Bearer ")))
       return res;
