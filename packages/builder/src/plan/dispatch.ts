@@ -41,6 +41,8 @@ export interface DispatchContext {
   linter: Linter | undefined;
   /** consumed collects build-arg names some ARG declared. */
   consumed: Set<string>;
+  /** ignored reports whether the .dockerignore excludes a context path (for CopyIgnoredFile). */
+  ignored?: (path: string) => boolean;
 }
 
 /** StageState is what a stage has accumulated so far; a stage built on another stage starts from a copy of it. */
@@ -167,8 +169,17 @@ function expandInstruction(
     case "arg":
       return dispatchArg(ctx, state, ins, x);
     case "copy":
-    case "add":
-      return expandCopy(ins, x);
+    case "add": {
+      const out = expandCopy(ins, x) as CopyInstruction | AddInstruction;
+      if (ctx.ignored && ctx.linter && !(out.kind === "copy" && out.from)) {
+        for (const src of out.sources) {
+          if (out.kind === "add" && /^(https?|git):\/\//.test(src)) continue;
+          if (ctx.ignored(src))
+            ctx.linter.run(rules.CopyIgnoredFile, loc, out.kind === "add" ? "Add" : "Copy", src);
+        }
+      }
+      return out;
+    }
     case "workdir":
       return dispatchWorkdir(ctx, state, ins, x);
     case "user":

@@ -1,5 +1,6 @@
 import { hostPlatform, type Platform, parsePlatform, parseReference } from "@tsbuild/oci";
 import { type Dockerfile, parseDockerfile } from "../dockerfile/dockerfile.js";
+import { PatternMatcher } from "../dockerfile/dockerignore/matcher.js";
 import type {
   ArgInstruction,
   FromInstruction,
@@ -280,6 +281,16 @@ export function planBuild(input: Dockerfile | string, options: PlanOptions = {})
     linter,
     consumed: new Set(meta.declared),
   };
+  const matcher = ignoreMatcher(options.ignorePatterns);
+  if (matcher) {
+    ctx.ignored = (path) => {
+      try {
+        return matcher.matchesOrParentMatches(path);
+      } catch {
+        return false;
+      }
+    };
+  }
   const states = new Map<number, StageState>();
   for (const stage of stages) {
     if (!wanted.has(stage.index)) continue;
@@ -401,6 +412,16 @@ export function planBuild(input: Dockerfile | string, options: PlanOptions = {})
       envKnown: stage.baseEnvKnown,
       onbuild: [],
     };
+  }
+}
+
+/** ignoreMatcher compiles the .dockerignore patterns; a malformed list is reported by the context transfer, not here. */
+function ignoreMatcher(patterns: readonly string[] | undefined): PatternMatcher | undefined {
+  if (!patterns || patterns.length === 0) return undefined;
+  try {
+    return new PatternMatcher(patterns);
+  } catch {
+    return undefined;
   }
 }
 

@@ -27,6 +27,8 @@ export interface PlanOptions {
    * Without it, stages on such images expand with only a default PATH and UndefinedVar stays quiet there.
    */
   imageConfig?: (ref: string, platform: Platform) => BaseImageConfig | undefined;
+  /** ignorePatterns are the build's .dockerignore patterns, for the experimental CopyIgnoredFile check. */
+  ignorePatterns?: readonly string[];
   /** allStages plans every stage, not only those the target needs (what `--check` does). */
   allStages?: boolean;
   /** linter collects lint findings made while planning. */

@@ -118,6 +118,19 @@ describe("tsbuild build --check", () => {
     expect(r.stderr).toContain("multi-platform builds are not supported yet");
   });
 
+  it("runs the experimental CopyIgnoredFile check against the context's .dockerignore", async () => {
+    const dir = await context({
+      Dockerfile: "# check=experimental=CopyIgnoredFile\nFROM scratch\nCOPY secret /\n",
+      ".dockerignore": "secret\n",
+      secret: "",
+    });
+    const r = await runCli(["build", "--check", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'WARNING: CopyIgnoredFile - Dockerfile:3\nAttempting to Copy file "secret" that is excluded by .dockerignore\n',
+    );
+  });
+
   it("names an unknown target", async () => {
     const dir = await context({ Dockerfile: "FROM scratch AS base\n" });
     const r = await runCli(["build", "--check", "--target", "bse", dir]);

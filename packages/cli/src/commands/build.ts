@@ -6,6 +6,7 @@ import {
   type CheckResult,
   checkDockerfile,
   type DockerfileError,
+  findIgnoreFile,
   formatCheckReport,
   isBuildError,
   type LintWarning,
@@ -271,6 +272,8 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
     };
     const imageConfig = await localBaseConfigs(argv, inputs, common);
     if (imageConfig) common.imageConfig = imageConfig;
+    const ignore = await findIgnoreFile(inputs.contextDir, inputs.dockerfilePath);
+    if (ignore.patterns.length > 0) common.ignorePatterns = ignore.patterns;
     if (argv.check) {
       const result = checkDockerfile(inputs.dockerfile, common);
       stdout.write(formatCheckReport(result));

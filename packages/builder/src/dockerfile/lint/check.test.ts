@@ -233,3 +233,16 @@ describe("WorkdirRelativePath on unknown bases", () => {
     ]);
   });
 });
+
+describe("CopyIgnoredFile (experimental)", () => {
+  const src =
+    "# check=experimental=CopyIgnoredFile\nFROM scratch AS b\nCOPY secret.txt app/ /\nFROM scratch\nCOPY --from=b secret.txt /\nADD https://x/secret.txt /\n";
+  it("fires for context files the .dockerignore excludes", () => {
+    expect(findings(src, { ignorePatterns: ["secret.txt", "app/cache"] })).toEqual([
+      'CopyIgnoredFile:3: Attempting to Copy file "secret.txt" that is excluded by .dockerignore',
+    ]);
+  });
+  it("runs only when enabled", () => {
+    expect(findings(src.replace("experimental", "skip"), { ignorePatterns: ["secret.txt"] })).toEqual([]);
+  });
+});

@@ -145,6 +145,14 @@ export const FromPlatformFlagConstDisallowed: LintRule<[string]> = {
   format: (platform) => `FROM --platform flag should not use constant value ${quote(platform)}`,
 };
 
+export const CopyIgnoredFile: LintRule<[string, string]> = {
+  name: "CopyIgnoredFile",
+  description: "Attempting to Copy file that is excluded by .dockerignore",
+  url: doc("copy-ignored-file"),
+  experimental: true,
+  format: (cmd, file) => `Attempting to ${cmd} file ${quote(file)} that is excluded by .dockerignore`,
+};
+
 /** ALL_RULES lists every rule tsbuild implements, for `--help` texts and skip-list validation. */
 export const ALL_RULES: readonly LintRule<never>[] = [
   StageNameCasing,
@@ -164,4 +172,5 @@ export const ALL_RULES: readonly LintRule<never>[] = [
   SecretsUsedInArgOrEnv,
   InvalidDefaultArgInFrom,
   FromPlatformFlagConstDisallowed,
+  CopyIgnoredFile,
 ] as unknown as LintRule<never>[];
