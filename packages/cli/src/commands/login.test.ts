@@ -87,6 +87,23 @@ describe("tsbuild login", () => {
     await expect(stat(configPath())).rejects.toThrow();
   });
 
+  it("keeps the password and token out of debug output too", async () => {
+    await start("bearer");
+    const r = await runCli(["login", host, "-u", USER, "--password-stdin"], {
+      stdin: PASSWORD,
+      env: { ...env, TSBUILD_DEBUG: "1" },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`debug: GET http://${host}/token?service=test -> 200`);
+    for (const secret of [
+      PASSWORD,
+      "issued-token-xyz",
+      Buffer.from(`${USER}:${PASSWORD}`).toString("base64"),
+    ]) {
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    }
+  });
+
   it("warns about -p, and rejects conflicting or incomplete flags as usage errors", async () => {
     await start("basic");
     const p = await runCli(["login", host, "-u", USER, "-p", PASSWORD], { env });
