@@ -85,3 +85,55 @@ describe("parseIgnoreFile", () => {
     ]);
   });
 });
+
+describe("linear-time matching", () => {
+  it("matches many-star patterns on long names quickly (no regexp backtracking)", () => {
+    const pm = new PatternMatcher(["**/*a*a*a*a*a*a*b", "x*y*z*w*v*u"]);
+    const long = `dir/sub/${"a".repeat(250)}`;
+    expect(pm.matchesOrParentMatches(long)).toBe(false);
+    expect(pm.matchesOrParentMatches(`${long}b`)).toBe(true);
+  });
+
+  /** oracle translates a class-free pattern to a JS RegExp the way patternmatcher builds its Go regexp. */
+  function oracle(pattern: string): RegExp {
+    let re = "^";
+    const c = Array.from(pattern);
+    for (let i = 0; i < c.length; i++) {
+      if (c[i] === "*" && c[i + 1] === "*") {
+        i++;
+        if (c[i + 1] === "/") i++;
+        re += i + 1 >= c.length ? "[^\\n]*" : "([^\\n]*/)?";
+      } else if (c[i] === "*") re += "[^/]*";
+      else if (c[i] === "?") re += "[^/]";
+      else if (c[i] === "\\") re += `\\${c[++i]}`;
+      else re += c[i]!.replace(/[.+()|{}$^]/, "\\$&");
+    }
+    return new RegExp(`${re}$`, "u");
+  }
+
+  it("agrees with a RegExp translation on random patterns and paths", () => {
+    let seed = 1;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pick = (alphabet: string[], max: number) =>
+      Array.from({ length: 1 + rand(max) }, () => alphabet[rand(alphabet.length)]).join("");
+    let compared = 0;
+    for (let i = 0; i < 3000; i++) {
+      const pattern = pick(["a", "b", "/", "*", "**", "?", ".", "\\*", "ab"], 6);
+      const path = pick(["a", "b", "/", ".", "*", "ab", "ba/"], 8);
+      let pm: PatternMatcher;
+      try {
+        pm = new PatternMatcher([pattern]);
+      } catch {
+        continue;
+      }
+      const p = pm.patterns[0]!;
+      if (p.matchType !== "regexp") continue;
+      expect(p.match(path), `${pattern} ~ ${path}`).toBe(oracle(p.cleaned).test(path));
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+});
