@@ -167,20 +167,46 @@ const chunking = {
 /** settle flushes dirty pages before a timed step, so no tool pays for the previous one's writeback. */
 const settle = () => run("sync");
 const samples = new Map();
-function record(tool, phase, secs, extra = {}) {
+function record(tool, phase, wall, cpu, extra = {}) {
   const key = `${tool} ${phase}`;
-  if (!samples.has(key)) samples.set(key, []);
-  samples.get(key).push(secs);
+  if (!samples.has(key)) samples.set(key, { wall: [], cpu: [] });
+  samples.get(key).wall.push(wall);
+  if (cpu !== undefined) samples.get(key).cpu.push(cpu);
   console.log(
     JSON.stringify({
       bench: "pull-push",
       tool,
       phase,
-      seconds: Number(secs.toFixed(3)),
+      seconds: Number(wall.toFixed(3)),
+      ...(cpu !== undefined ? { cpu_seconds: Number(cpu.toFixed(3)) } : {}),
       image_bytes: imageBytes,
       ...extra,
     }),
   );
+}
+
+/** inProcess times `fn` (wall and this process's CPU) after flushing dirty pages. */
+async function inProcess(fn) {
+  await settle();
+  const cpu0 = process.cpuUsage();
+  const t = process.hrtime.bigint();
+  const value = await fn();
+  const wall = seconds(t);
+  const cpu = process.cpuUsage(cpu0);
+  return { value, wall, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+
+/** skopeo times one `skopeo copy` (wall, and its CPU via /usr/bin/time when installed). */
+const haveTime = existsSync("/usr/bin/time");
+async function skopeo(args) {
+  await settle();
+  const t = process.hrtime.bigint();
+  const { stderr } = haveTime
+    ? await run("/usr/bin/time", ["-f", "%U %S", "skopeo", "copy", "-q", ...args])
+    : await run("skopeo", ["copy", "-q", ...args]);
+  const wall = seconds(t);
+  const m = /([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+  return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : undefined };
 }
 
 for (let r = 0; r < repeat; r++) {
@@ -190,49 +216,42 @@ for (let r = 0; r < repeat; r++) {
     await pushImage(setup, base, parseReference(`${reg.host}/library/busybox:latest`), { store: source });
     await setup.close();
 
-    await settle();
-    let t = process.hrtime.bigint();
-    const client = new RegistryClient();
-    const pushed = await pushImage(client, image, parseReference(`${reg.host}/bench/tsbuild:latest`), {
-      store: source,
-      ...chunking,
+    const push = await inProcess(async () => {
+      const client = new RegistryClient();
+      const pushed = await pushImage(client, image, parseReference(`${reg.host}/bench/tsbuild:latest`), {
+        store: source,
+        ...chunking,
+      });
+      await client.close();
+      return pushed;
     });
-    await client.close();
-    record("tsbuild", "push", seconds(t), {
-      mounted: pushed.blobs.filter((b) => b.status === "mounted").length,
-      uploaded: pushed.blobs.filter((b) => b.status === "pushed").length,
+    record("tsbuild", "push", push.wall, push.cpu, {
+      mounted: push.value.blobs.filter((b) => b.status === "mounted").length,
+      uploaded: push.value.blobs.filter((b) => b.status === "pushed").length,
     });
 
-    await settle();
-    t = process.hrtime.bigint();
-    await run("skopeo", [
-      "copy",
-      "-q",
+    const skPush = await skopeo([
       "--dest-tls-verify=false",
       `oci:${layoutDir}:latest`,
       `docker://${reg.host}/bench/skopeo:latest`,
     ]);
-    record("skopeo", "push", seconds(t));
+    record("skopeo", "push", skPush.wall, skPush.cpu);
 
     const fresh = await ImageStore.open({ root: join(work, `pulled-${r}`) });
-    await settle();
-    t = process.hrtime.bigint();
-    const pullClient = new RegistryClient();
-    await pullImage(pullClient, parseReference(`${reg.host}/bench/tsbuild:latest`), { store: fresh });
-    await pullClient.close();
-    record("tsbuild", "pull", seconds(t));
+    const pull = await inProcess(async () => {
+      const client = new RegistryClient();
+      await pullImage(client, parseReference(`${reg.host}/bench/tsbuild:latest`), { store: fresh });
+      await client.close();
+    });
+    record("tsbuild", "pull", pull.wall, pull.cpu);
     await fresh.close();
 
-    await settle();
-    t = process.hrtime.bigint();
-    await run("skopeo", [
-      "copy",
-      "-q",
+    const skPull = await skopeo([
       "--src-tls-verify=false",
       `docker://${reg.host}/bench/tsbuild:latest`,
       `oci:${join(work, `skopeo-pulled-${r}`)}:latest`,
     ]);
-    record("skopeo", "pull", seconds(t));
+    record("skopeo", "pull", skPull.wall, skPull.cpu);
   } finally {
     await reg.stop();
     await rm(join(work, `run-${r}`), { recursive: true, force: true });
@@ -243,21 +262,27 @@ for (let r = 0; r < repeat; r++) {
 await source.close();
 
 const median = (xs) => {
+  if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+const r3 = (x) => (x === undefined ? undefined : Number(x.toFixed(3)));
 for (const phase of ["push", "pull"]) {
-  const ts = median(samples.get(`tsbuild ${phase}`));
-  const sk = median(samples.get(`skopeo ${phase}`));
+  const ts = samples.get(`tsbuild ${phase}`);
+  const sk = samples.get(`skopeo ${phase}`);
+  const [tw, sw, tc, sc] = [median(ts.wall), median(sk.wall), median(ts.cpu), median(sk.cpu)];
   console.log(
     JSON.stringify({
       bench: "pull-push",
       summary: phase,
-      tsbuild_median_s: Number(ts.toFixed(3)),
-      skopeo_median_s: Number(sk.toFixed(3)),
-      ratio_vs_skopeo: Number((ts / sk).toFixed(2)),
+      tsbuild_median_s: r3(tw),
+      skopeo_median_s: r3(sw),
+      ratio_vs_skopeo: Number((tw / sw).toFixed(2)),
+      tsbuild_cpu_median_s: r3(tc),
+      skopeo_cpu_median_s: r3(sc),
+      ...(tc !== undefined && sc !== undefined ? { cpu_ratio_vs_skopeo: Number((tc / sc).toFixed(2)) } : {}),
       ...(phase === "push"
-        ? { buildah_reference_s: 2.64, ratio_vs_buildah_reference: Number((ts / 2.64).toFixed(2)) }
+        ? { buildah_reference_s: 2.64, ratio_vs_buildah_reference: Number((tw / 2.64).toFixed(2)) }
         : {}),
       repeat,
     }),

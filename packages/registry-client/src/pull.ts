@@ -168,10 +168,9 @@ async function downloadInto(
   const body = readBlob(client, target, desc, {
     onBytes: (n) => report(n >= desc.size ? "verifying" : "downloading", n),
   });
-  // The read-ahead buffer lets the network keep receiving while a write is on disk.
   const ahead = new PassThrough({ highWaterMark: READ_AHEAD });
   let pumpError: unknown;
-  const pumped = pipeline(Readable.from(coalesce(body, WRITE_SIZE)), ahead).catch((err: unknown) => {
+  const pumped = pipeline(Readable.from(body), ahead).catch((err: unknown) => {
     pumpError = err;
   });
   try {
@@ -198,29 +197,10 @@ function isPrematureClose(err: unknown): boolean {
 }
 
 /**
- * WRITE_SIZE is how many bytes go to disk per write: the network delivers
- * ~64 KiB chunks, and one write per chunk costs a thread-pool round trip each
- * (measured in bench/pull-push.mjs).
+ * READ_AHEAD bounds what a download buffers in memory ahead of the disk, so
+ * the network keeps receiving while a write is in the thread pool.
  */
-const WRITE_SIZE = 1024 * 1024;
-/** READ_AHEAD bounds what a download buffers in memory ahead of the disk. */
 const READ_AHEAD = 8 * 1024 * 1024;
-
-/** coalesce joins small chunks into writes of at least `min` bytes. */
-async function* coalesce(source: AsyncIterable<Buffer>, min: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of source) {
-    parts.push(chunk);
-    n += chunk.length;
-    if (n >= min) {
-      yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, n);
-      parts = [];
-      n = 0;
-    }
-  }
-  if (n > 0) yield Buffer.concat(parts, n);
-}
 
 async function alreadyNamed(
   store: ImageStore,
