@@ -42,9 +42,15 @@ const SPACE = /^\p{White_Space}$/u;
 const LETTER = /^\p{L}$/u;
 const DIGIT = /^\p{Nd}$/u;
 
-const isSpace = (ch: string) => SPACE.test(ch);
-const isDigit = (ch: string) => DIGIT.test(ch);
-const isNameChar = (ch: string) => ch === "_" || LETTER.test(ch) || DIGIT.test(ch);
+// ASCII fast paths first: these run once per character of every expanded word.
+const isSpace = (ch: string) => ch === " " || (ch >= "\t" && ch <= "\r") || (ch > "\x7f" && SPACE.test(ch));
+const isDigit = (ch: string) => (ch >= "0" && ch <= "9") || (ch > "\x7f" && DIGIT.test(ch));
+const isNameChar = (ch: string) =>
+  (ch >= "a" && ch <= "z") ||
+  (ch >= "A" && ch <= "Z") ||
+  (ch >= "0" && ch <= "9") ||
+  ch === "_" ||
+  (ch > "\x7f" && (LETTER.test(ch) || DIGIT.test(ch)));
 const isSpecialParam = (ch: string) => "@*#?-$!0".includes(ch);
 
 /**
