@@ -1,107 +1,15 @@
-import { hostPlatform, type Platform, parsePlatform, parseReference } from "@tsbuild/oci";
+import { hostPlatform, type Platform, parsePlatform } from "@tsbuild/oci";
 import { type Dockerfile, parseDockerfile } from "../dockerfile/dockerfile.js";
 import { PatternMatcher } from "../dockerfile/dockerignore/matcher.js";
-import type {
-  ArgInstruction,
-  FromInstruction,
-  Instruction,
-  SourceLocation,
-} from "../dockerfile/instructions/types.js";
+import type { FromInstruction, Instruction, SourceLocation } from "../dockerfile/instructions/types.js";
 import * as rules from "../dockerfile/lint/rules.js";
-import { ShellExpansionError, ShellLex } from "../dockerfile/shell/lex.js";
+import { ShellLex } from "../dockerfile/shell/lex.js";
 import { DEFAULT_PATH, defaultArgs, EnvList, isBuiltinArg, proxyEnv } from "./args.js";
 import { type DispatchContext, dispatchStep, inheritState, type StageState } from "./dispatch.js";
 import { checkCycles, parallelGroups, reachable } from "./graph.js";
 import { closest, errorAt } from "./located.js";
+import { expandWithMatches, isValidReference, resolveMetaArgs, splitStages } from "./stages.js";
 import type { BuildPlan, PlannedStage, PlannedStep, PlanOptions, StageBase } from "./types.js";
-
-/** RawStage is a FROM and the instructions up to the next FROM. */
-interface RawStage {
-  index: number;
-  from: FromInstruction;
-  instructions: Instruction[];
-}
-
-/** splitStages separates the global ARGs (before the first FROM) from the stages. */
-function splitStages(df: Dockerfile): { metaArgs: ArgInstruction[]; stages: RawStage[] } {
-  const metaArgs: ArgInstruction[] = [];
-  const stages: RawStage[] = [];
-  for (const ins of df.instructions) {
-    if (ins.kind === "from") {
-      stages.push({ index: stages.length, from: ins, instructions: [] });
-    } else if (stages.length === 0) {
-      if (ins.kind !== "arg") {
-        throw errorAt(df.ast.lines, ins.location, "INVALID_ARGUMENTS", "no build stage in current context");
-      }
-      metaArgs.push(ins);
-    } else {
-      stages[stages.length - 1]!.instructions.push(ins);
-    }
-  }
-  if (stages.length === 0) {
-    const location = { file: df.file, startLine: 1, endLine: 1 };
-    throw errorAt(df.ast.lines, location, "EMPTY_DOCKERFILE", "dockerfile contains no stages to build");
-  }
-  return { metaArgs, stages };
-}
-
-/** resolveMetaArgs applies the global ARGs in order: a build arg wins over the default, which is expanded. */
-function resolveMetaArgs(
-  lex: ShellLex,
-  lines: readonly string[],
-  start: EnvList,
-  metaArgs: readonly ArgInstruction[],
-  buildArgs: Readonly<Record<string, string>>,
-): { env: EnvList; declared: Set<string> } {
-  let env = start;
-  const declared = new Set<string>();
-  for (const cmd of metaArgs) {
-    for (const arg of cmd.args) {
-      declared.add(arg.name);
-      let value: string | undefined;
-      if (Object.hasOwn(buildArgs, arg.name)) value = buildArgs[arg.name];
-      else if (arg.default !== undefined) value = expandOrThrow(lex, lines, arg.default, env, cmd.location);
-      if (value !== undefined) env = env.with(arg.name, value);
-    }
-  }
-  return { env, declared };
-}
-
-function expandOrThrow(
-  lex: ShellLex,
-  lines: readonly string[],
-  word: string,
-  env: EnvList,
-  location: SourceLocation,
-): string {
-  return expandWithMatches(lex, lines, word, env, location).result;
-}
-
-function expandWithMatches(
-  lex: ShellLex,
-  lines: readonly string[],
-  word: string,
-  env: EnvList,
-  location: SourceLocation,
-) {
-  try {
-    return lex.processWordWithMatches(word, env);
-  } catch (err) {
-    if (err instanceof ShellExpansionError) {
-      throw errorAt(lines, location, "INVALID_SUBSTITUTION", err.message, word || undefined);
-    }
-    throw err;
-  }
-}
-
-function isValidReference(ref: string): boolean {
-  try {
-    parseReference(ref);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const STAGE_INDEX = /^[+-]?\d+$/;
 
