@@ -1,5 +1,3 @@
-import { PassThrough, Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import {
   type Descriptor,
   type Digest,
@@ -22,6 +20,7 @@ import type { RegistryClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";
 import { RegistryError } from "./errors.js";
 import { type FetchedManifest, fetchManifest } from "./manifest.js";
+import { readAhead } from "./read-ahead.js";
 
 /** PullLayerStatus follows a layer through a pull, as docker's progress lines do. */
 export type PullLayerStatus = "waiting" | "downloading" | "verifying" | "done" | "exists";
@@ -168,17 +167,13 @@ async function downloadInto(
   const body = readBlob(client, target, desc, {
     onBytes: (n) => report(n >= desc.size ? "verifying" : "downloading", n),
   });
-  const ahead = new PassThrough({ highWaterMark: READ_AHEAD });
-  let pumpError: unknown;
-  const pumped = pipeline(Readable.from(body), ahead).catch((err: unknown) => {
-    pumpError = err;
-  });
   try {
-    await store.writeBlob(ahead, { digest: desc.digest, size: desc.size }, { signal: target.signal });
+    await store.writeBlob(
+      readAhead(body, READ_AHEAD),
+      { digest: desc.digest, size: desc.size },
+      { signal: target.signal },
+    );
   } catch (err) {
-    ahead.destroy();
-    await pumped;
-    if (pumpError !== undefined && !isPrematureClose(pumpError)) throw pumpError;
     if (err instanceof OciError && (err.code === "DIGEST_MISMATCH" || err.code === "SIZE_MISMATCH")) {
       throw new OciError(
         err.code,
@@ -188,12 +183,6 @@ async function downloadInto(
     }
     throw err;
   }
-  await pumped;
-  if (pumpError !== undefined) throw pumpError;
-}
-
-function isPrematureClose(err: unknown): boolean {
-  return (err as { code?: string } | undefined)?.code === "ERR_STREAM_PREMATURE_CLOSE";
 }
 
 /**
