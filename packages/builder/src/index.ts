@@ -46,6 +46,7 @@ export {
   type SourcePosition,
 } from "./errors.js";
 export { isProxyArg, PREDEFINED_PLATFORM_ARGS, unusedBuildArgsWarning } from "./plan/args.js";
+export { type PortSpec, PortSpecError, parsePortSpec } from "./plan/expose.js";
 export { planBuild } from "./plan/plan.js";
 export type {
   ArgValue,

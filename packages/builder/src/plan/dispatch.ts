@@ -18,6 +18,7 @@ import type { Linter } from "../dockerfile/lint/linter.js";
 import * as rules from "../dockerfile/lint/rules.js";
 import { ShellExpansionError, type ShellLex } from "../dockerfile/shell/lex.js";
 import type { EnvList } from "./args.js";
+import { type PortSpec, PortSpecError, parsePortSpec } from "./expose.js";
 import { closest, errorAt } from "./located.js";
 import type { ArgValue, PlannedStep } from "./types.js";
 
@@ -329,23 +330,18 @@ function expandStopsignal(ctx: DispatchContext, ins: StopsignalInstruction, x: S
   return { ...ins, signal };
 }
 
-const PORT = /^(\d+)(?:-(\d+))?$/;
-
 function expandExpose(ctx: DispatchContext, ins: ExposeInstruction, x: StepExpander): Instruction {
   const ports = ins.ports.flatMap((p) => x.words(p));
-  for (const spec of ports) {
-    const slash = spec.lastIndexOf("/");
-    const portPart = slash < 0 ? spec : spec.slice(0, slash);
-    const proto = slash < 0 ? "tcp" : spec.slice(slash + 1).toLowerCase();
-    const container = portPart.slice(portPart.lastIndexOf(":") + 1);
-    const m = PORT.exec(container);
-    const bad = (what: string) => errorAt(ctx.lines, ins.location, "INVALID_ARGUMENTS", what, spec);
-    if (!m || Number(m[1]) > 65535 || (m[2] !== undefined && Number(m[2]) > 65535)) {
-      throw bad(`invalid containerPort: ${container}`);
+  for (const raw of ports) {
+    let spec: PortSpec;
+    try {
+      spec = parsePortSpec(raw);
+    } catch (err) {
+      if (!(err instanceof PortSpecError)) throw err;
+      throw errorAt(ctx.lines, ins.location, "INVALID_ARGUMENTS", err.message, raw);
     }
-    if (m[2] !== undefined && Number(m[2]) < Number(m[1]))
-      throw bad(`invalid range specified for container port: ${container}`);
-    if (!["tcp", "udp", "sctp"].includes(proto)) throw bad(`invalid proto: ${proto}`);
+    if (spec.protoCaseWrong) ctx.linter?.run(rules.ExposeProtoCasing, ins.location, raw);
+    if (spec.hasMapping) ctx.linter?.run(rules.ExposeInvalidFormat, ins.location, raw);
   }
   return { ...ins, ports };
 }

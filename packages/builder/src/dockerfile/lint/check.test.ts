@@ -117,6 +117,18 @@ const cases: [rule: string, positive: string, finding: string, negative: string]
     'FromPlatformFlagConstDisallowed:1: FROM --platform flag should not use constant value "linux/amd64"',
     "FROM --platform=linux/amd64 scratch AS build-amd64\n",
   ],
+  [
+    "ExposeProtoCasing",
+    "FROM scratch\nEXPOSE 80/TCP\n",
+    "ExposeProtoCasing:2: Defined protocol '80/TCP' in EXPOSE instruction should be lowercase",
+    "FROM scratch\nEXPOSE 80/tcp 53/udp 8000-8010\n",
+  ],
+  [
+    "ExposeInvalidFormat",
+    "FROM scratch\nEXPOSE 127.0.0.1:80:80\n",
+    "ExposeInvalidFormat:2: EXPOSE instruction should not define an IP address or host-port mapping, found '127.0.0.1:80:80'",
+    "FROM scratch\nEXPOSE 80\n",
+  ],
 ];
 
 describe("lint rules", () => {

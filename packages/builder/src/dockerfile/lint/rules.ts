@@ -145,6 +145,22 @@ export const FromPlatformFlagConstDisallowed: LintRule<[string]> = {
   format: (platform) => `FROM --platform flag should not use constant value ${quote(platform)}`,
 };
 
+export const ExposeProtoCasing: LintRule<[string]> = {
+  name: "ExposeProtoCasing",
+  description: "Protocol in EXPOSE instruction should be lowercase",
+  url: doc("expose-proto-casing"),
+  format: (port) => `Defined protocol '${port}' in EXPOSE instruction should be lowercase`,
+};
+
+export const ExposeInvalidFormat: LintRule<[string]> = {
+  name: "ExposeInvalidFormat",
+  description:
+    "IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release",
+  url: doc("expose-invalid-format"),
+  format: (port) =>
+    `EXPOSE instruction should not define an IP address or host-port mapping, found '${port}'`,
+};
+
 export const CopyIgnoredFile: LintRule<[string, string]> = {
   name: "CopyIgnoredFile",
   description: "Attempting to Copy file that is excluded by .dockerignore",
@@ -172,5 +188,7 @@ export const ALL_RULES: readonly LintRule<never>[] = [
   SecretsUsedInArgOrEnv,
   InvalidDefaultArgInFrom,
   FromPlatformFlagConstDisallowed,
+  ExposeProtoCasing,
+  ExposeInvalidFormat,
   CopyIgnoredFile,
 ] as unknown as LintRule<never>[];
