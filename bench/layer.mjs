@@ -5,7 +5,8 @@
 // wall seconds, so both tools are measured against the same number.
 // Usage: pnpm build && node bench/layer.mjs   (env: CTX, REPEAT=3, LEVEL=6)
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { createLayer, walkDirectory } from "@tsbuild/oci";
 
 const ctx = process.env.CTX ?? "/tmp/tsbench/ctx/copy-tree";
@@ -19,22 +20,34 @@ if (!existsSync(ctx)) {
 const entries = await walkDirectory(ctx);
 const bytes = entries.reduce((n, e) => n + (e.type === "file" ? (e.size ?? 0) : 0), 0);
 
+// sh runs a pipeline under /usr/bin/time so its CPU seconds (all processes) are known.
 function sh(cmd) {
+  const timeFile = `/tmp/bench-layer-time-${process.pid}`;
   return new Promise((resolve, reject) => {
-    const p = spawn("sh", ["-c", cmd], { stdio: ["ignore", "pipe", "inherit"] });
+    const p = spawn("/usr/bin/time", ["-f", "%U %S", "-o", timeFile, "sh", "-c", cmd], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = 0;
     p.stdout.on("data", (c) => {
       out += c.length;
     });
     p.on("error", reject);
-    p.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}`))));
+    p.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`${cmd} exited ${code}`));
+      const [u, s] = readFileSync(timeFile, "utf8").trim().split("\n").pop().split(" ").map(Number);
+      rmSync(timeFile, { force: true });
+      resolve({ size: out, cpu: u + s });
+    });
   });
 }
 
 async function tsbuild(opts) {
+  const c0 = process.cpuUsage();
   const l = createLayer({ dir: ctx }, { level, ...opts });
   for await (const _ of l.stream);
-  return (await l.result).size;
+  const size = (await l.result).size;
+  const c = process.cpuUsage(c0);
+  return { size, cpu: (c.user + c.system) / 1e6 };
 }
 
 const variants = [
@@ -47,13 +60,15 @@ const variants = [
 
 await sh(`tar -c -C '${ctx}' . > /dev/null`); // warm the page cache for everyone
 const samples = new Map(variants.map((v) => [v.name, []]));
+const cpus = new Map(variants.map((v) => [v.name, []]));
 const sizes = new Map();
 for (let r = 0; r < repeat; r++) {
   for (const v of variants) {
     const t0 = process.hrtime.bigint();
-    const size = await v.run();
+    const { size, cpu } = await v.run();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     samples.get(v.name).push(seconds);
+    cpus.get(v.name).push(cpu);
     sizes.set(v.name, size);
     console.log(
       JSON.stringify({
@@ -62,9 +77,11 @@ for (let r = 0; r < repeat; r++) {
         run: r,
         seconds: +seconds.toFixed(3),
         mb_per_s: +(bytes / 1e6 / seconds).toFixed(1),
+        cpu_seconds: +cpu.toFixed(2),
         output_bytes: size,
         source_bytes: bytes,
         level,
+        loadavg: +loadavg()[0].toFixed(2),
       }),
     );
   }
@@ -73,12 +90,20 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(
   `\ncopy-tree: ${entries.length} entries, ${bytes} file bytes, gzip level ${level}, ${repeat} runs, medians`,
 );
+const pad = (x, n) => String(x).padStart(n);
 console.log(
-  `${"variant".padEnd(46)} ${"seconds".padStart(8)} ${"MB/s".padStart(7)} ${"output bytes".padStart(13)}`,
+  `${"variant".padEnd(46)} ${pad("seconds", 8)} ${pad("MB/s", 7)} ${pad("best MB/s", 10)} ${pad("CPU s", 6)} ${pad("output bytes", 13)}`,
 );
 for (const v of variants) {
   const s = median(samples.get(v.name));
+  const best = Math.min(...samples.get(v.name));
+  const mbps = (t) => (bytes / 1e6 / t).toFixed(1);
   console.log(
-    `${v.name.padEnd(46)} ${s.toFixed(2).padStart(8)} ${(bytes / 1e6 / s).toFixed(1).padStart(7)} ${String(sizes.get(v.name)).padStart(13)}`,
+    `${v.name.padEnd(46)} ${pad(s.toFixed(2), 8)} ${pad(mbps(s), 7)} ${pad(mbps(best), 10)} ${pad(median(cpus.get(v.name)).toFixed(1), 6)} ${pad(sizes.get(v.name), 13)}`,
   );
 }
+console.log(
+  `load average at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")} on ${availableParallelism()} CPUs`,
+);

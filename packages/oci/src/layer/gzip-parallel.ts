@@ -18,7 +18,10 @@ export interface ParallelGzipOptions {
   level?: number;
   /** blockSize is the uncompressed size of each independently deflated block (default 1 MiB). */
   blockSize?: number;
-  /** concurrency is how many blocks are compressed at once (default 4). */
+  /**
+   * concurrency is how many blocks are compressed at once (default 3: libuv's
+   * threadpool has 4 threads, and one stays free for file reads).
+   */
   concurrency?: number;
 }
 
@@ -56,7 +59,7 @@ export async function* parallelGzip(
 ): AsyncGenerator<Buffer> {
   const level = opts.level ?? 6;
   const blockSize = opts.blockSize ?? 1024 * 1024;
-  const concurrency = opts.concurrency ?? 4;
+  const concurrency = opts.concurrency ?? 3;
   yield gzipHeader(level);
   let crc = 0;
   let total = 0;
