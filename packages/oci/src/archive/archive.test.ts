@@ -209,6 +209,60 @@ describe("readArchive", () => {
     }
   });
 
+  it("reads a multi-platform index, skipping platforms not saved and attestations", async () => {
+    const lay = join(dir, "multi");
+    await mkdir(join(lay, "blobs/sha256"), { recursive: true });
+    const put = async (b: Buffer) => {
+      await writeFile(join(lay, "blobs/sha256", digestOf(b).slice(7)), b);
+      return { digest: digestOf(b), size: b.length };
+    };
+    for (const b of [...blobs.values(), config, manifest]) await put(b);
+    const missing = `sha256:${"ab".repeat(32)}`;
+    const nested = canonicalJson({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [
+        {
+          mediaType: MediaType.OciManifest,
+          ...(await put(manifest)),
+          platform: { architecture: "amd64", os: "linux" },
+        },
+        {
+          mediaType: MediaType.OciManifest,
+          digest: missing,
+          size: 500,
+          platform: { architecture: "arm64", os: "linux" },
+        },
+        {
+          mediaType: MediaType.OciManifest,
+          ...(await put(manifest)),
+          annotations: { "vnd.docker.reference.type": "attestation-manifest" },
+        },
+      ],
+    });
+    const nd = await put(nested);
+    await writeFile(
+      join(lay, "index.json"),
+      canonicalJson({
+        schemaVersion: 2,
+        manifests: [
+          {
+            mediaType: MediaType.OciIndex,
+            ...nd,
+            annotations: { "io.containerd.image.name": "docker.io/library/multi:1" },
+          },
+        ],
+      }),
+    );
+    await writeFile(join(lay, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+    execFileSync("tar", ["-cf", join(dir, "multi.tar"), "-C", lay, "."]);
+    const a = await readArchive(join(dir, "multi.tar"));
+    expect(a.images.map((i) => [i.names, i.platform, i.manifestDigest])).toEqual([
+      [["docker.io/library/multi:1"], { architecture: "amd64", os: "linux" }, digestOf(manifest)],
+    ]);
+    await a.close();
+  });
+
   it("rejects archives that refer outside themselves or are corrupt", async () => {
     const evil = join(dir, "evil");
     await mkdir(evil);

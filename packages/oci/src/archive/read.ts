@@ -12,7 +12,7 @@ import { OciError } from "../errors.js";
 import { parseManifest, parseManifestOrIndex } from "../manifest.js";
 import { isIndexMediaType, isManifestMediaType, MediaType } from "../media-types.js";
 import { parseReference } from "../reference.js";
-import type { Descriptor, Manifest } from "../types.js";
+import type { Descriptor, Manifest, Platform } from "../types.js";
 import { indexTar, normalizeMemberName, type TarMember } from "./tar-index.js";
 
 /** ArchiveImage is one image found in an archive. */
@@ -28,6 +28,8 @@ export interface ArchiveImage {
   manifestBytes: Buffer;
   manifestDigest: Digest;
   config: Buffer;
+  /** platform from the index descriptor, when the archive holds a multi-platform index. */
+  platform?: Platform;
 }
 
 /** Archive is an opened docker-archive or OCI archive tar. */
@@ -194,6 +196,11 @@ async function readVerified(
   return bytes;
 }
 
+/** hasContent tells whether a manifest and all its non-foreign blobs are in the archive. */
+function hasContent(d: Descriptor, blobs: Map<string, BlobLocation>): boolean {
+  return blobs.has(d.digest);
+}
+
 async function readOci(
   src: string,
   read: ReadMember,
@@ -216,6 +223,9 @@ async function readOci(
         const r = parseManifestOrIndex(await readVerified(d, read, blobs, src), d.mediaType);
         if (r.kind === "index") await visit(r.index.manifests, depth + 1, names);
       } else if (isManifestMediaType(d.mediaType)) {
+        if (d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest") continue;
+        // A multi-platform index saved by docker lists platforms whose content was not saved: skip those.
+        if (depth > 0 && !hasContent(d, blobs)) continue;
         const seen = byDigest.get(d.digest);
         if (seen) {
           for (const n of names) if (!seen.names.includes(n)) seen.names.push(n);
@@ -225,7 +235,14 @@ async function readOci(
         const manifest = parseManifest(manifestBytes, d.mediaType);
         const config = await readVerified(manifest.config, read, blobs, src);
         for (const l of manifest.layers) if (!l.urls?.length) blobMember(l, blobs, src);
-        byDigest.set(d.digest, { names, manifest, manifestBytes, manifestDigest: d.digest, config });
+        byDigest.set(d.digest, {
+          names,
+          manifest,
+          manifestBytes,
+          manifestDigest: d.digest,
+          config,
+          ...(d.platform ? { platform: d.platform } : {}),
+        });
       }
     }
   };
