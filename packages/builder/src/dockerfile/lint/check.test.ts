@@ -258,3 +258,20 @@ describe("CopyIgnoredFile (experimental)", () => {
     expect(findings(src.replace("experimental", "skip"), { ignorePatterns: ["secret.txt"] })).toEqual([]);
   });
 });
+
+describe("InvalidDefinitionDescription (experimental)", () => {
+  const on = "# check=experimental=InvalidDefinitionDescription\n";
+  it("fires for a comment above ARG or FROM AS that does not start with the name", () => {
+    expect(
+      findings(`${on}\n# the version to use\nARG VERSION=1\n# the base image\nFROM scratch AS base\n`),
+    ).toEqual([
+      "InvalidDefinitionDescription:4: Comment for ARG should follow the format: `# VERSION <description>`",
+      "InvalidDefinitionDescription:6: Comment for FROM should follow the format: `# base <description>`",
+    ]);
+  });
+  it("accepts proper descriptions and separated comments", () => {
+    expect(
+      findings(`${on}\n# VERSION the version to use\nARG VERSION=1\n# note\n#\nFROM scratch AS base\n`),
+    ).toEqual([]);
+  });
+});

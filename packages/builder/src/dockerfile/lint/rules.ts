@@ -161,6 +161,16 @@ export const ExposeInvalidFormat: LintRule<[string]> = {
     `EXPOSE instruction should not define an IP address or host-port mapping, found '${port}'`,
 };
 
+export const InvalidDefinitionDescription: LintRule<[string, string]> = {
+  name: "InvalidDefinitionDescription",
+  description:
+    "Comment for build stage or argument should follow the format: `# <arg/stage name> <description>`. If this is not intended to be a description comment, add an empty line or comment between the instruction and the comment.",
+  url: doc("invalid-definition-description"),
+  experimental: true,
+  format: (instruction, name) =>
+    `Comment for ${instruction} should follow the format: \`# ${name} <description>\``,
+};
+
 export const CopyIgnoredFile: LintRule<[string, string]> = {
   name: "CopyIgnoredFile",
   description: "Attempting to Copy file that is excluded by .dockerignore",
@@ -191,4 +201,5 @@ export const ALL_RULES: readonly LintRule<never>[] = [
   ExposeProtoCasing,
   ExposeInvalidFormat,
   CopyIgnoredFile,
+  InvalidDefinitionDescription,
 ] as unknown as LintRule<never>[];

@@ -24,6 +24,14 @@ export function lintStatic(df: Dockerfile, linter: Linter): void {
     if (ins.kind === "from") {
       inStage = true;
       lintFrom(ins, linter, seen);
+      if (ins.stageName !== undefined) lintDescription("FROM", [ins.stageName], ins, linter);
+    } else if (ins.kind === "arg") {
+      lintDescription(
+        "ARG",
+        ins.args.map((a) => a.name),
+        ins,
+        linter,
+      );
     } else if (ins.kind === "maintainer") {
       linter.run(rules.MaintainerDeprecated, ins.location);
     }
@@ -48,6 +56,30 @@ function lintFrom(ins: Extract<Instruction, { kind: "from" }>, linter: Linter, s
     if (seen.has(name)) linter.run(rules.DuplicateStageName, ins.location, name);
     seen.add(name);
   }
+}
+
+/**
+ * lintDescription is the experimental InvalidDefinitionDescription: a comment right above `FROM … AS name`
+ * or `ARG name` is a description and should start with that name.
+ */
+function lintDescription(
+  instruction: string,
+  names: readonly string[],
+  ins: Instruction,
+  linter: Linter,
+): void {
+  const comments = ins.node.comments;
+  const last = comments[comments.length - 1];
+  // An empty `#` line ends a description block (BuildKit's parser drops the comments above it).
+  if (last === undefined || last === "" || names.length === 0) return;
+  const first = last.split(" ")[0];
+  if (names.includes(first ?? "")) return;
+  linter.run(
+    rules.InvalidDefinitionDescription,
+    ins.location,
+    instruction,
+    names.length > 1 ? "<arg_key>" : names[0]!,
+  );
 }
 
 function lintCasing(instructions: readonly Instruction[], linter: Linter): void {
