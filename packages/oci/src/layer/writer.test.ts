@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { link, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { link, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -8,7 +8,7 @@ import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestOf } from "../digest.js";
 import type { LayerEntry } from "./entry.js";
-import { createLayer } from "./writer.js";
+import { createLayer, writeLayerTo } from "./writer.js";
 
 async function collect(s: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -182,6 +182,33 @@ describe("createLayer from a directory", () => {
     const second = createLayer({ dir }, { sourceDateEpoch: 1_000 });
     await collect(second.stream);
     expect((await second.result).digest).toBe(r1.digest);
+  });
+
+  it("writeLayerTo writes a file atomically and reports the same digests", async () => {
+    const out = join(dir, "..", `${dir.split("/").pop()}-layer.tgz`);
+    try {
+      const r = await writeLayerTo(out, { dir }, { sourceDateEpoch: 1_000 });
+      const bytes = await readFile(out);
+      expect(r.digest).toBe(digestOf(bytes));
+      expect(r.diffId).toBe(digestOf(gunzipSync(bytes)));
+    } finally {
+      await rm(out, { force: true });
+    }
+  });
+
+  it("stops with an AbortError when the signal fires", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const l = createLayer({ dir }, { signal: ac.signal });
+    await expect(collect(l.stream)).rejects.toMatchObject({ name: "AbortError" });
+    await expect(l.result).rejects.toBeDefined();
+  });
+
+  it("fails clearly when a file's size differs from what its entry says", async () => {
+    const l = createLayer({
+      entries: [{ path: "f", type: "file", content: { file: join(dir, "hl") }, size: 3 }],
+    });
+    await expect(collect(l.stream)).rejects.toMatchObject({ code: "INVALID_TAR", where: "f" });
   });
 
   it("puts the tree under a prefix with an owner override", async () => {
