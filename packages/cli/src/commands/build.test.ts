@@ -131,6 +131,43 @@ describe("tsbuild build --check", () => {
     );
   });
 
+  it("emits JSON lines with --progress json", async () => {
+    const dir = await context({
+      Dockerfile: "FROM scratch\nMAINTAINER me\nFROM scratch AS a\nCOPY --from=9 / /\n",
+    });
+    const r = await runCli(["build", "--check", "--progress", "json", dir]);
+    expect(r.code).toBe(1);
+    expect(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      {
+        type: "lint",
+        rule: "MaintainerDeprecated",
+        message: "Maintainer instruction is deprecated in favor of using label",
+        description:
+          "The MAINTAINER instruction is deprecated, use a label instead to define an image author",
+        url: "https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/",
+        file: "Dockerfile",
+        line: 2,
+        endLine: 2,
+      },
+      {
+        type: "check",
+        warnings: 1,
+        error: {
+          code: "UNKNOWN_STAGE",
+          message: "invalid stage index 9",
+          file: "Dockerfile",
+          line: 4,
+          column: 13,
+        },
+      },
+    ]);
+  });
+
   it("names an unknown target", async () => {
     const dir = await context({ Dockerfile: "FROM scratch AS base\n" });
     const r = await runCli(["build", "--check", "--target", "bse", dir]);

@@ -213,6 +213,28 @@ async function localBaseConfigs(
   };
 }
 
+/**
+ * checkEvents is `--check --progress json`: one JSON object per line, a `lint` event per warning, then
+ * one `check` event with the count and the error (if any), for CI tools.
+ */
+function checkEvents(result: CheckResult): string {
+  let out = "";
+  for (const w of result.warnings) {
+    const { file, startLine, endLine } = w.location;
+    out += `${JSON.stringify({ type: "lint", rule: w.rule, message: w.message, description: w.description, url: w.url, file, line: startLine, endLine })}\n`;
+  }
+  const e = result.error;
+  const error = e
+    ? {
+        code: e.code,
+        message: e.detail,
+        ...(e.line > 0 ? { file: e.file, line: e.line, column: e.column } : {}),
+      }
+    : undefined;
+  out += `${JSON.stringify({ type: "check", warnings: result.warnings.length, ...(error ? { error } : {}) })}\n`;
+  return out;
+}
+
 function failWith(result: CheckResult): never {
   const { stdout, stderr } = io();
   if (result.warnings.length > 0) stdout.write("\n");
@@ -276,6 +298,11 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
     if (ignore.patterns.length > 0) common.ignorePatterns = ignore.patterns;
     if (argv.check) {
       const result = checkDockerfile(inputs.dockerfile, common);
+      if (argv.progress === "json") {
+        stdout.write(checkEvents(result));
+        if (result.error) throw new ReportedFailure();
+        return;
+      }
       stdout.write(formatCheckReport(result));
       if (result.error) failWith(result);
       return;
