@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { digestHex, ImageStore, type StoredImage } from "@tsbuild/oci";
+import { digestHex, ImageStore, MediaType, type StoredImage } from "@tsbuild/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../packages/cli/src/testing.js";
 import { fileLayer, makeTestImage } from "./support/images.js";
@@ -65,6 +65,59 @@ describe("tsbuild push / pull against docker-registry", () => {
 
     const again = await runCli(["push", `${registry.host}/me/custom`], { env: storeEnv });
     expect(again.stdout.match(/Layer already exists/g)).toHaveLength(3);
+  });
+
+  it("pushes a multi-platform image (an index in the store) with its manifests", async () => {
+    const root = join(dir, "store");
+    const store = await ImageStore.open({ root });
+    let indexDigest: string;
+    try {
+      const index = {
+        schemaVersion: 2,
+        mediaType: MediaType.OciIndex,
+        manifests: [
+          {
+            mediaType: image.descriptor.mediaType,
+            digest: image.manifestDigest,
+            size: image.descriptor.size,
+            platform: { os: "linux", architecture: "amd64" },
+          },
+          {
+            mediaType: base.descriptor.mediaType,
+            digest: base.manifestDigest,
+            size: base.descriptor.size,
+            platform: { os: "linux", architecture: "arm64" },
+          },
+        ],
+      };
+      const written = await store.layout.writeJson(index);
+      indexDigest = written.digest;
+      const current = await store.layout.readIndex();
+      await store.layout.writeIndex({
+        ...current,
+        manifests: [
+          ...current.manifests,
+          {
+            mediaType: MediaType.OciIndex,
+            ...written,
+            annotations: { "org.opencontainers.image.ref.name": `${registry.host}/me/multi:1` },
+          },
+        ],
+      });
+    } finally {
+      await store.close();
+    }
+    const r = await runCli(["push", `${registry.host}/me/multi:1`], { env: env(root) });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain(`1: digest: ${indexDigest} size: `);
+    const pulled = await runCli(["pull", "--platform", "linux/arm64", `${registry.host}/me/multi:1`], {
+      env: env(join(dir, "multi-pulled")),
+    });
+    expect(pulled.stdout).toContain(`Digest: ${indexDigest}\n`);
+    const ls = await runCli(["images", "--no-trunc", "--format", "{{.ID}}"], {
+      env: env(join(dir, "multi-pulled")),
+    });
+    expect(ls.stdout.trim()).toBe(base.id);
   });
 
   it("fails clearly when the image is not in the store", async () => {

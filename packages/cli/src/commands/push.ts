@@ -1,5 +1,14 @@
-import { type Digest, digestHex, isOciError, parseReference, type Reference } from "@tsbuild/oci";
-import { type PushProgressEvent, pushImage } from "@tsbuild/registry-client";
+import {
+  type Descriptor,
+  type Digest,
+  digestHex,
+  type ImageStore,
+  isIndexMediaType,
+  isOciError,
+  parseReference,
+  type Reference,
+} from "@tsbuild/oci";
+import { type PushProgressEvent, type PushResult, pushImage, pushIndex } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
 import { io } from "../output.js";
 import { type RegistryArgs, registryClient } from "../registry-options.js";
@@ -25,6 +34,21 @@ function pushLines(write: (s: string) => void, ids: Map<Digest, string>): (e: Pu
     else if (e.status === "pushed") write(`${id}: Pushed\n`);
   };
 }
+
+/**
+ * storedIndex finds a multi-platform image (an index entry of the store named
+ * `target`), which StoredImage does not model; undefined for a plain image.
+ */
+async function storedIndex(store: ImageStore, target: Reference): Promise<Descriptor | undefined> {
+  const name = target.toString();
+  const entry = (await store.layout.readIndex()).manifests.find(
+    (d) => d.annotations?.[REF_NAME] === name && isIndexMediaType(d.mediaType),
+  );
+  return entry;
+}
+
+/** REF_NAME is the OCI annotation the store names its entries with. */
+const REF_NAME = "org.opencontainers.image.ref.name";
 
 /** pushCommand is `tsbuild push NAME[:TAG]`, docker's verb: the name says where (`localhost:5000/me/app:1`). */
 export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
@@ -64,20 +88,29 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
         }
         write(`The push refers to repository [${ref.name}]\n`);
         for (const target of refs) {
-          const image = await store.resolve(target.toString()).catch((err: unknown) => {
-            if (isOciError(err, "IMAGE_NOT_FOUND")) {
-              throw new Error(`An image does not exist locally with the tag: ${target.familiarString()}`);
-            }
-            throw err;
-          });
-          const ids = new Map<Digest, string>();
-          image.manifest.layers.forEach((l, i) => {
-            const diffId = image.config.rootfs.diff_ids[i];
-            ids.set(l.digest, digestHex(diffId ?? l.digest).slice(0, 12));
-          });
-          const layersTopFirst = [...image.manifest.layers].reverse();
-          for (const l of layersTopFirst) write(`${ids.get(l.digest)}: Preparing\n`);
-          const result = await pushImage(client, image, target, { store, onProgress: pushLines(write, ids) });
+          const multi = await storedIndex(store, target);
+          let result: PushResult;
+          if (multi) {
+            result = await pushIndex(client, multi, target, {
+              store,
+              onProgress: pushLines(write, new Map()),
+            });
+          } else {
+            const image = await store.resolve(target.toString()).catch((err: unknown) => {
+              if (isOciError(err, "IMAGE_NOT_FOUND")) {
+                throw new Error(`An image does not exist locally with the tag: ${target.familiarString()}`);
+              }
+              throw err;
+            });
+            const ids = new Map<Digest, string>();
+            image.manifest.layers.forEach((l, i) => {
+              const diffId = image.config.rootfs.diff_ids[i];
+              ids.set(l.digest, digestHex(diffId ?? l.digest).slice(0, 12));
+            });
+            const layersTopFirst = [...image.manifest.layers].reverse();
+            for (const l of layersTopFirst) write(`${ids.get(l.digest)}: Preparing\n`);
+            result = await pushImage(client, image, target, { store, onProgress: pushLines(write, ids) });
+          }
           if (argv.quiet) stdout.write(`${target.toString()}\n`);
           else write(`${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
         }
