@@ -11,7 +11,7 @@ export const BLOB_SOURCES_FILE = "blob-sources";
  * from another repository instead of uploading it again (docker keeps the
  * same in its distribution metadata). The file is append-only, one
  * `digest registry/repository` line per fact: concurrent writers' appends
- * interleave whole lines and nothing is lost.
+ * interleave whole lines and nothing is lost, and damaged lines are skipped.
  */
 export class BlobSources {
   readonly path: string;
@@ -22,7 +22,8 @@ export class BlobSources {
 
   /** record notes that the blobs live in `registry/repository`. */
   async record(registry: string, repository: string, digests: Iterable<Digest>): Promise<void> {
-    const lines = [...new Set(digests)].map((d) => `${d} ${registry}/${repository}\n`).join("");
+    // Each line starts with its newline, so a torn line left by a crash never swallows the next one.
+    const lines = [...new Set(digests)].map((d) => `\n${d} ${registry}/${repository}`).join("");
     if (lines) await appendFile(this.path, lines);
   }
 
