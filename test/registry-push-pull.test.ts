@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { ImageStore, MediaType, parseReference, type StoredImage } from "@tsbuild/oci";
 import {
   BlobSources,
+  headManifest,
   type PullProgressEvent,
   type PushProgressEvent,
   pullImage,
@@ -92,6 +93,17 @@ describe.each<RegistryAuthMode>(["anonymous", "basic", "token"])(
       const info = JSON.parse(stdout) as { Digest: string; Layers: string[] };
       expect(info.Digest).toBe(image.manifestDigest);
       expect(info.Layers).toEqual(image.manifest.layers.map((l) => l.digest));
+    });
+
+    it("HEADs a manifest: digest and media type, undefined when missing", async () => {
+      const target = { registry: registry.host, repository: "me/app" };
+      const head = await headManifest(client, { ...target, reference: "v1" });
+      expect(head).toEqual({
+        digest: image.manifestDigest,
+        mediaType: MediaType.OciManifest,
+        size: image.descriptor.size,
+      });
+      expect(await headManifest(client, { ...target, reference: "missing" })).toBeUndefined();
     });
 
     it("a second push finds every blob already there", async () => {
