@@ -161,7 +161,7 @@ describe("tsbuild push / pull against docker-registry", () => {
   it("reports a missing tag as an error naming the manifest", async () => {
     const r = await runCli(["pull", `${registry.host}/me/custom:nope`], { env: env(join(dir, "pulled2")) });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/manifest unknown/i);
+    expect(r.stderr).toBe(`Error: manifest for ${registry.host}/me/custom:nope not found: manifest unknown\n`);
   });
 });
 

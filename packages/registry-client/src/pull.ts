@@ -70,7 +70,11 @@ export async function pullImage(
     repository: ref.repository,
     ...(options.signal ? { signal: options.signal } : {}),
   };
-  const top = await fetchManifest(client, { ...target, reference: ref.digest ?? ref.tag ?? "latest" });
+  const top = await fetchManifest(client, { ...target, reference: ref.digest ?? ref.tag ?? "latest" }).catch(
+    (err: unknown) => {
+      throw notFoundAsDocker(err, ref);
+    },
+  );
   const { fetched, platform } = await resolvePlatform(client, ref, top, options);
   if (fetched.parsed.kind !== "manifest") throw new Error("unreachable");
   const manifest = fetched.parsed.manifest;
@@ -123,6 +127,31 @@ export async function pullImage(
     await discardUnreferenced(store, written);
     throw err;
   }
+}
+
+/**
+ * notFoundAsDocker words a missing tag or repository as docker does
+ * (`manifest for nginx:nope not found: manifest unknown`), keeping the code.
+ */
+function notFoundAsDocker(err: unknown, ref: Reference): unknown {
+  if (!(err instanceof RegistryError)) return err;
+  const shown = ref.familiarString();
+  const options = { ...(err.status ? { status: err.status } : {}), errors: err.errors, cause: err };
+  if (err.code === "MANIFEST_UNKNOWN" || err.code === "NOT_FOUND") {
+    return new RegistryError(
+      "MANIFEST_UNKNOWN",
+      `manifest for ${shown} not found: manifest unknown`,
+      options,
+    );
+  }
+  if (err.code === "NAME_UNKNOWN") {
+    return new RegistryError(
+      "NAME_UNKNOWN",
+      `repository ${ref.familiarName} not found: name unknown`,
+      options,
+    );
+  }
+  return err;
 }
 
 /** resolvePlatform follows an index to the manifest for the wanted platform (by digest, so verified). */
