@@ -1,6 +1,7 @@
 import { type Digest, digestHex, parsePlatform, parseReference } from "@tsbuild/oci";
 import { type PullProgressEvent, pullImage } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
+import { onInterrupt } from "../interrupt.js";
 import { io } from "../output.js";
 import { type RegistryArgs, registryClient } from "../registry-options.js";
 import { type StoreArgs, withStore } from "./image-store.js";
@@ -56,6 +57,7 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
     const ref = parseReference(argv.name);
     const platform = argv.platform ? parsePlatform(argv.platform) : undefined;
     const client = registryClient(argv);
+    const interrupt = onInterrupt();
     try {
       await withStore(argv, async (store) => {
         const write = (s: string) => {
@@ -66,6 +68,7 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
           store,
           ...(platform ? { platform } : {}),
           onProgress: pullLines(write),
+          signal: interrupt.signal,
         });
         write(`Digest: ${result.digest}\n`);
         const shown = ref.familiarString();
@@ -77,6 +80,7 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
         stdout.write(`${ref.toString()}\n`);
       });
     } finally {
+      interrupt.dispose();
       await client.close();
     }
   },

@@ -10,6 +10,7 @@ import {
 } from "@tsbuild/oci";
 import { type PushProgressEvent, type PushResult, pushImage, pushIndex } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
+import { onInterrupt } from "../interrupt.js";
 import { io } from "../output.js";
 import { type RegistryArgs, registryClient } from "../registry-options.js";
 import { type StoreArgs, withStore } from "./image-store.js";
@@ -74,6 +75,7 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
       if (!argv.quiet) stdout.write(s);
     };
     const client = registryClient(argv);
+    const interrupt = onInterrupt();
     try {
       await withStore(argv, async (store) => {
         let refs: Reference[] = [ref];
@@ -94,6 +96,7 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
             result = await pushIndex(client, multi, target, {
               store,
               onProgress: pushLines(write, new Map()),
+              signal: interrupt.signal,
             });
           } else {
             const image = await store.resolve(target.toString()).catch((err: unknown) => {
@@ -109,13 +112,18 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
             });
             const layersTopFirst = [...image.manifest.layers].reverse();
             for (const l of layersTopFirst) write(`${ids.get(l.digest)}: Preparing\n`);
-            result = await pushImage(client, image, target, { store, onProgress: pushLines(write, ids) });
+            result = await pushImage(client, image, target, {
+              store,
+              onProgress: pushLines(write, ids),
+              signal: interrupt.signal,
+            });
           }
           if (argv.quiet) stdout.write(`${target.toString()}\n`);
           else write(`${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
         }
       });
     } finally {
+      interrupt.dispose();
       await client.close();
     }
   },
