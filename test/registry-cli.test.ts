@@ -158,10 +158,36 @@ describe("tsbuild push / pull against docker-registry", () => {
     );
   });
 
+  it("--progress json prints one event per line and a final result", async () => {
+    const root = join(dir, "json-pulled");
+    const r = await runCli(["pull", "--progress", "json", `${registry.host}/me/custom`], { env: env(root) });
+    expect(r.code).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; status?: string; digest?: string });
+    expect(events[0]).toMatchObject({ type: "resolved", digest: image.manifestDigest });
+    expect(events.filter((e) => e.type === "layer" && e.status === "done")).toHaveLength(
+      image.manifest.layers.length,
+    );
+    expect(events.at(-1)).toEqual({
+      type: "pulled",
+      name: `${registry.host}/me/custom:latest`,
+      digest: image.manifestDigest,
+      id: image.id,
+      upToDate: false,
+    });
+    const p = await runCli(["push", "--progress", "json", `${registry.host}/me/custom`], { env: env(root) });
+    const last = JSON.parse(p.stdout.trim().split("\n").at(-1) ?? "{}");
+    expect(last).toMatchObject({ type: "pushed", tag: "latest", digest: image.manifestDigest });
+  });
+
   it("reports a missing tag as an error naming the manifest", async () => {
     const r = await runCli(["pull", `${registry.host}/me/custom:nope`], { env: env(join(dir, "pulled2")) });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`Error: manifest for ${registry.host}/me/custom:nope not found: manifest unknown\n`);
+    expect(r.stderr).toBe(
+      `Error: manifest for ${registry.host}/me/custom:nope not found: manifest unknown\n`,
+    );
   });
 });
 

@@ -14,25 +14,32 @@ import { onInterrupt } from "../interrupt.js";
 import { io } from "../output.js";
 import { type RegistryArgs, registryClient } from "../registry-options.js";
 import { type StoreArgs, withStore } from "./image-store.js";
+import { LayerRows, PROGRESS_CHOICES, type ProgressMode, progressMode } from "./registry-progress.js";
 
 interface PushArgs extends StoreArgs, RegistryArgs {
   name: string;
   "all-tags"?: boolean;
   quiet?: boolean;
+  progress?: string;
 }
 
+/** nullStream swallows output (`--quiet`). */
+const nullStream = { write: () => true } as unknown as NodeJS.WritableStream;
+
 /**
- * pushLines turns push progress into docker's line-based output. Docker names
- * a pushed layer by its diff ID (the uncompressed digest), so `ids` maps each
- * layer digest to the id shown.
+ * pushProgress turns push events into docker's output: per layer `Pushing`
+ * (a bar on a terminal), then `Pushed`, `Layer already exists` or `Mounted
+ * from REPO`. Docker names a pushed layer by its diff ID (the uncompressed
+ * digest), so `ids` maps each layer digest to the id shown.
  */
-function pushLines(write: (s: string) => void, ids: Map<Digest, string>): (e: PushProgressEvent) => void {
+function pushProgress(rows: LayerRows, ids: Map<Digest, string>): (e: PushProgressEvent) => void {
   return (e) => {
     if (e.kind !== "layer") return;
     const id = ids.get(e.digest) ?? digestHex(e.digest).slice(0, 12);
-    if (e.status === "exists") write(`${id}: Layer already exists\n`);
-    else if (e.status === "mounted") write(`${id}: Mounted from ${e.from}\n`);
-    else if (e.status === "pushed") write(`${id}: Pushed\n`);
+    if (e.status === "exists") rows.status(id, "Layer already exists");
+    else if (e.status === "mounted") rows.status(id, `Mounted from ${e.from}`);
+    else if (e.status === "pushing") rows.bytes(id, "Pushing", e.current, e.total);
+    else if (e.status === "pushed") rows.status(id, "Pushed");
   };
 }
 
@@ -63,17 +70,31 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
         type: "boolean",
         describe: "Push all tags of an image to the repository",
       })
-      .option("quiet", { alias: "q", type: "boolean", describe: "Suppress verbose output" }),
+      .option("quiet", { alias: "q", type: "boolean", describe: "Suppress verbose output" })
+      .option("progress", {
+        type: "string",
+        choices: PROGRESS_CHOICES,
+        default: "auto",
+        describe: "Progress output: a live view on a terminal, plain lines, or one JSON event per line",
+      }),
   handler: async (argv) => {
     const { stdout } = io();
+    const mode: ProgressMode = progressMode(argv.progress, stdout);
     const ref = parseReference(argv.name, { defaultTag: !argv["all-tags"] });
     if (argv["all-tags"] && ref.tag !== undefined) {
       throw new Error("tag can't be used with --all-tags/-a");
     }
     if (ref.digest !== undefined) throw new Error("cannot push a digest reference");
+    const rows = new LayerRows(argv.quiet ? nullStream : stdout, mode);
     const write = (s: string) => {
-      if (!argv.quiet) stdout.write(s);
+      if (!argv.quiet && mode !== "json") rows.line(s);
     };
+    const progress = (ids: Map<Digest, string>) =>
+      mode === "json"
+        ? (e: PushProgressEvent) => {
+            if (!argv.quiet) stdout.write(`${JSON.stringify(e)}\n`);
+          }
+        : pushProgress(rows, ids);
     const client = registryClient(argv);
     const interrupt = onInterrupt();
     try {
@@ -88,14 +109,14 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
           if (refs.length === 0)
             throw new Error(`An image does not exist locally with the tag: ${ref.familiarName}`);
         }
-        write(`The push refers to repository [${ref.name}]\n`);
+        write(`The push refers to repository [${ref.name}]`);
         for (const target of refs) {
           const multi = await storedIndex(store, target);
           let result: PushResult;
           if (multi) {
             result = await pushIndex(client, multi, target, {
               store,
-              onProgress: pushLines(write, new Map()),
+              onProgress: progress(new Map()),
               signal: interrupt.signal,
             });
           } else {
@@ -111,15 +132,23 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
               ids.set(l.digest, digestHex(diffId ?? l.digest).slice(0, 12));
             });
             const layersTopFirst = [...image.manifest.layers].reverse();
-            for (const l of layersTopFirst) write(`${ids.get(l.digest)}: Preparing\n`);
+            if (!argv.quiet && mode !== "json") {
+              for (const l of layersTopFirst) rows.status(ids.get(l.digest) ?? "", "Preparing");
+            }
             result = await pushImage(client, image, target, {
               store,
-              onProgress: pushLines(write, ids),
+              onProgress: progress(ids),
               signal: interrupt.signal,
             });
           }
-          if (argv.quiet) stdout.write(`${target.toString()}\n`);
-          else write(`${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
+          rows.finish();
+          if (mode === "json") {
+            const { tag, digest, size } = result;
+            stdout.write(
+              `${JSON.stringify({ type: "pushed", name: target.toString(), tag, digest, size })}\n`,
+            );
+          } else if (argv.quiet) stdout.write(`${target.toString()}\n`);
+          else write(`${result.tag}: digest: ${result.digest} size: ${result.size}`);
         }
       });
     } finally {
