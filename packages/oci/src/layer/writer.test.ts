@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { link, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,6 +128,22 @@ describe("createLayer from entries", () => {
     const r = await l.result;
     expect(r.digest).toBe(r.diffId);
     expect((await listTar(tar)).map((e) => e.body)).toEqual(["hi"]);
+  });
+
+  it("compresses an existing tar stream as-is", async () => {
+    const plain = createLayer(
+      { entries: [{ path: "f", type: "file", content: "x" }] },
+      { compression: "none" },
+    );
+    const tar = await collect(plain.stream);
+    const l = createLayer({ tar: Readable.from([tar.subarray(0, 100), tar.subarray(100)]) });
+    const gz = await collect(l.stream);
+    expect(gunzipSync(gz).equals(tar)).toBe(true);
+    expect(await l.result).toMatchObject({
+      diffId: digestOf(tar),
+      digest: digestOf(gz),
+      uncompressedSize: tar.length,
+    });
   });
 
   it("rejects '..' in entry paths", async () => {

@@ -10,10 +10,19 @@ import { parallelGzip } from "./gzip-parallel.js";
 import { encodeTarHeader, TAR_TRAILER, tarPadding } from "./tar-header.js";
 import { type WalkOptions, walkDirectory } from "./walk.js";
 
-/** LayerSource is what a layer is made from: a directory tree or an explicit entry list. */
+/**
+ * LayerSource is what a layer is made from: a directory tree, an explicit
+ * entry list, or an existing uncompressed tar stream (passed through byte for
+ * byte, e.g. for `image import` of a tarball; only compressed and hashed).
+ */
 export type LayerSource =
   | ({ dir: string } & Pick<WalkOptions, "prefix" | "chown">)
-  | { entries: LayerEntry[] };
+  | { entries: LayerEntry[] }
+  | { tar: AsyncIterable<Uint8Array> };
+
+async function* asBuffers(src: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  for await (const c of src) yield Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.length);
+}
 
 export interface CreateLayerOptions {
   /** compression of the emitted stream; default gzip. */
@@ -209,15 +218,20 @@ export function createLayer(source: LayerSource, opts: CreateLayerOptions = {}):
 
   async function* all(): AsyncGenerator<Buffer> {
     try {
-      const entries =
-        "entries" in source
-          ? prepareEntries(source.entries)
-          : await walkDirectory(source.dir, {
-              prefix: source.prefix,
-              chown: source.chown,
-              signal: opts.signal,
-            });
-      const tar = tapped(tarStream(entries, opts));
+      let tarBytes: AsyncIterable<Buffer>;
+      if ("tar" in source) tarBytes = asBuffers(source.tar);
+      else {
+        const entries =
+          "entries" in source
+            ? prepareEntries(source.entries)
+            : await walkDirectory(source.dir, {
+                prefix: source.prefix,
+                chown: source.chown,
+                signal: opts.signal,
+              });
+        tarBytes = tarStream(entries, opts);
+      }
+      const tar = tapped(tarBytes);
       const out =
         opts.compression === "none"
           ? tar
