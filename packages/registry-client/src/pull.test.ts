@@ -204,6 +204,43 @@ describe("pullImage against a fault-injecting registry", () => {
     await expectNothingKept(indexBefore);
   });
 
+  it("retries a blob after a 500 and after a 429 with Retry-After", async () => {
+    const img = fake.addImage("flaky");
+    const failures = [500, 429];
+    fake.override = (req, res) => {
+      if (!req.url?.endsWith(img.layers[0]!.digest) || failures.length === 0) return false;
+      const status = failures.shift() as number;
+      res.writeHead(status, status === 429 ? { "retry-after": "0" } : {});
+      res.end();
+      return true;
+    };
+    const result = await pullImage(client, ref("x/flaky:flaky"), { store });
+    expect(result.manifestDigest).toBe(img.digest);
+    expect(fake.requests.filter((r) => r.includes(img.layers[0]!.digest))).toHaveLength(3);
+  });
+
+  it("skips foreign layers, as docker does", async () => {
+    const img = fake.addImage("foreign-base");
+    const foreign = {
+      mediaType: MediaType.DockerForeignLayerGzip,
+      digest: digestOf("never served"),
+      size: 12,
+      urls: ["https://example.invalid/layer.tar.gz"],
+    };
+    const body = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.DockerManifest,
+        config: { ...img.config, mediaType: MediaType.DockerConfig },
+        layers: [{ ...foreign }, ...img.layers.map((l) => ({ ...l, mediaType: MediaType.DockerLayerGzip }))],
+      }),
+    );
+    fake.manifests.set("foreign", { body, type: MediaType.DockerManifest });
+    const result = await pullImage(client, ref("x/foreign:foreign"), { store });
+    expect(result.image.manifest.layers).toHaveLength(3);
+    expect(fake.requests.some((r) => r.includes(foreign.digest))).toBe(false);
+  });
+
   it("resumes a dropped blob transfer with a Range request", async () => {
     const img = fake.addImage("resume");
     const big = img.layers[0]!;
