@@ -31,10 +31,21 @@ class UploadRegistry {
   /** mountable: repositories a mount may come from (others get a plain session, 202). */
   mountable = new Set<string>();
   lieAboutManifestDigest = false;
+  /** dropUploads: cut this many upload PUTs off mid-body (the session keeps what arrived). */
+  dropUploads = 0;
   #next = 0;
 
   constructor() {
     this.server = createServer((req, res) => {
+      if (req.method === "PUT" && req.url?.includes("/blobs/uploads/") && this.dropUploads > 0) {
+        this.dropUploads--;
+        const id = /uploads\/([^/?]+)/.exec(req.url)?.[1] ?? "";
+        req.once("data", (c: Buffer) => {
+          this.uploads.get(id)?.data.push(c);
+          req.socket.destroy();
+        });
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => this.handle(req, res, Buffer.concat(chunks)));
@@ -149,6 +160,7 @@ describe("pushImage against an upload-checking registry", () => {
     reg.minChunk = 0;
     reg.mountable.clear();
     reg.lieAboutManifestDigest = false;
+    reg.dropUploads = 0;
     big = randomBytes(250_000);
     const layer = await store.writeBlob(big);
     const small = await store.writeBlob(Buffer.from("small layer"));
@@ -241,6 +253,24 @@ describe("pushImage against an upload-checking registry", () => {
     expect(reg.blobs.get(`third/img@${image.manifest.layers[0]!.digest}`)).toEqual(big);
     // one POST per blob: the mount attempt's 202 session is used for the upload
     expect(reg.log.filter((l) => l.startsWith("POST")).every((l) => l.includes("?"))).toBe(true);
+    expect(reg.log.filter((l) => l.startsWith("POST"))).toHaveLength(3);
+  });
+
+  it("starts an upload over in a new session when the connection drops mid-body", async () => {
+    reg.dropUploads = 1;
+    const result = await pushImage(client, image, ref("me/dropped:1"), { store, concurrency: 1 });
+    expect(result.blobs.map((b) => b.status)).toEqual(["pushed", "pushed", "pushed"]);
+    expect(reg.blobs.get(`me/dropped@${image.manifest.layers[0]!.digest}`)).toEqual(big);
+    expect(reg.log.filter((l) => l.startsWith("POST"))).toHaveLength(4);
+  });
+
+  it("gives up after a bounded number of fresh sessions", async () => {
+    reg.dropUploads = 100;
+    await expect(
+      pushImage(client, image, ref("me/broken:1"), { store, concurrency: 1 }),
+    ).rejects.toMatchObject({
+      name: "RegistryError",
+    });
     expect(reg.log.filter((l) => l.startsWith("POST"))).toHaveLength(3);
   });
 

@@ -245,13 +245,39 @@ async function pushBlob(
     if (session.mounted) return { status: "mounted", from };
     break;
   }
-  if (session === undefined || session.mounted) session = await startUpload(client, target);
-  if (session.mounted) return { status: "exists" };
-  await uploadBlob(client, target, session, desc, {
-    path: store.layout.blobPath(desc.digest),
-    onBytes: options.onBytes,
-    ...(options.chunkThreshold !== undefined ? { chunkThreshold: options.chunkThreshold } : {}),
-    ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
-  });
-  return { status: "pushed" };
+  for (let attempt = 1; ; attempt++) {
+    if (session === undefined || session.mounted) session = await startUpload(client, target);
+    if (session.mounted) return { status: "exists" };
+    try {
+      await uploadBlob(client, target, session, desc, {
+        path: store.layout.blobPath(desc.digest),
+        onBytes: options.onBytes,
+        ...(options.chunkThreshold !== undefined ? { chunkThreshold: options.chunkThreshold } : {}),
+        ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+      });
+      return { status: "pushed" };
+    } catch (err) {
+      if (attempt >= UPLOAD_ATTEMPTS || !restartable(err) || target.signal?.aborted) throw err;
+      session = undefined;
+    }
+  }
+}
+
+/** UPLOAD_ATTEMPTS bounds how often a failed upload is started over in a new session. */
+const UPLOAD_ATTEMPTS = 3;
+
+/**
+ * restartable says whether a failed upload is worth a fresh session: the
+ * connection broke or the registry lost or spoiled the session (a replayed
+ * PUT after a cut-off body lands on half-written data and fails its digest).
+ */
+function restartable(err: unknown): boolean {
+  if (!isRegistryError(err) || err.code === "ABORTED") return false;
+  return (
+    err.temporary ||
+    err.code === "BLOB_UPLOAD_UNKNOWN" ||
+    err.code === "BLOB_UPLOAD_INVALID" ||
+    err.code === "DIGEST_INVALID" ||
+    err.code === "RANGE_INVALID"
+  );
 }
