@@ -158,6 +158,20 @@ describe("tsbuild push / pull against docker-registry", () => {
     );
   });
 
+  it("two pulls of the same image into one store at once both succeed", async () => {
+    const root = join(dir, "concurrent");
+    const name = `${registry.host}/me/custom:latest`;
+    const [a, b] = await Promise.all([
+      runCli(["pull", "-q", name], { env: env(root) }),
+      runCli(["pull", "-q", name], { env: env(root) }),
+    ]);
+    expect([a.code, b.code, a.stderr, b.stderr]).toEqual([0, 0, "", ""]);
+    const ls = await runCli(["images", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"], {
+      env: env(root),
+    });
+    expect(ls.stdout).toBe(`${name} ${image.id}\n`);
+  });
+
   it("--progress json prints one event per line and a final result", async () => {
     const root = join(dir, "json-pulled");
     const r = await runCli(["pull", "--progress", "json", `${registry.host}/me/custom`], { env: env(root) });
