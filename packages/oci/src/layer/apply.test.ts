@@ -256,6 +256,8 @@ describe("layer round trip", () => {
     await writeFile(join(src, `${"long".repeat(40)}-ü`), "pax");
     execFileSync("mkfifo", [join(src, "fifo")]);
     execFileSync("mknod", [join(src, "null"), "c", "1", "3"]);
+    execFileSync("setfattr", ["-n", "user.note", "-v", "héllo", join(src, "dir/sub/file")]);
+    execFileSync("setfattr", ["-n", "user.dir", "-v", "d", join(src, "dir")]);
     const t = new Date(1_600_000_000_000);
     for (const p of ["dir/sub/file", "suid", "owned", "dir/sub", "dir", "fifo", "null"])
       await utimes(join(src, p), t, t);
@@ -280,6 +282,8 @@ describe("layer round trip", () => {
     expect(await readlink(join(base, "out/dangling"))).toBe("/nonexistent/abs");
     expect((await lstat(join(base, "out/owned"))).uid).toBe(1234);
     expect(want.find((e) => e.path === "hard")).toMatchObject({ type: "hardlink", linkname: "dir/sub/file" });
+    expect(got.find((e) => e.path === "dir/sub/file")!.xattrs).toEqual({ "user.note": Buffer.from("héllo") });
+    expect(got.find((e) => e.path === "dir")!.xattrs).toEqual({ "user.dir": Buffer.from("d") });
   });
 
   it("readLayerEntries lists what the writer wrote", async () => {

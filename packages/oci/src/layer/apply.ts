@@ -20,6 +20,7 @@ import type { Readable } from "node:stream";
 import { OciError } from "../errors.js";
 import { type ReadTarOptions, type TarEntryInfo, tarEntries } from "./reader.js";
 import { ScopedResolver, safeEntryPath } from "./scoped-path.js";
+import { isHostXattr, writeXattrs } from "./xattr.js";
 
 export interface ApplyLayerOptions extends ReadTarOptions {
   /** sameOwner applies uid/gid from the tar (lchown); default: when running as root. */
@@ -101,8 +102,10 @@ async function writeBody(dest: string, body: Readable, size: number, where: stri
  * symlinks in parent components resolve inside the target as under a chroot,
  * the final component is replaced rather than followed, hardlink targets must
  * exist inside the target, and header sizes are checked against a limit and
- * against the data really present. Extended attributes are reported through
- * onWarning and not set: Node has no xattr API.
+ * against the data really present. Extended attributes are set best-effort
+ * with one `setfattr` run at the end (Node has no xattr API); failures, a
+ * missing setfattr, and binary values that tar-stream could not decode as
+ * UTF-8 are reported through onWarning.
  *
  * Metadata calls are synchronous on purpose: a layer has tens of thousands of
  * entries and each promise fs call is a threadpool round trip that competes
@@ -123,7 +126,7 @@ export async function applyLayer(
   const created = new Set<string>();
   const dirTimes: Array<{ path: string; mtime: number }> = [];
   const result: ApplyLayerResult = { entries: 0, whiteouts: 0, skipped: [] };
-  let xattrWarned = false;
+  const xattrItems: Array<{ path: string; xattrs: Record<string, Buffer> }> = [];
 
   for await (const { info, body } of tarEntries(source, opts)) {
     const parts = safeEntryPath(info.name);
@@ -191,13 +194,19 @@ export async function applyLayer(
     if (info.type !== "symlink") chmodSync(dest, info.mode);
     if (info.type === "dir") dirTimes.push({ path: dest, mtime: info.mtime });
     else lutimesSync(dest, info.mtime, info.mtime);
-    if (Object.keys(info.xattrs).length > 0 && !xattrWarned) {
-      xattrWarned = true;
-      warn("extended attributes are not applied (no xattr support in Node.js)", info.name);
+    const xattrs: Record<string, Buffer> = {};
+    for (const [k, v] of Object.entries(info.xattrs)) {
+      if (isHostXattr(k)) continue;
+      if (v.includes("\uFFFD"))
+        warn(`extended attribute ${k} has a binary value that cannot be decoded, skipped`, info.name);
+      else xattrs[k] = Buffer.from(v);
     }
+    if (Object.keys(xattrs).length > 0) xattrItems.push({ path: dest, xattrs });
     created.add(rel);
     result.entries++;
   }
+  const xattrError = await writeXattrs(xattrItems);
+  if (xattrError) warn(`extended attributes not (all) applied: ${xattrError}`, target);
   // Directory mtimes last, deepest first, so writing children does not bump them.
   for (const d of dirTimes.reverse()) lutimesSync(d.path, d.mtime, d.mtime);
   return result;

@@ -227,6 +227,29 @@ describe("createLayer from a directory", () => {
     await expect(collect(l.stream)).rejects.toMatchObject({ code: "INVALID_TAR", where: "f" });
   });
 
+  it("carries xattrs from the tree but not overlayfs internals", async () => {
+    const x = await mkdtemp(join(tmpdir(), "layer-xattr-"));
+    try {
+      await writeFile(join(x, "f"), "f");
+      await mkdir(join(x, "d"));
+      execFileSync("setfattr", ["-n", "user.k", "-v", "0x000102ff", join(x, "f")]);
+      execFileSync("setfattr", ["-n", "trusted.overlay.opaque", "-v", "y", join(x, "d")]);
+      const tar = gunzipSync(await collect(createLayer({ dir: x }).stream));
+      const gnu = execFileSync("tar", ["--xattrs", "--xattrs-include=*", "-tvf", "-"], {
+        input: tar,
+      }).toString();
+      expect(gnu).toContain("f");
+      const h = await listTar(tar);
+      expect(h.find((e) => e.name === "d/")!.pax).toBeNull();
+      expect(h.find((e) => e.name === "f")!.pax).toHaveProperty(["SCHILY.xattr.user.k"]);
+      // The PAX record holds the raw bytes.
+      const rec = Buffer.from("SCHILY.xattr.user.k=\u0000\u0001\u0002\u00ff", "latin1");
+      expect(tar.includes(rec)).toBe(true);
+    } finally {
+      await rm(x, { recursive: true, force: true });
+    }
+  });
+
   it("puts the tree under a prefix with an owner override", async () => {
     const l = createLayer({ dir, prefix: "app/x", chown: { uid: 0, gid: 0 } }, { compression: "none" });
     const h = await listTar(await collect(l.stream));
