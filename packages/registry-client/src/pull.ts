@@ -75,9 +75,7 @@ export async function pullImage(
       throw notFoundAsDocker(err, ref);
     },
   );
-  const { fetched, platform } = await resolvePlatform(client, ref, top, options);
-  if (fetched.parsed.kind !== "manifest") throw new Error("unreachable");
-  const manifest = fetched.parsed.manifest;
+  const { fetched, manifest, platform } = await resolvePlatform(client, ref, top, options);
   options.onProgress?.({ type: "resolved", digest: top.digest, manifestDigest: fetched.digest, platform });
 
   const name = ref.tag !== undefined ? ref.withoutDigest().toString() : undefined;
@@ -160,8 +158,9 @@ async function resolvePlatform(
   ref: Reference,
   top: FetchedManifest,
   options: PullOptions,
-): Promise<{ fetched: FetchedManifest; platform: Platform | undefined }> {
-  if (top.parsed.kind === "manifest") return { fetched: top, platform: undefined };
+): Promise<{ fetched: FetchedManifest; manifest: Manifest; platform: Platform | undefined }> {
+  if (top.parsed.kind === "manifest")
+    return { fetched: top, manifest: top.parsed.manifest, platform: undefined };
   const wanted = options.platform ?? hostPlatform();
   const candidates = top.parsed.index.manifests.filter((m) => isManifestMediaType(m.mediaType));
   const chosen = selectPlatform(candidates, wanted)[0];
@@ -182,7 +181,7 @@ async function resolvePlatform(
       where: ref.toString(),
     });
   }
-  return { fetched, platform: chosen.platform };
+  return { fetched, manifest: fetched.parsed.manifest, platform: chosen.platform };
 }
 
 async function downloadInto(
@@ -241,7 +240,7 @@ async function discardUnreferenced(store: ImageStore, written: readonly Digest[]
     for (const img of await store.images()) {
       used.add(img.manifestDigest);
       used.add(img.manifest.config.digest);
-      for (const l of (img.manifest as Manifest).layers) used.add(l.digest);
+      for (const l of img.manifest.layers) used.add(l.digest);
     }
   } catch {
     return;
