@@ -258,6 +258,15 @@ describe("layer round trip", () => {
     execFileSync("mknod", [join(src, "null"), "c", "1", "3"]);
     execFileSync("setfattr", ["-n", "user.note", "-v", "héllo", join(src, "dir/sub/file")]);
     execFileSync("setfattr", ["-n", "user.dir", "-v", "d", join(src, "dir")]);
+    // A file capability (cap_net_raw+ep): binary, and cleared by chown, so it must be set after ownership.
+    const cap = Buffer.from([1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    execFileSync("setfattr", [
+      "-n",
+      "security.capability",
+      "-v",
+      `0s${cap.toString("base64")}`,
+      join(src, "owned"),
+    ]);
     const t = new Date(1_600_000_000_000);
     for (const p of ["dir/sub/file", "suid", "owned", "dir/sub", "dir", "fifo", "null"])
       await utimes(join(src, p), t, t);
@@ -284,13 +293,35 @@ describe("layer round trip", () => {
     expect(want.find((e) => e.path === "hard")).toMatchObject({ type: "hardlink", linkname: "dir/sub/file" });
     expect(got.find((e) => e.path === "dir/sub/file")!.xattrs).toEqual({ "user.note": Buffer.from("héllo") });
     expect(got.find((e) => e.path === "dir")!.xattrs).toEqual({ "user.dir": Buffer.from("d") });
+    expect(got.find((e) => e.path === "owned")!.xattrs).toEqual({ "security.capability": cap });
+  });
+
+  it("keeps raw xattr bytes with the right entry across PAX, zero blocks and data-carrying links", async () => {
+    const h = (f: Partial<Parameters<typeof encodeTarHeader>[0]>) =>
+      encodeTarHeader({ name: "x", type: "file", mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 0, ...f });
+    const long = "l".repeat(200);
+    const tar = Buffer.concat([
+      h({ name: long, size: 5 }),
+      Buffer.from("hello"),
+      Buffer.alloc(507),
+      h({ name: "d/", type: "dir", xattrs: { "user.d": Buffer.from([0x80]) } }),
+      Buffer.alloc(512), // a stray zero block between entries
+      h({ name: "f", xattrs: { "security.capability": Buffer.from([1, 0, 0, 2, 0xff]) } }),
+      Buffer.alloc(1024),
+    ]);
+    const list = await readLayerEntries(Readable.from([tar]));
+    expect(list.map((e) => [e.name, e.xattrs])).toEqual([
+      [long, {}],
+      ["d/", { "user.d": Buffer.from([0x80]) }],
+      ["f", { "security.capability": Buffer.from([1, 0, 0, 2, 0xff]) }],
+    ]);
   });
 
   it("readLayerEntries lists what the writer wrote", async () => {
     const l = createLayer({
       entries: [
         { path: "x", type: "file", content: "abc", uid: 3_000_000, mtime: 9_000_000_000 },
-        { path: "d", type: "dir", xattrs: { "user.a": "b" } },
+        { path: "d", type: "dir", xattrs: { "user.a": "b", "user.bin": Buffer.from([0xff, 0, 0xc3]) } },
       ],
     });
     const list = await readLayerEntries(l.stream);
@@ -298,6 +329,6 @@ describe("layer round trip", () => {
       ["d/", "dir", 0, 0, undefined],
       ["x", "file", 3_000_000, 9_000_000_000, digestOf("abc")],
     ]);
-    expect(list[0]!.xattrs).toEqual({ "user.a": "b" });
+    expect(list[0]!.xattrs).toEqual({ "user.a": Buffer.from("b"), "user.bin": Buffer.from([0xff, 0, 0xc3]) });
   });
 });

@@ -103,9 +103,8 @@ async function writeBody(dest: string, body: Readable, size: number, where: stri
  * the final component is replaced rather than followed, hardlink targets must
  * exist inside the target, and header sizes are checked against a limit and
  * against the data really present. Extended attributes are set best-effort
- * with one `setfattr` run at the end (Node has no xattr API); failures, a
- * missing setfattr, and binary values that tar-stream could not decode as
- * UTF-8 are reported through onWarning.
+ * with one `setfattr` run at the end (Node has no xattr API); failures and a
+ * missing setfattr are reported through onWarning.
  *
  * Metadata calls are synchronous on purpose: a layer has tens of thousands of
  * entries and each promise fs call is a threadpool round trip that competes

@@ -5,6 +5,7 @@ import { extract, type Header } from "tar-stream";
 import type { Digest } from "../digest.js";
 import { OciError } from "../errors.js";
 import type { LayerEntryType } from "./entry.js";
+import { PaxXattrTap } from "./pax-tap.js";
 
 /** TarEntryInfo is one decoded tar entry, with PAX overrides already applied. */
 export interface TarEntryInfo {
@@ -22,8 +23,8 @@ export interface TarEntryInfo {
   linkname: string | undefined;
   devmajor: number;
   devminor: number;
-  /** xattrs from PAX `SCHILY.xattr.*` records (decoded as UTF-8 text). */
-  xattrs: Record<string, string>;
+  /** xattrs from PAX `SCHILY.xattr.*` records, as raw bytes. */
+  xattrs: Record<string, Buffer>;
 }
 
 export interface ReadTarOptions {
@@ -45,7 +46,7 @@ const TYPE_MAP: Record<string, LayerEntryType> = {
   fifo: "fifo",
 };
 
-function toInfo(h: Header): TarEntryInfo {
+function toInfo(h: Header, raw: Record<string, Buffer> | undefined): TarEntryInfo {
   const pax = (h.pax ?? {}) as Record<string, string>;
   const num = (key: string, fallback: number): number => {
     const v = pax[key];
@@ -53,8 +54,11 @@ function toInfo(h: Header): TarEntryInfo {
     const n = Number(v);
     return Number.isFinite(n) ? n : fallback;
   };
-  const xattrs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(pax)) if (k.startsWith("SCHILY.xattr.")) xattrs[k.slice(13)] = v;
+  // Raw bytes from the tap where it saw them; tar-stream's UTF-8 text otherwise (e.g. global PAX headers).
+  const xattrs: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(pax))
+    if (k.startsWith("SCHILY.xattr.")) xattrs[k.slice(13)] = Buffer.from(v);
+  if (raw) Object.assign(xattrs, raw);
   return {
     name: h.name,
     type: TYPE_MAP[h.type ?? "file"],
@@ -143,14 +147,17 @@ export async function* tarEntries(
 ): AsyncGenerator<{ info: TarEntryInfo; body: Readable }> {
   const max = opts.maxEntrySize ?? DEFAULT_MAX_ENTRY;
   const tar = await decompressed(source);
+  const tap = new PaxXattrTap();
   const ex = extract();
   tar.on("error", (e) => ex.destroy(e));
-  tar.pipe(ex);
+  tap.on("error", (e) => ex.destroy(e));
+  tar.pipe(tap).pipe(ex);
+  let index = 0;
   let last = "(start of archive)";
   try {
     for await (const entry of ex) {
       opts.signal?.throwIfAborted();
-      const info = toInfo(entry.header);
+      const info = toInfo(entry.header, tap.xattrsFor(index++));
       last = info.name;
       if (info.size > max || info.size < 0 || !Number.isSafeInteger(info.size)) {
         throw new OciError("INVALID_TAR", `entry claims ${info.size} bytes, more than the limit of ${max}`, {
@@ -172,6 +179,7 @@ export async function* tarEntries(
     );
   } finally {
     tar.destroy();
+    tap.destroy();
     ex.destroy();
   }
 }
