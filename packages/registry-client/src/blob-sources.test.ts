@@ -32,6 +32,18 @@ describe("BlobSources", () => {
     expect(await s.repositories("other.example:5000", a)).toEqual(["lib/x"]);
   });
 
+  it("forgets a repository a mount showed gone, until it is recorded again", async () => {
+    const s = new BlobSources(dir);
+    await s.record("r.example", "lib/base", [a]);
+    await s.record("r.example", "bench/old", [a]);
+    await s.forget("r.example", "bench/old", [a]);
+    expect(await s.repositories("r.example", a)).toEqual(["lib/base"]);
+    await s.forget("r.example", "lib/base", [a]);
+    expect((await s.load()).has(a)).toBe(false);
+    await s.record("r.example", "bench/old", [a]);
+    expect(await s.repositories("r.example", a)).toEqual(["bench/old"]);
+  });
+
   it("skips damaged lines (a torn write, garbage) instead of failing a push", async () => {
     const s = new BlobSources(dir);
     await appendFile(s.path, `not-a-digest lib/x\n${a}\n${a.slice(0, 20)}`);

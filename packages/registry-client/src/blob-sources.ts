@@ -10,7 +10,8 @@ export const BLOB_SOURCES_FILE = "blob-sources";
  * (`registry/repository`), so a push can ask the registry to mount a blob
  * from another repository instead of uploading it again (docker keeps the
  * same in its distribution metadata). The file is append-only, one
- * `digest registry/repository` line per fact: concurrent writers' appends
+ * `digest registry/repository` line per fact (`-digest registry/repository`
+ * when a mount showed it gone): concurrent writers' appends
  * interleave whole lines and nothing is lost, and damaged lines are skipped.
  */
 export class BlobSources {
@@ -24,6 +25,16 @@ export class BlobSources {
   async record(registry: string, repository: string, digests: Iterable<Digest>): Promise<void> {
     // Each line starts with its newline, so a torn line left by a crash never swallows the next one.
     const lines = [...new Set(digests)].map((d) => `\n${d} ${registry}/${repository}`).join("");
+    if (lines) await appendFile(this.path, lines);
+  }
+
+  /**
+   * forget notes that the blobs are no longer in `registry/repository` (a
+   * mount from it failed: the repository was deleted or cleaned up), so later
+   * pushes do not try it again, as docker drops stale mount sources.
+   */
+  async forget(registry: string, repository: string, digests: Iterable<Digest>): Promise<void> {
+    const lines = [...new Set(digests)].map((d) => `\n-${d} ${registry}/${repository}`).join("");
     if (lines) await appendFile(this.path, lines);
   }
 
@@ -46,7 +57,9 @@ export class BlobSources {
       return new Map();
     }
     const out = new Map<Digest, string[]>();
-    for (const line of text.split("\n")) {
+    for (const raw of text.split("\n")) {
+      const negative = raw.startsWith("-");
+      const line = negative ? raw.slice(1) : raw;
       const space = line.indexOf(" ");
       const d = line.slice(0, space);
       const repo = line.slice(space + 1).trim();
@@ -54,8 +67,9 @@ export class BlobSources {
       const list = out.get(d) ?? [];
       const i = list.indexOf(repo);
       if (i >= 0) list.splice(i, 1);
-      list.unshift(repo);
-      out.set(d, list);
+      if (!negative) list.unshift(repo);
+      if (list.length > 0) out.set(d, list);
+      else out.delete(d);
     }
     return out;
   }

@@ -185,6 +185,28 @@ export async function startUpload(
   };
 }
 
+/** cancelUpload abandons an upload session (best effort: a registry also expires them). */
+export async function cancelUpload(
+  client: RegistryClient,
+  target: RepositoryTarget,
+  location: string,
+): Promise<void> {
+  try {
+    const res = await client.request({
+      registry: target.registry,
+      repository: target.repository,
+      method: "DELETE",
+      path: location,
+      expectStatus: [200, 202, 204, 404],
+      scope: "pull,push",
+      ...sig(target),
+    });
+    await res.dump();
+  } catch {
+    // The session times out on the registry anyway.
+  }
+}
+
 /** UploadOptions says how to send a blob's bytes. */
 export interface UploadOptions {
   /** path is the file holding the blob (read with ranges for chunks and replays). */

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImageStore, MediaType, parseReference, type StoredImage } from "@tsbuild/oci";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BlobSources } from "./blob-sources.js";
 import { RegistryClient } from "./client.js";
 import { pushImage } from "./push.js";
 
@@ -251,8 +252,18 @@ describe("pushImage against an upload-checking registry", () => {
     const declined = await pushImage(client, image, ref("third/img:1"), { store });
     expect(declined.blobs.map((b) => b.status)).toEqual(["pushed", "pushed", "pushed"]);
     expect(reg.blobs.get(`third/img@${image.manifest.layers[0]!.digest}`)).toEqual(big);
-    // one POST per blob: the mount attempt's 202 session is used for the upload
-    expect(reg.log.filter((l) => l.startsWith("POST")).every((l) => l.includes("?"))).toBe(true);
+    // each blob tries both known repositories; the first 202 session is cancelled, the last one used
+    const posts = reg.log.filter((l) => l.startsWith("POST"));
+    expect(posts).toHaveLength(6);
+    expect(posts.every((l) => l.includes("?"))).toBe(true);
+    expect(reg.log.filter((l) => l.startsWith("DELETE"))).toHaveLength(3);
+    // the failed sources are forgotten: the next push mounts from the one repository that has the blobs
+    const sources = new BlobSources(dir);
+    expect(await sources.repositories(reg.host, image.manifest.layers[0]!.digest)).toEqual(["third/img"]);
+    reg.mountable.add("third/img");
+    reg.log = [];
+    const next = await pushImage(client, image, ref("fourth/img:1"), { store });
+    expect(next.blobs.map((b) => b.status)).toEqual(["mounted", "mounted", "mounted"]);
     expect(reg.log.filter((l) => l.startsWith("POST"))).toHaveLength(3);
   });
 

@@ -13,7 +13,14 @@ import {
   type StoredImage,
 } from "@tsbuild/oci";
 import { BlobSources } from "./blob-sources.js";
-import { blobSize, type RepositoryTarget, startUpload, type UploadStart, uploadBlob } from "./blobs.js";
+import {
+  blobSize,
+  cancelUpload,
+  type RepositoryTarget,
+  startUpload,
+  type UploadStart,
+  uploadBlob,
+} from "./blobs.js";
 import type { RegistryClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";
 import { isRegistryError } from "./errors.js";
@@ -108,6 +115,7 @@ interface PushContext {
   readonly options: PushOptions;
   sourcesOf(d: Digest): string[];
   recordSources(digests: Digest[]): Promise<void>;
+  forgetSource(d: Digest, repository: string): Promise<void>;
 }
 
 async function pushContext(
@@ -144,6 +152,7 @@ async function pushContext(
         .slice(0, MAX_MOUNT_SOURCES);
     },
     recordSources: (digests) => sources.record(ref.registry, ref.repository, digests).catch(() => {}),
+    forgetSource: (d, repository) => sources.forget(ref.registry, repository, [d]).catch(() => {}),
   };
 }
 
@@ -199,6 +208,7 @@ async function pushBlobs(ctx: PushContext, manifest: Manifest): Promise<BlobOutc
       {
         ...options,
         onBytes: (n) => emit(options, b.desc, b.kind, "pushing", n),
+        forgetSource: ctx.forgetSource,
       },
     );
     emit(options, b.desc, b.kind, outcome.status, b.desc.size, outcome.from);
@@ -231,19 +241,27 @@ async function pushBlob(
   store: ImageStore,
   desc: Descriptor,
   sources: readonly string[],
-  options: PushOptions & { onBytes: (n: number) => void },
+  options: PushOptions & {
+    onBytes: (n: number) => void;
+    forgetSource: (d: Digest, repository: string) => Promise<void>;
+  },
 ): Promise<{ status: "pushed" | "exists" | "mounted"; from?: string }> {
   if ((await blobSize(client, target, desc.digest)) !== undefined) return { status: "exists" };
+  // Try each known source; a 202 means the registry did not find the blob there (a
+  // deleted repository): forget that source and try the next, uploading into the last session.
   let session: UploadStart | undefined;
   for (const from of sources) {
+    let started: UploadStart;
     try {
-      session = await startUpload(client, target, { digest: desc.digest, from });
+      started = await startUpload(client, target, { digest: desc.digest, from });
     } catch (err) {
       if (!isRegistryError(err) || err.code === "ABORTED") throw err;
       continue;
     }
-    if (session.mounted) return { status: "mounted", from };
-    break;
+    if (started.mounted) return { status: "mounted", from };
+    await options.forgetSource(desc.digest, from);
+    if (session && !session.mounted) await cancelUpload(client, target, session.location);
+    session = started;
   }
   for (let attempt = 1; ; attempt++) {
     if (session === undefined || session.mounted) session = await startUpload(client, target);
