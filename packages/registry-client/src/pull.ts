@@ -94,6 +94,9 @@ export async function pullImage(
       options.onProgress?.({ type: "layer", digest: desc.digest, status, current, total: desc.size });
   };
   try {
+    // Lease before looking: a blob found present must survive until addImage names it,
+    // even if another process collects garbage meanwhile.
+    await store.leaseBlobs(unique.map((b) => b.desc.digest));
     const present = await Promise.all(unique.map((b) => store.layout.hasBlob(b.desc.digest)));
     for (const [i, b] of unique.entries()) emit(b.desc, b.layer, present[i] ? "exists" : "waiting", 0);
     await mapLimit(unique, options.concurrency ?? 3, async (b, i) => {
@@ -122,7 +125,9 @@ export async function pullImage(
       .catch(() => {});
     return { image, digest: top.digest, manifestDigest: fetched.digest, upToDate, name };
   } catch (err) {
-    await discardUnreferenced(store, written);
+    // discardBlobs releases this pull's leases and deletes, under the store lock, only
+    // blobs no image names and no other live process has leased.
+    await store.discardBlobs(unique.map((b) => b.desc.digest)).catch(() => {});
     throw err;
   }
 }
@@ -230,20 +235,4 @@ async function alreadyNamed(
   } catch {
     return false;
   }
-}
-
-/** discardUnreferenced deletes blobs a failed pull wrote, unless an image in the store uses them by now. */
-async function discardUnreferenced(store: ImageStore, written: readonly Digest[]): Promise<void> {
-  if (written.length === 0) return;
-  const used = new Set<Digest>();
-  try {
-    for (const img of await store.images()) {
-      used.add(img.manifestDigest);
-      used.add(img.manifest.config.digest);
-      for (const l of img.manifest.layers) used.add(l.digest);
-    }
-  } catch {
-    return;
-  }
-  for (const d of written) if (!used.has(d)) await store.layout.deleteBlob(d).catch(() => {});
 }

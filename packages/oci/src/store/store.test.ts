@@ -327,6 +327,21 @@ describe("discardBlobs and gc", () => {
   });
 });
 
+describe("leaseBlobs", () => {
+  it("keeps a blob found present, until the lease ends, from another store's gc", async () => {
+    const writer = await ImageStore.open({ root });
+    const blob = await writer.writeBlob(Buffer.from("present already"));
+    await writer.close();
+    await store.leaseBlobs([blob.digest]);
+    const collector = await ImageStore.open({ root });
+    expect((await collector.gc()).removed).toEqual([]);
+    expect(await collector.layout.hasBlob(blob.digest)).toBe(true);
+    await store.close();
+    expect((await collector.gc()).removed).toEqual([blob.digest]);
+    await collector.close();
+  });
+});
+
 describe("foreign entries", () => {
   it("keeps index.json entries that are not image manifests out of list, resolve-by-id and prune", async () => {
     const img = await makeImage(store, { names: ["app"] });

@@ -121,6 +121,15 @@ export class ImageStore {
   }
 
   /**
+   * leaseBlobs protects blobs this process found already present and is about
+   * to name (a pull that skips what exists) from a concurrent collection; the
+   * leases end when addImage names them, or with discardBlobs/close.
+   */
+  async leaseBlobs(digests: Iterable<Digest>): Promise<void> {
+    for (const d of digests) await this.#leases.add(d);
+  }
+
+  /**
    * addImage stores an image whose layers are already written: it writes the
    * config and manifest blobs, then adds the index entry under the lock.
    */
