@@ -180,12 +180,16 @@ describe("applyLayer against hostile tars", () => {
       entries: () => [
         { name: "dup", body: "one" },
         { name: "dup", body: "two" },
-        { name: "x", type: "directory" },
-        { name: "x", body: "now a file" },
+        { name: "x", type: "directory", mode: 0o555 },
+        { name: "x", body: "now a file", mode: 0o640 },
+        { name: "ro", type: "directory", mode: 0o555 },
+        { name: "ro/child", body: "c" },
       ],
       check: async () => {
         expect(await readFile(join(target, "dup"), "utf8")).toBe("two");
         expect(await readFile(join(target, "x"), "utf8")).toBe("now a file");
+        expect((await lstat(join(target, "x"))).mode & 0o7777).toBe(0o640);
+        expect((await lstat(join(target, "ro"))).mode & 0o7777).toBe(0o555);
       },
     },
   ];

@@ -123,7 +123,7 @@ export async function applyLayer(
   mkdirSync(target, { recursive: true });
   const resolver = new ScopedResolver(target);
   const created = new Set<string>();
-  const dirTimes: Array<{ path: string; mtime: number }> = [];
+  const dirMeta = new Map<string, { mode: number; mtime: number }>();
   const result: ApplyLayerResult = { entries: 0, whiteouts: 0, skipped: [] };
   const xattrItems: Array<{ path: string; xattrs: Record<string, Buffer> }> = [];
 
@@ -190,15 +190,17 @@ export async function applyLayer(
     }
 
     if (sameOwner) lchownSync(dest, info.uid, info.gid);
-    if (info.type !== "symlink") chmodSync(dest, info.mode);
-    if (info.type === "dir") dirTimes.push({ path: dest, mtime: info.mtime });
-    else lutimesSync(dest, info.mtime, info.mtime);
+    if (info.type === "dir") {
+      // Owner needs write access while children are created (matters when not root); the mode comes last.
+      chmodSync(dest, 0o700);
+      dirMeta.set(dest, { mode: info.mode, mtime: info.mtime });
+    } else {
+      if (info.type !== "symlink") chmodSync(dest, info.mode);
+      lutimesSync(dest, info.mtime, info.mtime);
+    }
     const xattrs: Record<string, Buffer> = {};
     for (const [k, v] of Object.entries(info.xattrs)) {
-      if (isHostXattr(k)) continue;
-      if (v.includes("\uFFFD"))
-        warn(`extended attribute ${k} has a binary value that cannot be decoded, skipped`, info.name);
-      else xattrs[k] = Buffer.from(v);
+      if (!isHostXattr(k)) xattrs[k] = v;
     }
     if (Object.keys(xattrs).length > 0) xattrItems.push({ path: dest, xattrs });
     created.add(rel);
@@ -206,8 +208,14 @@ export async function applyLayer(
   }
   const xattrError = await writeXattrs(xattrItems);
   if (xattrError) warn(`extended attributes not (all) applied: ${xattrError}`, target);
-  // Directory mtimes last, deepest first, so writing children does not bump them.
-  for (const d of dirTimes.reverse()) lutimesSync(d.path, d.mtime, d.mtime);
+  // Directory modes and mtimes last, deepest first, so writing children neither bumps the
+  // mtime nor is refused by a read-only directory mode.
+  for (const [path, d] of [...dirMeta].reverse()) {
+    // A later entry or whiteout may have replaced or removed the directory.
+    if (!lstatOrUndefined(path)?.isDirectory()) continue;
+    chmodSync(path, d.mode);
+    lutimesSync(path, d.mtime, d.mtime);
+  }
   return result;
 }
 
