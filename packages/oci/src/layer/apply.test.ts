@@ -220,6 +220,41 @@ describe("applyLayer compression sniffing", () => {
   });
 });
 
+describe("applyLayer when not root", () => {
+  it("writes into a lower layer's read-only directory, restores its mode, skips devices", async () => {
+    const nobody = 65534;
+    await mkdir(join(target, "ro"));
+    await writeFile(join(target, "ro/old"), "lower");
+    execFileSync("chown", ["-R", `${nobody}:${nobody}`, target]);
+    await chmod(join(target, "ro"), 0o555);
+    await chmod(base, 0o755); // mkdtemp makes it 0700: nobody must be able to reach the target
+    const tar = await tarOf([
+      { name: "ro/new", body: "upper", uid: 0, gid: 0 },
+      { name: "ro/sub/deep", body: "d" },
+      { name: "null", type: "character-device", devmajor: 1, devminor: 3 },
+    ]);
+    const asRoot = process.geteuid?.() === 0;
+    if (asRoot) {
+      process.setegid?.(nobody);
+      process.seteuid?.(nobody);
+    }
+    let r: Awaited<ReturnType<typeof applyLayer>>;
+    try {
+      r = await applyLayer(Readable.from([tar]), target);
+    } finally {
+      if (asRoot) {
+        process.seteuid?.(0);
+        process.setegid?.(0);
+      }
+    }
+    expect(r.skipped).toEqual(["null"]);
+    expect(await readFile(join(target, "ro/new"), "utf8")).toBe("upper");
+    expect(await readFile(join(target, "ro/sub/deep"), "utf8")).toBe("d");
+    expect((await lstat(join(target, "ro"))).mode & 0o7777).toBe(0o555);
+    if (asRoot) expect((await lstat(join(target, "ro/new"))).uid).toBe(nobody);
+  });
+});
+
 describe("applyLayer whiteouts", () => {
   for (const order of ["opaque first", "opaque last"]) {
     it(`applies .wh. and opaque whiteouts (${order})`, async () => {

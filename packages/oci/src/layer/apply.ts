@@ -45,7 +45,7 @@ const WH_PREFIX = ".wh.";
 const WH_OPAQUE = ".wh..wh..opq";
 
 function isRoot(): boolean {
-  return typeof process.getuid === "function" && process.getuid() === 0;
+  return typeof process.geteuid === "function" && process.geteuid() === 0;
 }
 
 function lstatOrUndefined(p: string): Stats | undefined {
@@ -121,7 +121,24 @@ export async function applyLayer(
   const devices = opts.devices ?? (root ? "create" : "skip");
   const warn = opts.onWarning ?? (() => {});
   mkdirSync(target, { recursive: true });
-  const resolver = new ScopedResolver(target);
+  // Not root: a lower layer's read-only directory gets u+wx while this layer writes into it, then its mode back.
+  const euid = process.geteuid?.() ?? 0;
+  const restoreModes = new Map<string, number>();
+  const writableChecked = new Set<string>();
+  const ensureWritable = (dir: string): void => {
+    if (root || writableChecked.has(dir)) return;
+    writableChecked.add(dir);
+    const st = lstatSync(dir);
+    if (st.isDirectory() && st.uid === euid && (st.mode & 0o300) !== 0o300) {
+      if (!restoreModes.has(dir)) restoreModes.set(dir, st.mode & 0o7777);
+      chmodSync(dir, (st.mode & 0o7777) | 0o300);
+    }
+  };
+  const resolver = new ScopedResolver(target, ensureWritable);
+  const invalidate = (): void => {
+    resolver.invalidate();
+    writableChecked.clear();
+  };
   const created = new Set<string>();
   const dirMeta = new Map<string, { mode: number; mtime: number }>();
   const result: ApplyLayerResult = { entries: 0, whiteouts: 0, skipped: [] };
@@ -142,7 +159,8 @@ export async function applyLayer(
       }
       const dir = resolver.resolveDir(parentParts, false, info.name);
       if (!dir) continue;
-      resolver.invalidate();
+      invalidate();
+      ensureWritable(dir);
       if (base === WH_OPAQUE) {
         const parentRel = parentParts.join("/");
         for (const name of readdirSync(dir)) {
@@ -172,18 +190,19 @@ export async function applyLayer(
     }
 
     const parent = resolver.resolveDir(parentParts, true, info.name)!;
+    ensureWritable(parent);
     const dest = join(parent, base);
     const existing = lstatOrUndefined(dest);
 
     if (info.type === "dir") {
       if (existing && !existing.isDirectory()) {
         rmSync(dest, { force: true });
-        if (existing.isSymbolicLink()) resolver.invalidate();
+        if (existing.isSymbolicLink()) invalidate();
       }
       if (!existing?.isDirectory()) mkdirSync(dest, { mode: 0o700 });
     } else {
       if (existing) {
-        if (existing.isDirectory() || existing.isSymbolicLink()) resolver.invalidate();
+        if (existing.isDirectory() || existing.isSymbolicLink()) invalidate();
         rmSync(dest, { recursive: true, force: true });
       }
       await createNonDir(info, dest, body, resolver, target);
@@ -210,6 +229,9 @@ export async function applyLayer(
   if (xattrError) warn(`extended attributes not (all) applied: ${xattrError}`, target);
   // Directory modes and mtimes last, deepest first, so writing children neither bumps the
   // mtime nor is refused by a read-only directory mode.
+  for (const [dir, mode] of restoreModes) {
+    if (!dirMeta.has(dir) && lstatOrUndefined(dir)?.isDirectory()) chmodSync(dir, mode);
+  }
   for (const [path, d] of [...dirMeta].reverse()) {
     // A later entry or whiteout may have replaced or removed the directory.
     if (!lstatOrUndefined(path)?.isDirectory()) continue;

@@ -53,9 +53,12 @@ function isNotFound(err: unknown): boolean {
 export class ScopedResolver {
   readonly root: string;
   #cache = new Map<string, string[]>();
+  readonly #beforeCreate: ((parentDir: string) => void) | undefined;
 
-  constructor(root: string) {
+  /** `beforeCreate` runs on a directory before a missing child is created in it (to make it writable). */
+  constructor(root: string, beforeCreate?: (parentDir: string) => void) {
     this.root = root;
+    this.#beforeCreate = beforeCreate;
   }
 
   invalidate(): void {
@@ -96,6 +99,7 @@ export class ScopedResolver {
       }
       if (!st) {
         if (!create) return undefined;
+        this.#beforeCreate?.(join(this.root, ...cur));
         mkdirSync(abs, { mode: 0o755 });
         cur.push(c);
       } else if (st.isSymbolicLink()) {
