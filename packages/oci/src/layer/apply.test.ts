@@ -279,6 +279,25 @@ describe("applyLayer whiteouts", () => {
   }
 });
 
+describe("applyLayer whiteouts and caching", () => {
+  it("a whited-out symlinked directory no longer redirects later entries", async () => {
+    await mkdir(join(target, "real"));
+    await symlink("real", join(target, "link"));
+    await writeFile(join(target, "plain"), "x");
+    const tar = await tarOf([
+      { name: "link/before", body: "through the link" },
+      { name: ".wh.link", body: "" },
+      { name: ".wh.plain", body: "" },
+      { name: "link/after", body: "own dir" },
+    ]);
+    await applyLayer(Readable.from([tar]), target);
+    expect(await readFile(join(target, "real/before"), "utf8")).toBe("through the link");
+    expect((await lstat(join(target, "link"))).isDirectory()).toBe(true);
+    expect(await readdir(join(target, "link"))).toEqual(["after"]);
+    expect((await readdir(target)).sort()).toEqual(["link", "real"]);
+  });
+});
+
 describe("layer round trip", () => {
   it("writer → applier reproduces the tree", async () => {
     const src = join(base, "src");

@@ -159,16 +159,19 @@ export async function applyLayer(
       }
       const dir = resolver.resolveDir(parentParts, false, info.name);
       if (!dir) continue;
-      invalidate();
       ensureWritable(dir);
       if (base === WH_OPAQUE) {
+        invalidate();
         const parentRel = parentParts.join("/");
         for (const name of readdirSync(dir)) {
           const childRel = parentRel ? `${parentRel}/${name}` : name;
           if (!created.has(childRel)) rmSync(join(dir, name), { recursive: true, force: true });
         }
       } else {
-        rmSync(join(dir, victim), { recursive: true, force: true });
+        // Removing a plain file cannot change how any path resolves: keep the caches then.
+        const gone = lstatOrUndefined(join(dir, victim));
+        if (gone?.isDirectory() || gone?.isSymbolicLink()) invalidate();
+        if (gone) rmSync(join(dir, victim), { recursive: true, force: true });
       }
       continue;
     }
