@@ -5,6 +5,7 @@ export { parseDescriptor } from "./descriptor.js";
 export * from "./digest.js";
 export * from "./errors.js";
 export * from "./layer/index.js";
+export { writeFileAtomic } from "./layout/fsutil.js";
 export {
   type BlobSource,
   type GcOptions,
@@ -29,6 +30,7 @@ export {
   selectPlatform,
 } from "./platform.js";
 export * from "./reference.js";
+export { type LockOptions, withFileLock } from "./store/lock.js";
 export { defaultStoreRoot } from "./store/root.js";
 export {
   type AddImageOptions,

@@ -120,7 +120,7 @@ export async function pullImage(
       ...(name ? { names: [name] } : {}),
       repoDigests: true,
     });
-    await new BlobSources(store.root)
+    await new BlobSources(store.root, { hasBlob: (d) => store.layout.hasBlob(d) })
       .record(ref.registry, ref.repository, [manifest.config.digest, ...layers.map((l) => l.digest)])
       .catch(() => {});
     return { image, digest: top.digest, manifestDigest: fetched.digest, upToDate, name };

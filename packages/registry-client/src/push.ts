@@ -124,7 +124,8 @@ async function pushContext(
   options: PushOptions,
   names: readonly string[],
 ): Promise<PushContext> {
-  const sources = new BlobSources(options.store.root);
+  const { store } = options;
+  const sources = new BlobSources(store.root, { hasBlob: (d) => store.layout.hasBlob(d) });
   const known = options.mount === false ? new Map<Digest, string[]>() : await sources.load();
   const ownRepos = names.flatMap((n) => {
     try {
