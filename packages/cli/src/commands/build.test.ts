@@ -30,26 +30,31 @@ describe("tsbuild build --check", () => {
     expect(r).toEqual({ code: 0, stdout: "Check complete, no warnings found.\n", stderr: "" });
   });
 
-  it("prints warnings like docker and exits 0", async () => {
+  it("prints warnings like docker and exits 1 (a check fails on any finding)", async () => {
     const dir = await context({ Dockerfile: "FROM scratch AS Build\nCMD echo hi\n" });
     const r = await runCli(["build", "--check", dir]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("");
     expect(r.stdout).toBe(
       [
         "Check complete, 2 warnings have been found!",
         "",
-        "WARNING: StageNameCasing - Dockerfile:1",
+        "WARNING: StageNameCasing - https://docs.docker.com/go/dockerfile/rule/stage-name-casing/",
         "Stage name 'Build' should be lowercase",
+        "Dockerfile:1",
         "--------------------",
         "   1 | >>> FROM scratch AS Build",
         "   2 |     CMD echo hi",
+        "   3 |     ",
         "--------------------",
         "",
-        "WARNING: JSONArgsRecommended - Dockerfile:2",
+        "WARNING: JSONArgsRecommended - https://docs.docker.com/go/dockerfile/rule/json-args-recommended/",
         "JSON arguments recommended for CMD to prevent unintended behavior related to OS signals",
+        "Dockerfile:2",
         "--------------------",
         "   1 |     FROM scratch AS Build",
         "   2 | >>> CMD echo hi",
+        "   3 |     ",
         "--------------------",
         "",
       ].join("\n"),
@@ -60,7 +65,9 @@ describe("tsbuild build --check", () => {
     const dir = await context({ Dockerfile: "# check=error=true\nFROM scratch\nMAINTAINER me\n" });
     const r = await runCli(["build", "--check", dir]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("WARNING: MaintainerDeprecated - Dockerfile:3");
+    expect(r.stdout).toContain(
+      "WARNING: MaintainerDeprecated - https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/\n",
+    );
     expect(r.stderr).toBe("Error: lint violation found for rules: MaintainerDeprecated\n");
   });
 
@@ -98,16 +105,19 @@ describe("tsbuild build --check", () => {
       "V=rel",
       dir,
     ]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain("WARNING: WorkdirRelativePath - app.Dockerfile:6\n");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("WARNING: WorkdirRelativePath - ");
+    expect(r.stdout).toContain("\napp.Dockerfile:6\n");
     expect(r.stdout).not.toContain("JSONArgsRecommended");
   });
 
   it("reads the Dockerfile from standard input with -f -", async () => {
     const dir = await context({});
     const r = await runCli(["build", "--check", "-f", "-", dir], { stdin: "FROM scratch\nMAINTAINER me\n" });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain("WARNING: MaintainerDeprecated - Dockerfile:2\n");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      "Maintainer instruction is deprecated in favor of using label\nDockerfile:2\n",
+    );
   });
 
   it("checks once for several platforms, but a build needs one", async () => {
@@ -125,9 +135,9 @@ describe("tsbuild build --check", () => {
       secret: "",
     });
     const r = await runCli(["build", "--check", dir]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      'WARNING: CopyIgnoredFile - Dockerfile:3\nAttempting to Copy file "secret" that is excluded by .dockerignore\n',
+      'WARNING: CopyIgnoredFile - https://docs.docker.com/go/dockerfile/rule/copy-ignored-file/\nAttempting to Copy file "secret" that is excluded by .dockerignore\n',
     );
   });
 
@@ -229,7 +239,7 @@ describe("tsbuild build --check with images in the local store", () => {
     const root = await storeWith("golang:1", ["PATH=/go/bin", "GOPATH=/go"]);
     const dir = await context({ Dockerfile: "FROM golang:1\nWORKDIR $GOPATH/src\nCOPY $NOPE /x\n" });
     const r = await runCli(["--root", root, "build", "--check", ...AMD64, dir]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain("Check complete, 1 warning has been found!");
     expect(r.stdout).toContain("Usage of undefined variable '$NOPE'");
   });
@@ -272,7 +282,7 @@ describe("tsbuild build", () => {
     expect(r.stderr).toBe(
       [
         "planned 2 of 2 stages in 2 waves for target stage 1; build context: 3 entries (1 .dockerignore pattern)",
-        " 1 warning found (use --check for details):",
+        " 1 warning found (use --debug to expand):",
         " - JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals (line 4)",
         "[Warning] One or more build-args [UNUSED] were not consumed",
         "Error: executing builds is not supported yet (use --check to lint the Dockerfile)",

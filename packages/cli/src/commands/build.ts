@@ -150,7 +150,7 @@ function errorText(err: DockerfileError): string {
 /** warningSummary is docker's end-of-build list: ` - Rule: message (line N)`. */
 function warningSummary(warnings: readonly LintWarning[]): string {
   const n = warnings.length;
-  let out = ` ${n} warning${n === 1 ? "" : "s"} found (use --check for details):\n`;
+  let out = ` ${n} warning${n === 1 ? "" : "s"} found (use --debug to expand):\n`;
   for (const w of warnings) out += ` - ${w.rule}: ${w.message} (line ${w.location.startLine})\n`;
   return out;
 }
@@ -297,14 +297,15 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
     const ignore = await findIgnoreFile(inputs.contextDir, inputs.dockerfilePath);
     if (ignore.patterns.length > 0) common.ignorePatterns = ignore.patterns;
     if (argv.check) {
+      // Unlike a build, a check exits 1 when it finds anything, warnings included (BuildKit's lint status code).
       const result = checkDockerfile(inputs.dockerfile, common);
       if (argv.progress === "json") {
         stdout.write(checkEvents(result));
-        if (result.error) throw new ReportedFailure();
-        return;
+      } else {
+        stdout.write(formatCheckReport(result));
+        if (result.error) failWith(result);
       }
-      stdout.write(formatCheckReport(result));
-      if (result.error) failWith(result);
+      if (result.error || result.warnings.length > 0) throw new ReportedFailure();
       return;
     }
     // A normal build lints what it builds and lists the findings at the end, as docker does.

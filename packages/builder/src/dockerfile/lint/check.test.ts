@@ -201,12 +201,14 @@ describe("check output", () => {
       [
         "Check complete, 1 warning has been found!",
         "",
-        "WARNING: JSONArgsRecommended - Dockerfile:3",
+        "WARNING: JSONArgsRecommended - https://docs.docker.com/go/dockerfile/rule/json-args-recommended/",
         "JSON arguments recommended for CMD to prevent unintended behavior related to OS signals",
+        "Dockerfile:3",
         "--------------------",
         "   1 |     FROM scratch",
         "   2 |     RUN true",
         "   3 | >>> CMD echo hi",
+        "   4 |     ",
         "--------------------",
         "",
       ].join("\n"),
@@ -217,6 +219,19 @@ describe("check output", () => {
     expect(formatCheckReport(checkDockerfile("FROM scratch\nCMD a\nENTRYPOINT b\n", opts))).toMatch(
       /^Check complete, 2 warnings have been found!\n/,
     );
+  });
+
+  it("pads one-line snippets like BuildKit: two lines each side, fewer at the edges", () => {
+    const lines = ["a", "b", "c", "d", "e", "f", "g"];
+    const shown = (s: number, e: number) =>
+      sourceSnippet(lines, s, e)
+        .split("\n")
+        .slice(1, -2)
+        .map((l) => l.slice(0, 4).trim());
+    expect(shown(4, 4)).toEqual(["2", "3", "4", "5", "6"]);
+    expect(shown(1, 1)).toEqual(["1", "2", "3"]);
+    expect(shown(7, 7)).toEqual(["5", "6", "7"]);
+    expect(shown(2, 2)).toEqual(["1", "2", "3", "4"]);
   });
 
   it("pads snippets like BuildKit", () => {

@@ -20,7 +20,7 @@ export interface CheckResult {
   warnings: LintWarning[];
   /** error is a parse or plan error, or the `check=error=true` violation; undefined when the check passed. */
   error: DockerfileError | undefined;
-  /** lines are the source lines, to print snippets. */
+  /** lines are the source split at every `\n` (a final newline gives a last empty line, as in Go), for snippets. */
   lines: readonly string[];
   /** errorOnWarning reflects `# check=error=true`. */
   errorOnWarning: boolean;
@@ -33,15 +33,14 @@ export interface CheckResult {
  */
 export function checkDockerfile(text: string | Uint8Array, options: CheckOptions = {}): CheckResult {
   const file = options.file ?? "Dockerfile";
+  const lines = sourceLines(text);
   let df: Dockerfile;
   try {
     df = parseDockerfile(text, { file });
   } catch (err) {
     if (!isDockerfileError(err)) throw err;
-    const lines = (typeof text === "string" ? text : Buffer.from(text).toString("utf8")).split(/\r?\n/);
     return { warnings: [], error: err, lines, errorOnWarning: false };
   }
-  const lines = df.ast.lines;
   const directive = df.directives.find((d) => d.name === "check");
   const fromArg = options.buildArgs?.BUILDKIT_DOCKERFILE_CHECK;
   let linter: Linter;
@@ -71,4 +70,13 @@ export function checkDockerfile(text: string | Uint8Array, options: CheckOptions
     error = new DockerfileError("LINT_VIOLATION", violation, { file, line: 0, column: 0 });
   }
   return { warnings: linter.sorted(), error, lines, errorOnWarning: linter.config.errorOnWarning };
+}
+
+/** sourceLines splits the source like BuildKit's snippet printer: at every `\n`, without a BOM or `\r`. */
+function sourceLines(text: string | Uint8Array): string[] {
+  const s = typeof text === "string" ? text : Buffer.from(text).toString("utf8");
+  return s
+    .replace(/^\uFEFF/, "")
+    .split("\n")
+    .map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
 }

@@ -2,23 +2,25 @@ import type { CheckResult } from "./check.js";
 import type { LintWarning } from "./linter.js";
 
 /**
- * sourceSnippet prints the lines around a finding like BuildKit does: up to two lines of context each
- * side (four around a one-line finding), the finding's lines marked `>>>`, inside dashed rules.
+ * sourceSnippet prints the lines around a finding like BuildKit's errdefs.Source.Print: the finding's
+ * lines marked `>>>` inside dashed rules, padded by BuildKit's loop (two lines each side of a one-line
+ * finding, one around a longer one; fewer at the file's edges). `lines` are the file split at every
+ * `\n`, so a final newline gives a last empty line, as in Go.
  */
 export function sourceSnippet(lines: readonly string[], startLine: number, endLine: number): string {
   if (startLine < 1 || startLine > lines.length) return "";
   let start = startLine;
   let end = Math.min(endLine, lines.length);
   const pad = start === end ? 4 : 2;
-  let added = 0;
-  while (added < pad && (start > 1 || end < lines.length)) {
+  // The same arithmetic as BuildKit (each round costs one more than the lines it adds).
+  for (let p = 0; p < pad; p++) {
     if (start > 1) {
       start--;
-      added++;
+      p++;
     }
-    if (end < lines.length && added < pad) {
+    if (end !== lines.length) {
       end++;
-      added++;
+      p++;
     }
   }
   let out = "--------------------\n";
@@ -29,10 +31,14 @@ export function sourceSnippet(lines: readonly string[], startLine: number, endLi
   return `${out}--------------------\n`;
 }
 
-/** formatWarning prints one finding: `WARNING: Rule - Dockerfile:3`, its message, then the source. */
+/**
+ * formatWarning prints one finding as `docker build --check` does: `WARNING: Rule - URL`, the message,
+ * `file:line`, then the source around it.
+ */
 export function formatWarning(w: LintWarning, lines: readonly string[]): string {
-  const where = `${w.location.file}:${w.location.startLine}`;
-  return `WARNING: ${w.rule} - ${where}\n${w.message}\n${sourceSnippet(lines, w.location.startLine, w.location.endLine)}`;
+  const snippet = sourceSnippet(lines, w.location.startLine, w.location.endLine);
+  const where = snippet ? `${w.location.file}:${w.location.startLine}\n` : "";
+  return `WARNING: ${w.rule}${w.url ? ` - ${w.url}` : ""}\n${w.message}\n${where}${snippet}`;
 }
 
 /**
