@@ -1,6 +1,8 @@
+import { MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { useRegistryFixtures } from "./__fixtures__/registry.js";
 import { json } from "./__fixtures__/server.js";
+import { RegistryClient } from "./client.js";
 import { StaticCredentials } from "./credentials/store.js";
 import { isRegistryError, RegistryError } from "./errors.js";
 
@@ -302,4 +304,41 @@ describe("RegistryClient insufficient_scope", () => {
     expect(res.status).toBe(201);
     await res.dump();
   });
+});
+
+describe("RegistryClient and Docker Hub", () => {
+  it.each(["docker.io", "index.docker.io", "registry-1.docker.io"])(
+    "sends %s requests to registry-1.docker.io over HTTPS, with the Hub's credentials",
+    async (registry) => {
+      const agent = new MockAgent();
+      agent.disableNetConnect();
+      const hub = agent.get("https://registry-1.docker.io");
+      hub.intercept({ path: "/v2/", method: "GET" }).reply(401, "", {
+        headers: { "www-authenticate": 'Basic realm="hub"' },
+      });
+      hub
+        .intercept({
+          path: "/v2/library/nginx/manifests/latest",
+          method: "GET",
+          headers: { authorization: `Basic ${Buffer.from("alice:pw").toString("base64")}` },
+        })
+        .reply(200, { ok: true });
+      const c = new RegistryClient({
+        dispatcher: agent,
+        credentials: new StaticCredentials({
+          "https://index.docker.io/v1/": { username: "alice", password: "pw" },
+        }),
+      });
+      const res = await c.request({
+        registry,
+        repository: "library/nginx",
+        method: "GET",
+        path: "/v2/library/nginx/manifests/latest",
+      });
+      expect(new URL(res.url).origin).toBe("https://registry-1.docker.io");
+      expect(await res.json()).toEqual({ ok: true });
+      agent.assertNoPendingInterceptors();
+      await agent.close();
+    },
+  );
 });

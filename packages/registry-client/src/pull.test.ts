@@ -204,6 +204,69 @@ describe("pullImage against a fault-injecting registry", () => {
     await expectNothingKept(indexBefore);
   });
 
+  it("keeps the blobs of stored images when a pull sharing them fails", async () => {
+    const good = fake.addImage("kept");
+    await pullImage(client, ref("x/good:kept"), { store });
+    const before = (await blobsInStore()).sort();
+    const bad = fake.addBlob(randomBytes(500));
+    fake.blobs.set(bad.digest, randomBytes(500));
+    const body = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        config: good.config,
+        layers: [...good.layers, bad],
+      }),
+    );
+    fake.manifests.set("shares", { body, type: MediaType.OciManifest });
+    await expect(pullImage(client, ref("x/bad:shares"), { store })).rejects.toMatchObject({
+      code: "DIGEST_MISMATCH",
+    });
+    expect((await blobsInStore()).sort()).toEqual(before);
+    expect((await store.resolve(`${fake.host}/x/good:kept`)).manifestDigest).toBe(good.digest);
+  });
+
+  it("a failing pull leaves the blobs a concurrent pull into the same store still needs", async () => {
+    const shared = fake.addBlob(randomBytes(3000));
+    const cfg = {
+      ...fake.addBlob(
+        Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'),
+      ),
+      mediaType: MediaType.OciConfig,
+    };
+    const slow = fake.addBlob(randomBytes(2000));
+    const bad = fake.addBlob(randomBytes(500));
+    fake.blobs.set(bad.digest, randomBytes(500));
+    const manifest = (tag: string, layers: unknown[]) =>
+      fake.manifests.set(tag, {
+        body: Buffer.from(
+          JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: cfg, layers }),
+        ),
+        type: MediaType.OciManifest,
+      });
+    manifest("a", [shared, slow]);
+    manifest("b", [shared, bad]);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    fake.override = (req, res) => {
+      if (!req.url?.endsWith(slow.digest)) return false;
+      void gate.then(() =>
+        res.writeHead(200, { "content-length": slow.size }).end(fake.blobs.get(slow.digest)),
+      );
+      return true;
+    };
+    const a = pullImage(client, ref("x/a:a"), { store });
+    while (!(await blobsInStore()).includes(shared.digest.slice(7)))
+      await new Promise((r) => setTimeout(r, 5));
+    await expect(pullImage(client, ref("x/b:b"), { store })).rejects.toMatchObject({
+      code: "DIGEST_MISMATCH",
+    });
+    release();
+    expect((await a).image.manifest.layers.map((l) => l.digest)).toEqual([shared.digest, slow.digest]);
+  });
+
   it("retries a blob after a 500 and after a 429 with Retry-After", async () => {
     const img = fake.addImage("flaky");
     const failures = [500, 429];

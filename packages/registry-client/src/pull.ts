@@ -125,9 +125,11 @@ export async function pullImage(
       .catch(() => {});
     return { image, digest: top.digest, manifestDigest: fetched.digest, upToDate, name };
   } catch (err) {
-    // discardBlobs releases this pull's leases and deletes, under the store lock, only
-    // blobs no image names and no other live process has leased.
-    await store.discardBlobs(unique.map((b) => b.desc.digest)).catch(() => {});
+    // discardBlobs releases the leases of what this pull wrote and deletes, under the
+    // store lock, those no image names and no other live process has leased. Blobs that
+    // were already present are not ours to delete (a concurrent pull in this process may
+    // have found them too); their leases end with store.close().
+    await store.discardBlobs(written).catch(() => {});
     throw err;
   }
 }
