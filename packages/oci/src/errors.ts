@@ -41,3 +41,12 @@ export class OciError extends Error {
 export function isOciError(err: unknown, code?: OciErrorCode): err is OciError {
   return err instanceof OciError && (code === undefined || err.code === code);
 }
+
+/**
+ * locateError puts the file or blob an error came from in front of its
+ * location (`store manifest sha256:…: layers[0].digest: …`), keeping its code,
+ * so a parser's JSON path also says which document it is in.
+ */
+export function locateError(err: unknown, where: string): unknown {
+  return err instanceof OciError ? new OciError(err.code, err.message, { where, cause: err }) : err;
+}

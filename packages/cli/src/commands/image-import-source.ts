@@ -1,22 +1,8 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { PassThrough, Readable, Transform, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip, createGzip } from "node:zlib";
-import {
-  createLayer,
-  type Digest,
-  DigestingStream,
-  OciError,
-  sniffCompression,
-  tarEntries,
-} from "@tsbuild/oci";
-
-/** ImportedLayer is a gzip layer produced from an import source, and how to read it once. */
-export interface ImportSourceLayer {
-  stream: Readable;
-  result: Promise<{ diffId: Digest }>;
-}
+import { PassThrough, pipeline, Readable, Transform, type TransformCallback } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { type CreatedLayer, createLayer, OciError, sniffCompression, tarEntries } from "@tsbuild/oci";
 
 /**
  * layerFromSource turns what `image import` was given into one gzip layer:
@@ -29,8 +15,10 @@ export interface ImportSourceLayer {
 export async function layerFromSource(
   source: string,
   options: { stdin: NodeJS.ReadableStream; sourceDateEpoch?: number; signal?: AbortSignal },
-): Promise<ImportSourceLayer> {
-  if (isUrl(source)) return layerFromTarStream(await download(source, options.signal), source);
+): Promise<CreatedLayer> {
+  const signal = options.signal && { signal: options.signal };
+  if (isUrl(source))
+    return createLayer({ tar: checkedTar(await download(source, options.signal), source) }, signal);
   if (source !== "-") {
     const st = await stat(source).catch((cause: unknown) => {
       throw new OciError("INVALID_ARCHIVE", `cannot read import source: ${(cause as Error).message}`, {
@@ -39,40 +27,31 @@ export async function layerFromSource(
       });
     });
     if (st.isDirectory()) {
-      const layer = createLayer(
-        { dir: source },
-        { sourceDateEpoch: options.sourceDateEpoch, ...(options.signal && { signal: options.signal }) },
-      );
-      return { stream: layer.stream, result: layer.result.then((r) => ({ diffId: r.diffId })) };
+      return createLayer({ dir: source }, { sourceDateEpoch: options.sourceDateEpoch, ...signal });
     }
   }
   const input = source === "-" ? (options.stdin as Readable) : createReadStream(source);
-  return layerFromTarStream(input, source === "-" ? "stdin" : source);
+  // createLayer passes the tar through byte for byte, hashing it (diffID) and gzipping it in parallel.
+  return createLayer({ tar: checkedTar(input, source === "-" ? "stdin" : source) }, signal);
 }
 
-/** layerFromTarStream decompresses if needed, validates the tar, hashes the diffID and gzips the result. */
-function layerFromTarStream(input: Readable, where: string): ImportSourceLayer {
-  const out = new PassThrough();
-  const diff = new DigestingStream();
-  const result = (async () => {
-    try {
-      const { compression, stream } = await sniffCompression(input);
-      if (compression === "zstd")
-        throw new OciError("INVALID_ARCHIVE", "zstd tarballs are not supported; use plain or gzip");
-      const stages = compression === "gzip" ? [stream, createGunzip()] : [stream];
-      await pipeline([...stages, diff, new TarValidator(where), createGzip({ level: 6 }), out]);
-    } catch (err) {
-      const e =
-        err instanceof OciError
-          ? err
-          : new OciError("INVALID_TAR", `cannot import: ${(err as Error).message}`, { where, cause: err });
-      out.destroy(e);
-      throw e;
-    }
-    return { diffId: diff.digest() };
-  })();
-  result.catch(() => {});
-  return { stream: out, result };
+/** checkedTar yields the uncompressed bytes of a plain or gzip tarball, failing when they are not a tar. */
+async function* checkedTar(input: Readable, where: string): AsyncGenerator<Buffer> {
+  try {
+    const { compression, stream } = await sniffCompression(input);
+    if (compression === "zstd")
+      throw new OciError("INVALID_ARCHIVE", "zstd tarballs are not supported; use plain or gzip", { where });
+    const validator = new TarValidator(where);
+    const tar =
+      compression === "gzip"
+        ? pipeline(stream, createGunzip(), validator, () => {})
+        : pipeline(stream, validator, () => {});
+    for await (const chunk of tar) yield chunk as Buffer;
+  } catch (err) {
+    throw err instanceof OciError
+      ? err
+      : new OciError("INVALID_TAR", `cannot import: ${(err as Error).message}`, { where, cause: err });
+  }
 }
 
 /**

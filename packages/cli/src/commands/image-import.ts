@@ -63,7 +63,10 @@ export async function importImage(options: {
       stdin: options.stdin,
       ...(epoch !== undefined && { sourceDateEpoch: epoch }),
     });
-    const [written, { diffId }] = await Promise.all([store.writeBlob(layer.stream), layer.result]);
+    const [written, { diffId, uncompressedSize }] = await Promise.all([
+      store.writeBlob(layer.stream),
+      layer.result,
+    ]);
     const config: ImageConfig = {
       architecture: platform.architecture,
       os: platform.os,
@@ -87,8 +90,15 @@ export async function importImage(options: {
       config: { mediaType: MediaType.OciConfig, digest: digestOf(cfg), size: cfg.length },
       layers: [{ mediaType: MediaType.OciLayerGzip, digest: written.digest, size: written.size }],
     };
-    const image = await store.addImage({ manifest, config: cfg, names: options.names });
-    return image.id;
+    try {
+      await store.recordLayerSize(written.digest, uncompressedSize);
+      const image = await store.addImage({ manifest, config: cfg, names: options.names });
+      return image.id;
+    } catch (err) {
+      // Nothing half-imported stays behind: the layer blob goes unless another image uses it.
+      await store.discardBlobs([written.digest, manifest.config.digest]);
+      throw err;
+    }
   });
 }
 

@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { familiarString, isForeignLayer, readArchive } from "@tsbuild/oci";
+import {
+  type ArchiveImage,
+  type Digest,
+  familiarString,
+  type ImageStore,
+  isForeignLayer,
+  readArchive,
+} from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io, print } from "../output.js";
 import { type StoreArgs, withStore } from "./image-store.js";
@@ -17,47 +24,55 @@ interface LoadArgs extends StoreArgs {
 /**
  * loadArchive is `docker load`: every image of a docker-archive or OCI
  * archive goes into the store with its names; blobs are verified as they are
- * copied. Returns the lines docker prints.
+ * copied. All layers are copied before any image is named, and a failure
+ * deletes what this load wrote, so a bad archive leaves the store as it was.
+ * Returns the lines docker prints.
  */
 export async function loadArchive(root: string | undefined, path: string): Promise<string[]> {
   const archive = await readArchive(path);
   const lines: string[] = [];
   try {
     await withStore({ ...(root !== undefined && { root }) }, async (store) => {
-      for (const img of archive.images) {
-        for (const layer of img.manifest.layers) {
-          if (isForeignLayer(layer.mediaType) && !archive.hasBlob(layer.digest)) continue;
-          if (await store.layout.hasBlob(layer.digest)) continue;
-          await store.writeBlob(archive.openBlob(layer.digest), { digest: layer.digest, size: layer.size });
-        }
-        const previous = new Map<string, string>();
-        for (const name of img.names) {
-          try {
-            const old = await store.resolve(name);
-            previous.set(name, old.id);
-          } catch {
-            // not there yet
+      const written: Digest[] = [];
+      try {
+        for (const img of archive.images) {
+          for (const layer of img.manifest.layers) {
+            if (isForeignLayer(layer.mediaType) && !archive.hasBlob(layer.digest)) continue;
+            if (written.includes(layer.digest) || (await store.layout.hasBlob(layer.digest))) continue;
+            written.push(layer.digest);
+            await store.writeBlob(archive.openBlob(layer.digest), { digest: layer.digest, size: layer.size });
           }
         }
-        const stored = await store.addImage({
-          manifest: img.manifestBytes,
-          config: img.config,
-          names: img.names,
-        });
-        for (const [name, oldId] of previous) {
-          if (oldId !== stored.id) {
-            lines.push(
-              `The image ${familiarString(name)} already exists, renaming the old one with ID ${oldId} to empty string`,
-            );
-          }
-        }
-        if (img.names.length === 0) lines.push(`Loaded image ID: ${stored.id}`);
-        for (const name of img.names) lines.push(`Loaded image: ${familiarString(name)}`);
+        for (const img of archive.images) lines.push(...(await addLoaded(store, img)));
+      } catch (err) {
+        await store.discardBlobs(written);
+        throw err;
       }
     });
   } finally {
     await archive.close();
   }
+  return lines;
+}
+
+/** addLoaded names one loaded image in the store and returns docker's lines for it. */
+async function addLoaded(store: ImageStore, img: ArchiveImage): Promise<string[]> {
+  const lines: string[] = [];
+  const previous = new Map<string, string>();
+  for (const name of img.names) {
+    const old = await store.resolve(name).catch(() => undefined);
+    if (old) previous.set(name, old.id);
+  }
+  const stored = await store.addImage({ manifest: img.manifestBytes, config: img.config, names: img.names });
+  for (const [name, oldId] of previous) {
+    if (oldId !== stored.id) {
+      lines.push(
+        `The image ${familiarString(name)} already exists, renaming the old one with ID ${oldId} to empty string`,
+      );
+    }
+  }
+  if (img.names.length === 0) lines.push(`Loaded image ID: ${stored.id}`);
+  for (const name of img.names) lines.push(`Loaded image: ${familiarString(name)}`);
   return lines;
 }
 

@@ -134,6 +134,8 @@ export async function listImages(
     noTrunc?: boolean;
     now?: number;
     resolve?: (s: string) => Promise<StoredImage>;
+    /** sizeOf gives an image's SIZE: docker shows the unpacked size (store.unpackedSize); default the stored bytes. */
+    sizeOf?: (img: StoredImage) => Promise<number>;
   },
 ): Promise<{ row: ImageListRow; image: StoredImage }[]> {
   const f = parseFilters(options.filters ?? []);
@@ -142,30 +144,38 @@ export async function listImages(
   const parents = new Set<Digest>(images.flatMap((i) => (i.parent ? [i.parent] : [])));
   const before = f.before && options.resolve ? await options.resolve(f.before) : undefined;
   const since = f.since && options.resolve ? await options.resolve(f.since) : undefined;
+  const matchedNames = (img: StoredImage) =>
+    matchers.length > 0 ? img.names.filter((n) => matchers.some((m) => m(n))) : img.names;
+  const hidden = (img: StoredImage): boolean => {
+    const dangling = img.names.length === 0;
+    if (f.dangling !== undefined && f.dangling !== dangling) return true;
+    // Untagged parents of other images are intermediate layers: shown only with -a (as docker does).
+    if (dangling && parents.has(img.id) && !options.all && f.dangling === undefined) return true;
+    if (f.labels.some((l) => !labelMatches(img, l))) return true;
+    const t = parseTime(img.created) ?? 0;
+    if (before && !(t < (parseTime(before.created) ?? 0))) return true;
+    if (since && !(t > (parseTime(since.created) ?? 0))) return true;
+    return matchers.length > 0 && matchedNames(img).length === 0;
+  };
   const sorted = [...images].sort(
     (a, b) => (parseTime(b.created) ?? 0) - (parseTime(a.created) ?? 0) || a.id.localeCompare(b.id),
   );
+  const shown = sorted.filter((img) => !hidden(img));
+  const sizeOf = options.sizeOf ?? (async (img: StoredImage) => img.size);
+  const sizes = await Promise.all(shown.map(sizeOf));
   const out: { row: ImageListRow; image: StoredImage }[] = [];
-  for (const img of sorted) {
-    const dangling = img.names.length === 0;
-    if (f.dangling !== undefined && f.dangling !== dangling) continue;
-    // Untagged parents of other images are intermediate layers: shown only with -a (as docker does).
-    if (dangling && parents.has(img.id) && !options.all && f.dangling === undefined) continue;
-    if (f.labels.some((l) => !labelMatches(img, l))) continue;
-    const t = parseTime(img.created) ?? 0;
-    if (before && !(t < (parseTime(before.created) ?? 0))) continue;
-    if (since && !(t > (parseTime(since.created) ?? 0))) continue;
-    const names = matchers.length > 0 ? img.names.filter((n) => matchers.some((m) => m(n))) : img.names;
-    if (matchers.length > 0 && names.length === 0) continue;
+  for (const [i, img] of shown.entries()) {
+    const names = matchedNames(img);
+    const size = humanSize(sizes[i] ?? 0);
     const base = {
       Containers: "N/A",
       CreatedAt: formatCreatedAt(img.created),
       CreatedSince: createdSince(img.created, options.now),
       ID: imageIdCell(img.id, options.noTrunc ?? false),
       SharedSize: "N/A",
-      Size: humanSize(img.size),
+      Size: size,
       UniqueSize: "N/A",
-      VirtualSize: humanSize(img.size),
+      VirtualSize: size,
     };
     const digest = img.repoDigests ? img.manifestDigest : "<none>";
     if (names.length === 0) {
@@ -215,6 +225,8 @@ export function lsCommand(command: string, aliases: string[] = []): CommandModul
           filters: argv.filter ?? [],
           noTrunc: argv["no-trunc"] ?? false,
           resolve: (s) => store.resolve(s),
+          // -q prints ids only: no need to count unpacked sizes.
+          ...(!argv.quiet && { sizeOf: (img: StoredImage) => store.unpackedSize(img) }),
         });
         if (argv.quiet) {
           print(rows.map((r) => `${r.row.ID}\n`).join(""));

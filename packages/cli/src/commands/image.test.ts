@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { chmod, mkdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { canonicalJson, digestOf, hostPlatform, ImageStore, MediaType } from "@tsbuild/oci";
 import { beforeAll, describe, expect, it } from "vitest";
+import { humanSize } from "../format/size.js";
 import { runCli, tempDir } from "../testing.js";
 
 const HOUR = 3600;
@@ -378,7 +379,14 @@ describe("image history", () => {
     expect(lines[1]).toMatch(
       new RegExp(`^${child.id.slice(7, 19)}\\s+2 hours ago\\s+${escapeRe(cut)}\\s+0B\\s+step$`),
     );
-    expect(lines[2]).toMatch(/^<missing>\s+2 hours ago\s+\d+B\s+Imported from -$/);
+    // docker's SIZE is the unpacked layer, not the gzip blob.
+    const tar = gunzipSync(
+      await readFile(join(root, "blobs/sha256", base.manifest.layers[0]!.digest.slice(7))),
+    );
+    expect(tar.length).toBeGreaterThan(base.manifest.layers[0]!.size);
+    expect(lines[2]).toMatch(
+      new RegExp(`^<missing>\\s+2 hours ago\\s+${escapeRe(humanSize(tar.length))}\\s+Imported from -$`),
+    );
 
     const full = await tsb(root, ["image", "history", "--no-trunc", "child"]);
     expect(full.stdout).toContain(longCmd.replace(/\t/g, " "));

@@ -7,8 +7,9 @@ import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { canonicalJson } from "../canonical-json.js";
+import { parseImageConfig } from "../config.js";
 import { type Digest, digestOf, isDigest, parseDigest } from "../digest.js";
-import { OciError } from "../errors.js";
+import { locateError, OciError } from "../errors.js";
 import { parseManifest, parseManifestOrIndex } from "../manifest.js";
 import { isIndexMediaType, isManifestMediaType, MediaType } from "../media-types.js";
 import { parseReference } from "../reference.js";
@@ -166,6 +167,20 @@ function verifiedRange(path: string, loc: BlobLocation, src: string): Readable {
 
 type ReadMember = (name: string, max?: number) => Promise<Buffer>;
 
+/** located runs a parser, naming the archive member in any error it throws. */
+function located<T>(where: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw locateError(err, where);
+  }
+}
+
+/** member names a blob's file inside an OCI archive, for errors. */
+function member(src: string, d: Descriptor): string {
+  return `${src}:blobs/${d.digest.replace(":", "/")}`;
+}
+
 function blobMember(d: Descriptor, blobs: Map<string, BlobLocation>, src: string): BlobLocation {
   const loc = blobs.get(d.digest);
   if (!loc)
@@ -207,7 +222,8 @@ async function readOci(
   blobs: Map<string, BlobLocation>,
   members: Map<string, TarMember>,
 ): Promise<{ format: "oci"; images: ArchiveImage[] }> {
-  const index = parseManifestOrIndex(await read("index.json"), MediaType.OciIndex);
+  const indexBytes = await read("index.json");
+  const index = located(`${src}:index.json`, () => parseManifestOrIndex(indexBytes, MediaType.OciIndex));
   if (index.kind !== "index")
     throw new OciError("INVALID_ARCHIVE", "index.json is not an image index", { where: src });
   const byDigest = new Map<string, ArchiveImage>();
@@ -220,7 +236,8 @@ async function readOci(
       if (full) names.push(fullName(full));
       else if (ref) names.push(ref);
       if (isIndexMediaType(d.mediaType)) {
-        const r = parseManifestOrIndex(await readVerified(d, read, blobs, src), d.mediaType);
+        const bytes = await readVerified(d, read, blobs, src);
+        const r = located(member(src, d), () => parseManifestOrIndex(bytes, d.mediaType));
         if (r.kind === "index") await visit(r.index.manifests, depth + 1, names);
       } else if (isManifestMediaType(d.mediaType)) {
         if (d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest") continue;
@@ -232,8 +249,9 @@ async function readOci(
           continue;
         }
         const manifestBytes = await readVerified(d, read, blobs, src);
-        const manifest = parseManifest(manifestBytes, d.mediaType);
+        const manifest = located(member(src, d), () => parseManifest(manifestBytes, d.mediaType));
         const config = await readVerified(manifest.config, read, blobs, src);
+        located(member(src, manifest.config), () => parseImageConfig(config));
         for (const l of manifest.layers) if (!l.urls?.length) blobMember(l, blobs, src);
         byDigest.set(d.digest, {
           names,
@@ -344,13 +362,8 @@ async function readDocker(
     const named = digestFromBlobPath(e.Config);
     if (named && named !== configDigest)
       throw new OciError("DIGEST_MISMATCH", `config hashes to ${configDigest}`, { where: e.Config });
-    let diffIds: unknown;
-    try {
-      diffIds = (JSON.parse(config.toString("utf8")) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
-    } catch (cause) {
-      throw new OciError("INVALID_CONFIG", "config is not valid JSON", { where: e.Config, cause });
-    }
-    if (!Array.isArray(diffIds) || diffIds.length !== e.Layers.length) {
+    const diffIds = located(`${src}:${e.Config}`, () => parseImageConfig(config)).rootfs.diff_ids;
+    if (diffIds.length !== e.Layers.length) {
       throw new OciError("INVALID_ARCHIVE", "config rootfs.diff_ids does not list one diffID per layer", {
         where,
       });

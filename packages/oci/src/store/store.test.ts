@@ -264,7 +264,7 @@ describe("list and prune", () => {
     expect(sorted[0]).toBe(newest.id);
     expect(sorted.at(-1)).toBe(old.id);
     expect(rows[0]).toMatchObject({
-      size: child.size,
+      size: 64, // the layer's bytes (not compressed), without the config
       created: "2024-01-02T03:04:05Z",
       manifestDigest: child.manifestDigest,
     });
@@ -429,7 +429,7 @@ describe("history and inspect", () => {
       Created: "2024-01-02T03:04:05Z",
       Architecture: "amd64",
       Os: "linux",
-      Size: img.size,
+      Size: 64, // docker's Size: the unpacked layers, no config
       Config: { Env: ["PATH=/bin"], Cmd: ["sh"] },
       RootFS: { Type: "layers", Layers: img.config.rootfs.diff_ids },
       Descriptor: { mediaType: MediaType.OciManifest, digest: img.manifestDigest, size: img.descriptor.size },

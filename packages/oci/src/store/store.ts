@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { canonicalJson } from "../canonical-json.js";
 import { parseImageConfig } from "../config.js";
 import { type Digest, digestOf, parseDigest } from "../digest.js";
-import { OciError } from "../errors.js";
+import { locateError, OciError } from "../errors.js";
 import { OciLayout } from "../layout/layout.js";
 import { reachableBlobs } from "../layout/reachable.js";
 import { parseManifest } from "../manifest.js";
@@ -21,6 +21,7 @@ import { Leases, leasedDigests } from "./lease.js";
 import { withFileLock } from "./lock.js";
 import { attachName, detachName, isImageEntry, locate, normalizeName, notFound, shortId } from "./resolve.js";
 import { defaultStoreRoot } from "./root.js";
+import { LayerSizes } from "./sizes.js";
 import { type HistoryRow, historyRows, type ImageRow, type InspectResult, inspectResult } from "./views.js";
 
 export interface OpenStoreOptions {
@@ -41,7 +42,10 @@ export interface StoredImage {
   readonly config: ImageConfig;
   /** names are the full normalised names (`docker.io/library/nginx:latest`). */
   readonly names: readonly string[];
-  /** size is the config plus the compressed layers, in bytes. */
+  /**
+   * size is the config plus the compressed layers: the bytes the store holds.
+   * docker's SIZE is the unpacked size: {@link ImageStore.unpackedSize}.
+   */
   readonly size: number;
   readonly created: string | undefined;
   readonly parent: Digest | undefined;
@@ -93,6 +97,7 @@ export class ImageStore {
   readonly #lockPath: string;
   readonly #lockTimeoutMs: number | undefined;
   readonly #content = new Map<Digest, Content>();
+  readonly #sizes: LayerSizes;
 
   private constructor(root: string, layout: OciLayout, leases: Leases, lockTimeoutMs: number | undefined) {
     this.root = root;
@@ -100,6 +105,7 @@ export class ImageStore {
     this.#leases = leases;
     this.#lockPath = join(root, "index.json.lock");
     this.#lockTimeoutMs = lockTimeoutMs;
+    this.#sizes = new LayerSizes(layout);
   }
 
   /** open opens (creating if needed) the store at `root`. */
@@ -118,6 +124,24 @@ export class ImageStore {
   /** writeBlob is the layout's verified, atomic blob write (leased until an image names the blob). */
   writeBlob(...args: Parameters<OciLayout["writeBlob"]>): ReturnType<OciLayout["writeBlob"]> {
     return this.layout.writeBlob(...args);
+  }
+
+  /**
+   * recordLayerSize remembers how many bytes a stored layer blob unpacks to
+   * (writers that know it, e.g. from createLayer's uncompressedSize), so
+   * listing never has to decompress it.
+   */
+  recordLayerSize(digest: Digest, uncompressedSize: number): Promise<void> {
+    return this.#sizes.record(digest, uncompressedSize);
+  }
+
+  /**
+   * unpackedSize is docker's image SIZE: the sum of the layers' uncompressed
+   * sizes. Sizes not recorded are counted once by decompressing, then kept.
+   */
+  async unpackedSize(image: StoredImage): Promise<number> {
+    const sizes = await Promise.all(image.manifest.layers.map((l) => this.#sizes.of(l)));
+    return sizes.reduce((a, b) => a + b, 0);
   }
 
   /**
@@ -301,6 +325,7 @@ export class ImageStore {
           await this.layout.deleteBlob(d);
           removed.push(d);
         }
+        await this.#sizes.forget(removed);
       },
       this.#lockOptions(),
     );
@@ -311,7 +336,11 @@ export class ImageStore {
   async gc(): Promise<{ removed: readonly Digest[]; reclaimedBytes: number }> {
     return withFileLock(
       this.#lockPath,
-      () => this.layout.gc({ keep: () => leasedDigests(this.root) }),
+      async () => {
+        const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
+        await this.#sizes.forget(gc.removed);
+        return gc;
+      },
       this.#lockOptions(),
     );
   }
@@ -323,7 +352,8 @@ export class ImageStore {
     const parents = new Set(images.map((i) => i.parent).filter((p) => p !== undefined));
     const rows: ImageRow[] = [];
     for (const img of images) {
-      const base = { id: img.id, manifestDigest: img.manifestDigest, created: img.created, size: img.size };
+      const size = await this.unpackedSize(img);
+      const base = { id: img.id, manifestDigest: img.manifestDigest, created: img.created, size };
       if (img.names.length === 0) {
         if (!parents.has(img.id))
           rows.push({ ...base, name: undefined, repository: undefined, tag: undefined });
@@ -350,12 +380,13 @@ export class ImageStore {
       ancestors.push(a);
       p = a.parent;
     }
-    return historyRows(img, ancestors);
+    return historyRows(img, ancestors, await Promise.all(img.manifest.layers.map((l) => this.#sizes.of(l))));
   }
 
   /** inspect is `docker image inspect` for one image. */
   async inspect(nameOrId: string): Promise<InspectResult> {
-    return inspectResult(await this.resolve(nameOrId));
+    const img = await this.resolve(nameOrId);
+    return inspectResult(img, await this.unpackedSize(img));
   }
 
   // ---- internals ----
@@ -375,6 +406,7 @@ export class ImageStore {
         await this.layout.writeIndex(indexFromEntries(entries, index));
         if (gcInto && gcInto.deleted.length > 0) {
           const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
+          await this.#sizes.forget(gc.removed);
           gcInto.reclaimedBytes += gc.reclaimedBytes;
         }
       },
@@ -431,8 +463,21 @@ export class ImageStore {
         },
       );
     }
-    const manifest = parseManifest(await this.layout.readBlob(desc.digest), desc.mediaType);
-    const config = parseImageConfig(await this.layout.readBlob(manifest.config.digest));
+    let manifest: Manifest;
+    let config: ImageConfig;
+    try {
+      manifest = parseManifest(await this.layout.readBlob(desc.digest), desc.mediaType);
+    } catch (err) {
+      throw locateError(err, `${this.layout.root}: index.json: manifest ${desc.digest}`);
+    }
+    try {
+      config = parseImageConfig(await this.layout.readBlob(manifest.config.digest));
+    } catch (err) {
+      throw locateError(
+        err,
+        `${this.layout.root}: config ${manifest.config.digest} of manifest ${desc.digest}`,
+      );
+    }
     const content = { manifest, config, id: manifest.config.digest };
     this.#content.set(desc.digest, content);
     return content;

@@ -22,28 +22,35 @@ export interface HistoryRow {
   readonly id: string;
   readonly created: string | undefined;
   readonly createdBy: string;
-  /** size is the compressed size of the layer this step made, 0 for an empty layer. */
+  /** size is the unpacked size of the layer this step made (as docker shows), 0 for an empty layer. */
   readonly size: number;
   readonly comment: string;
   readonly emptyLayer: boolean;
   readonly author: string | undefined;
 }
 
-/** historyRows joins config.history with the manifest's layers (docker's rule: non-empty entries take layers in order). */
-export function historyRows(img: StoredImage, ancestors: readonly StoredImage[]): HistoryRow[] {
+/**
+ * historyRows joins config.history with the manifest's layers (docker's rule:
+ * non-empty entries take layers in order); `layerSizes` are the layers'
+ * unpacked sizes, in manifest order.
+ */
+export function historyRows(
+  img: StoredImage,
+  ancestors: readonly StoredImage[],
+  layerSizes: readonly number[],
+): HistoryRow[] {
   let history: readonly HistoryEntry[] = img.config.history ?? [];
   if (history.length === 0) history = img.manifest.layers.map(() => ({}));
-  const layers = img.manifest.layers;
   const rows: HistoryRow[] = [];
   let li = 0;
   for (const h of history) {
     const empty = h.empty_layer === true;
-    const layer = empty ? undefined : layers[li++];
+    const layer = empty ? undefined : li++;
     rows.push({
       id: "<missing>",
       created: h.created,
       createdBy: h.created_by ?? "",
-      size: layer?.size ?? 0,
+      size: layer === undefined ? 0 : (layerSizes[layer] ?? 0),
       comment: h.comment ?? "",
       emptyLayer: empty,
       author: h.author,
@@ -79,8 +86,11 @@ export interface InspectResult {
   readonly Descriptor: Descriptor;
 }
 
-/** inspectResult builds docker's inspect object: familiar names, RepoDigests for pulled/pushed images. */
-export function inspectResult(img: StoredImage): InspectResult {
+/**
+ * inspectResult builds docker's inspect object: familiar names, RepoDigests
+ * for pulled/pushed images; `size` is the unpacked size (docker's Size).
+ */
+export function inspectResult(img: StoredImage, size: number): InspectResult {
   const refs = img.names.map((n) => parseReference(n));
   const repoDigests = img.repoDigests
     ? [...new Set(refs.map((r) => `${r.familiarName}@${img.manifestDigest}`))]
@@ -101,7 +111,7 @@ export function inspectResult(img: StoredImage): InspectResult {
     ...(c.variant !== undefined && { Variant: c.variant }),
     Os: c.os,
     ...(c["os.version"] !== undefined && { OsVersion: c["os.version"] }),
-    Size: img.size,
+    Size: size,
     RootFS: { Type: c.rootfs.type, Layers: [...c.rootfs.diff_ids] },
     Metadata: { LastTagTime: lastTag ?? "0001-01-01T00:00:00Z" },
     Descriptor: {
