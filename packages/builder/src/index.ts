@@ -46,6 +46,16 @@ export {
   type SourcePosition,
 } from "./errors.js";
 export { isProxyArg, PREDEFINED_PLATFORM_ARGS, unusedBuildArgsWarning } from "./plan/args.js";
+export {
+  type BaseImage,
+  defaultShell,
+  type FoldedImage,
+  foldImageConfig,
+  foldPlan,
+  HISTORY_COMMENT,
+  runArgs,
+  scratchImage,
+} from "./plan/config.js";
 export { type PortSpec, PortSpecError, parsePortSpec } from "./plan/expose.js";
 export { planBuild } from "./plan/plan.js";
 export type {
