@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { DockerfileError } from "../errors.js";
-import { listConformance, readConformanceBytes } from "./conformance.test-helper.js";
+import { listConformance, readConformanceBytes } from "../testing/conformance.js";
+import { mulberry32, pick } from "../testing/prng.js";
 import { parseDockerfile } from "./dockerfile.js";
 import { parse } from "./parser/index.js";
-
-/** mulberry32 is a tiny seeded PRNG, so a failure reproduces from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = [
   "FROM ",
@@ -102,7 +91,7 @@ describe("fuzz: the parser throws only DockerfileError", () => {
       const rnd = mulberry32(seed * 7919);
       let text = rnd() < 0.8 ? "FROM a\n" : "";
       const n = 1 + Math.floor(rnd() * 40);
-      for (let i = 0; i < n; i++) text += TOKENS[Math.floor(rnd() * TOKENS.length)];
+      for (let i = 0; i < n; i++) text += pick(rnd, TOKENS);
       tally[expectOnlyDockerfileErrors(text, seed)]++;
     }
     // the soup must exercise both paths, or the generator is useless
@@ -122,7 +111,7 @@ describe("fuzz: the parser throws only DockerfileError", () => {
       for (let e = 0; e < edits; e++) {
         const at = Math.floor(rnd() * (text.length + 1));
         const kind = rnd();
-        if (kind < 0.4) text = text.slice(0, at) + TOKENS[Math.floor(rnd() * TOKENS.length)] + text.slice(at);
+        if (kind < 0.4) text = text.slice(0, at) + pick(rnd, TOKENS) + text.slice(at);
         else if (kind < 0.7) text = text.slice(0, at) + text.slice(at + 1 + Math.floor(rnd() * 40));
         else if (kind < 0.85) {
           const c = String.fromCharCode(Math.floor(rnd() * 128));

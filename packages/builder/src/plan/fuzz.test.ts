@@ -1,21 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: snippets are Dockerfile `${}` syntax
 import { describe, expect, it } from "vitest";
-import { listConformance, readConformanceText } from "../dockerfile/conformance.test-helper.js";
 import { checkDockerfile } from "../dockerfile/lint/check.js";
 import { isBuildError } from "../errors.js";
+import { listConformance, readConformanceText } from "../testing/conformance.js";
+import { mulberry32, pick } from "../testing/prng.js";
 import { planBuild } from "./plan.js";
-
-/** mulberry32 is a small seeded PRNG, so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SNIPPETS = [
   "$",
@@ -49,7 +38,7 @@ function mutate(text: string, next: () => number): string {
   for (let i = 0; i < edits; i++) {
     const at = Math.floor(next() * (s.length + 1));
     const r = next();
-    if (r < 0.4) s = s.slice(0, at) + SNIPPETS[Math.floor(next() * SNIPPETS.length)] + s.slice(at);
+    if (r < 0.4) s = s.slice(0, at) + pick(next, SNIPPETS) + s.slice(at);
     else if (r < 0.7) s = s.slice(0, at) + s.slice(at + 1 + Math.floor(next() * 8));
     else {
       const lines = s.split("\n");
@@ -67,7 +56,7 @@ describe("planning mutated real-world Dockerfiles", () => {
     const files = listConformance("real-world", ".Dockerfile").map((f) =>
       readConformanceText("real-world", f),
     );
-    const next = rng(7);
+    const next = mulberry32(7);
     let planned = 0;
     let rejected = 0;
     for (let i = 0; i < 400; i++) {

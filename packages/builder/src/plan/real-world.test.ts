@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { listConformance, readConformanceBytes } from "../dockerfile/conformance.test-helper.js";
 import { parseDockerfile } from "../dockerfile/dockerfile.js";
 import { Linter } from "../dockerfile/lint/linter.js";
+import { listConformance, readConformanceBytes } from "../testing/conformance.js";
 import { planBuild } from "./plan.js";
 import type { BuildPlan } from "./types.js";
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readConformanceJson } from "../conformance.test-helper.js";
+import { readConformanceJson } from "../../testing/conformance.js";
 import { selectBuildContext } from "./context.js";
 import { parseIgnoreFile } from "./ignorefile.js";
 import { legacyMatches, PatternMatcher } from "./matcher.js";

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { mulberry32, pick } from "../../testing/prng.js";
 import { cleanPath, dirPath, isValidGlob } from "./gopath.js";
 import { parseIgnoreFile } from "./ignorefile.js";
 import { IgnorePatternError, PatternMatcher } from "./matcher.js";
@@ -112,17 +113,13 @@ describe("linear-time matching", () => {
   }
 
   it("agrees with a RegExp translation on random patterns and paths", () => {
-    let seed = 1;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
-    const pick = (alphabet: string[], max: number) =>
-      Array.from({ length: 1 + rand(max) }, () => alphabet[rand(alphabet.length)]).join("");
+    const random = mulberry32(1);
+    const word = (alphabet: string[], max: number) =>
+      Array.from({ length: 1 + Math.floor(random() * max) }, () => pick(random, alphabet)).join("");
     let compared = 0;
     for (let i = 0; i < 3000; i++) {
-      const pattern = pick(["a", "b", "/", "*", "**", "?", ".", "\\*", "ab"], 6);
-      const path = pick(["a", "b", "/", ".", "*", "ab", "ba/"], 8);
+      const pattern = word(["a", "b", "/", "*", "**", "?", ".", "\\*", "ab"], 6);
+      const path = word(["a", "b", "/", ".", "*", "ab", "ba/"], 8);
       let pm: PatternMatcher;
       try {
         pm = new PatternMatcher([pattern]);

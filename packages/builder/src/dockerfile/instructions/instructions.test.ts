@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DockerfileError } from "../../errors.js";
-import { listConformance, readConformanceBytes } from "../conformance.test-helper.js";
+import { listConformance, readConformanceBytes } from "../../testing/conformance.js";
 import { parseDockerfile } from "../dockerfile.js";
 import type { Instruction } from "./types.js";
 

@@ -5,7 +5,7 @@ import {
   listConformance,
   readConformanceBytes,
   readConformanceJson,
-} from "../conformance.test-helper.js";
+} from "../../testing/conformance.js";
 import {
   chompHeredocContent,
   detectSyntax,

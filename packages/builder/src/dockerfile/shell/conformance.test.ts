@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { readConformanceJson, readConformanceText } from "../conformance.test-helper.js";
+import { readConformanceJson, readConformanceText } from "../../testing/conformance.js";
 import { envsFromMap, envsFromSlice } from "./env.js";
 import { ShellLex } from "./lex.js";
 

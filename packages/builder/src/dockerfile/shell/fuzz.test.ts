@@ -1,19 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: inputs are Dockerfile `${}` syntax
 import { describe, expect, it } from "vitest";
+import { mulberry32, pick } from "../../testing/prng.js";
 import { envsFromSlice } from "./env.js";
 import { ShellExpansionError, ShellLex } from "./lex.js";
-
-/** mulberry32 is a small seeded PRNG, so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = [
   "$",
@@ -47,13 +36,13 @@ const env = envsFromSlice(["A=aaa", "B=", "a=x y", "AB=*?"]);
 
 describe("shell lexer robustness", () => {
   it("only ever fails with ShellExpansionError on random input", () => {
-    const next = rng(42);
+    const next = mulberry32(42);
     for (const escapeToken of ["\\", "`"]) {
       const lex = new ShellLex({ escapeToken });
       for (let i = 0; i < 5000; i++) {
         const len = Math.floor(next() * 24);
         let word = "";
-        for (let j = 0; j < len; j++) word += ALPHABET[Math.floor(next() * ALPHABET.length)];
+        for (let j = 0; j < len; j++) word += pick(next, ALPHABET);
         for (const call of [() => lex.processWord(word, env), () => lex.processWords(word, env)]) {
           try {
             call();

@@ -16,7 +16,7 @@ export function conformanceDir(): string {
     return fromEnv;
   }
   const candidates: string[] = [];
-  // this file: <repo>/packages/builder/src/dockerfile/
+  // this file: <repo>/packages/builder/src/testing/
   const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
   candidates.push(join(repo, "..", "shared", "conformance"), "/work/shared/conformance");
   for (const c of candidates) if (existsSync(join(c, "README.md"))) return c;
