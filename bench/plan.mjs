@@ -6,9 +6,6 @@
 // and the .dockerignore matcher (paths/s). Each measurement runs TRIALS times (default 5) after a
 // warm-up; the median and best trial are printed, because the machine is shared.
 // Usage: pnpm build && node bench/plan.mjs   (env: ROUNDS=100, TRIALS=5, TSBUILD_CONFORMANCE=<dir>)
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   checkDockerfile,
   envsFromSlice,
@@ -17,38 +14,15 @@ import {
   planBuild,
   ShellLex,
 } from "@tsbuild/builder";
+import { realWorldFiles, rounds, timeTrials, trials } from "./corpus.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const corpus = [
-  process.env.TSBUILD_CONFORMANCE,
-  resolve(here, "../../shared/conformance"),
-  "/work/shared/conformance",
-]
-  .filter(Boolean)
-  .find((d) => existsSync(join(d, "real-world")));
-if (!corpus) {
-  console.error("conformance corpus not found: set TSBUILD_CONFORMANCE");
-  process.exit(2);
-}
-const rounds = Number(process.env.ROUNDS ?? 100);
-const trials = Number(process.env.TRIALS ?? 5);
-const dir = join(corpus, "real-world");
-const files = readdirSync(dir)
-  .filter((f) => f.endsWith(".Dockerfile"))
-  .map((f) => ({ name: f, text: readFileSync(join(dir, f), "utf8") }));
+const files = realWorldFiles();
 const platform = { os: "linux", architecture: "amd64" };
 
 function measure(label, unit, perRound, fn) {
-  for (let w = 0; w < 3; w++) fn();
-  const secs = [];
-  for (let t = 0; t < trials; t++) {
-    const start = process.hrtime.bigint();
-    for (let r = 0; r < rounds; r++) fn();
-    secs.push(Number(process.hrtime.bigint() - start) / 1e9);
-  }
-  secs.sort((a, b) => a - b);
+  const { median, best } = timeTrials(fn);
   const rate = (s) => `${Math.round((perRound * rounds) / s).toLocaleString("en-US")} ${unit}/s`;
-  console.log(`${label.padEnd(34)} median ${rate(secs[Math.floor(secs.length / 2)])}; best ${rate(secs[0])}`);
+  console.log(`${label.padEnd(34)} median ${rate(median)}; best ${rate(best)}`);
 }
 
 console.log(
