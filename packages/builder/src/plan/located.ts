@@ -1,3 +1,4 @@
+import { editDistance } from "../dockerfile/instructions/context.js";
 import type { SourceLocation } from "../dockerfile/instructions/types.js";
 import { DockerfileError, type DockerfileErrorCode } from "../errors.js";
 
@@ -32,20 +33,6 @@ export function errorAt(
   const col = src === undefined ? 0 : src.length - src.trimStart().length + 1;
   const position = { file, line: startLine, column: col, endLine };
   return new DockerfileError(code, message, src === undefined ? position : { ...position, sourceLine: src });
-}
-
-/** editDistance is the Levenshtein distance, bounded for speed (long or very different words give 99). */
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3 || a.length > 64 || b.length > 64) return 99;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 /** closest picks the candidate nearest to `word` (edit distance under 3), for "did you mean" hints. */

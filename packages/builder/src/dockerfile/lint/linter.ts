@@ -1,3 +1,4 @@
+import { parseGoBool } from "../instructions/mount.js";
 import type { SourceLocation } from "../instructions/types.js";
 import type { LintRule } from "./rules.js";
 
@@ -15,21 +16,6 @@ export interface LintConfig {
 export class LintConfigError extends Error {
   override readonly name = "LintConfigError";
 }
-
-const GO_BOOL: Record<string, boolean> = {
-  "1": true,
-  t: true,
-  T: true,
-  TRUE: true,
-  true: true,
-  True: true,
-  "0": false,
-  f: false,
-  F: false,
-  FALSE: false,
-  false: false,
-  False: false,
-};
 
 /**
  * parseLintConfig reads `skip=A,B;error=true;experimental=C` like BuildKit's ParseLintOptions: at most
@@ -62,7 +48,7 @@ export function parseLintConfig(value: string | undefined): LintConfig {
         else for (const r of v.split(",")) config.experimental.add(r.trim());
         break;
       case "error": {
-        const b = GO_BOOL[v];
+        const b = parseGoBool(v);
         if (b === undefined) {
           throw new LintConfigError(
             `failed to parse check option ${JSON.stringify(part)}: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`,
