@@ -3,6 +3,7 @@ import { Transform } from "node:stream";
 import type { Descriptor, Digest } from "@tsbuild/oci";
 import type { RegistryClient } from "./client.js";
 import { isRegistryError, RegistryError } from "./errors.js";
+import { readAhead } from "./read-ahead.js";
 
 /** RepositoryTarget names a repository on a registry. */
 export interface RepositoryTarget {
@@ -42,6 +43,11 @@ export interface BlobReadOptions {
   readonly onBytes?: (current: number) => void;
   /** maxResumes bounds how often a dropped transfer is resumed with a Range request (default 3). */
   readonly maxResumes?: number;
+  /**
+   * readAhead bounds what is received ahead of the consumer (default 8 MiB),
+   * so the network keeps receiving while a disk write is in the thread pool.
+   */
+  readonly readAhead?: number;
 }
 
 /**
@@ -91,8 +97,7 @@ export async function* readBlob(
         } else skip = offset - Number(start);
       }
       try {
-        for await (const raw of res.body) {
-          let chunk = raw as Buffer;
+        for await (let chunk of readAhead(res.body, options.readAhead ?? 8 * 1024 * 1024)) {
           if (skip > 0) {
             if (chunk.length <= skip) {
               skip -= chunk.length;
@@ -102,7 +107,6 @@ export async function* readBlob(
             skip = 0;
           }
           if (offset + chunk.length > desc.size) {
-            res.body.destroy();
             throw new RegistryError(
               "INVALID_RESPONSE",
               `blob ${desc.digest} is longer than its ${desc.size} bytes`,

@@ -20,7 +20,6 @@ import type { RegistryClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";
 import { RegistryError } from "./errors.js";
 import { type FetchedManifest, fetchManifest } from "./manifest.js";
-import { readAhead } from "./read-ahead.js";
 
 /** PullLayerStatus follows a layer through a pull, as docker's progress lines do. */
 export type PullLayerStatus = "waiting" | "downloading" | "verifying" | "done" | "exists";
@@ -203,11 +202,7 @@ async function downloadInto(
     onBytes: (n) => report(n >= desc.size ? "verifying" : "downloading", n),
   });
   try {
-    await store.writeBlob(
-      readAhead(body, READ_AHEAD),
-      { digest: desc.digest, size: desc.size },
-      { signal: target.signal },
-    );
+    await store.writeBlob(body, { digest: desc.digest, size: desc.size }, { signal: target.signal });
   } catch (err) {
     if (err instanceof OciError && (err.code === "DIGEST_MISMATCH" || err.code === "SIZE_MISMATCH")) {
       throw new OciError(
@@ -219,12 +214,6 @@ async function downloadInto(
     throw err;
   }
 }
-
-/**
- * READ_AHEAD bounds what a download buffers in memory ahead of the disk, so
- * the network keeps receiving while a write is in the thread pool.
- */
-const READ_AHEAD = 8 * 1024 * 1024;
 
 async function alreadyNamed(
   store: ImageStore,

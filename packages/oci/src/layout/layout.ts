@@ -1,6 +1,17 @@
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
-import { link, lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import {
+  type FileHandle,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+} from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { canonicalJson } from "../canonical-json.js";
@@ -373,6 +384,21 @@ async function streamToFile(
   const hash = createHash(algorithm);
   let size = 0;
   const h = await open(path, "wx", 0o644);
+  // Chunks are hashed as they come and written in writev batches of about
+  // WRITE_BATCH bytes, one batch in flight while the next gathers: one
+  // thread-pool round trip per MiB instead of per 64 KiB network chunk
+  // (the pull of a 69 MB layer spent a third of its time waiting on them).
+  // Sources must not reuse a chunk after yielding it, as Node streams never do.
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  let writing: Promise<void> | undefined;
+  const flush = async (): Promise<void> => {
+    await writing;
+    const bufs = batch;
+    batch = [];
+    batched = 0;
+    writing = bufs.length > 0 ? writeAll(h, bufs) : undefined;
+  };
   try {
     for await (const chunk of chunks(source)) {
       signal?.throwIfAborted();
@@ -382,16 +408,34 @@ async function streamToFile(
         throw new OciError("SIZE_MISMATCH", `expected ${maxSize} bytes, got more`);
       }
       hash.update(chunk);
-      let off = 0;
-      while (off < chunk.length) {
-        const { bytesWritten } = await h.write(chunk, off, chunk.length - off);
-        off += bytesWritten;
-      }
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched >= WRITE_BATCH) await flush();
     }
+    await flush();
+    await writing;
     signal?.throwIfAborted();
     await h.sync();
   } finally {
+    await writing?.catch(() => {});
     await h.close();
   }
   return { digest: `${algorithm}:${hash.digest("hex")}` as Digest, size };
+}
+
+/** WRITE_BATCH is how many bytes streamToFile gathers into one writev. */
+const WRITE_BATCH = 1024 * 1024;
+
+/** writeAll writes every buffer at the file position, continuing after short writes. */
+async function writeAll(h: FileHandle, bufs: Uint8Array[]): Promise<void> {
+  let rest = bufs;
+  for (;;) {
+    let { bytesWritten } = await h.writev(rest);
+    while (rest.length > 0 && bytesWritten >= (rest[0] as Uint8Array).length) {
+      bytesWritten -= (rest[0] as Uint8Array).length;
+      rest = rest.slice(1);
+    }
+    if (rest.length === 0) return;
+    rest = [(rest[0] as Uint8Array).subarray(bytesWritten), ...rest.slice(1)];
+  }
 }
