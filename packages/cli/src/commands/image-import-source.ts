@@ -2,7 +2,14 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { PassThrough, pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { type CreatedLayer, createLayer, OciError, sniffCompression, tarEntries } from "@tsbuild/oci";
+import {
+  type CreatedLayer,
+  createLayer,
+  entryDiskSize,
+  OciError,
+  sniffCompression,
+  tarEntries,
+} from "@tsbuild/oci";
 
 /**
  * layerFromSource turns what `image import` was given into one gzip layer:
@@ -17,8 +24,7 @@ export async function layerFromSource(
   options: { stdin: NodeJS.ReadableStream; sourceDateEpoch?: number; signal?: AbortSignal },
 ): Promise<CreatedLayer> {
   const signal = options.signal && { signal: options.signal };
-  if (isUrl(source))
-    return createLayer({ tar: checkedTar(await download(source, options.signal), source) }, signal);
+  if (isUrl(source)) return layerFromTar(await download(source, options.signal), source, signal);
   if (source !== "-") {
     const st = await stat(source).catch((cause: unknown) => {
       throw new OciError("INVALID_ARCHIVE", `cannot read import source: ${(cause as Error).message}`, {
@@ -31,17 +37,28 @@ export async function layerFromSource(
     }
   }
   const input = source === "-" ? (options.stdin as Readable) : createReadStream(source);
-  // createLayer passes the tar through byte for byte, hashing it (diffID) and gzipping it in parallel.
-  return createLayer({ tar: checkedTar(input, source === "-" ? "stdin" : source) }, signal);
+  return layerFromTar(input, source === "-" ? "stdin" : source, signal);
 }
 
-/** checkedTar yields the uncompressed bytes of a plain or gzip tarball, failing when they are not a tar. */
-async function* checkedTar(input: Readable, where: string): AsyncGenerator<Buffer> {
+/**
+ * layerFromTar makes the layer from a tarball: createLayer passes the tar
+ * through byte for byte, hashing it (diffID) and gzipping it in parallel,
+ * while the validator checks it is a tar and sums docker's SIZE.
+ */
+function layerFromTar(input: Readable, where: string, options: { signal?: AbortSignal } = {}): CreatedLayer {
+  const validator = new TarValidator(where);
+  const layer = createLayer({ tar: checkedTar(input, where, validator) }, options);
+  const result = layer.result.then((r) => ({ ...r, diskSize: validator.diskSize }));
+  result.catch(() => {});
+  return { stream: layer.stream, result };
+}
+
+/** checkedTar yields the uncompressed bytes of a plain or gzip tarball through `validator`. */
+async function* checkedTar(input: Readable, where: string, validator: TarValidator): AsyncGenerator<Buffer> {
   try {
     const { compression, stream } = await sniffCompression(input);
     if (compression === "zstd")
       throw new OciError("INVALID_ARCHIVE", "zstd tarballs are not supported; use plain or gzip", { where });
-    const validator = new TarValidator(where);
     const tar =
       compression === "gzip"
         ? pipeline(stream, createGunzip(), validator, () => {})
@@ -56,9 +73,11 @@ async function* checkedTar(input: Readable, where: string): AsyncGenerator<Buffe
 
 /**
  * TarValidator passes bytes through unchanged while a tar reader walks the
- * same bytes beside them, so input that is not a tar fails the import.
+ * same bytes beside them, so input that is not a tar fails the import; it
+ * also sums the entries' docker SIZE (entryDiskSize).
  */
 class TarValidator extends Transform {
+  diskSize = 0;
   readonly #side = new PassThrough();
   readonly #reader: Promise<void>;
   #error: Error | undefined;
@@ -67,7 +86,10 @@ class TarValidator extends Transform {
   constructor(where: string) {
     super();
     this.#reader = (async () => {
-      for await (const { body } of tarEntries(this.#side)) body.resume();
+      for await (const { info, body } of tarEntries(this.#side)) {
+        this.diskSize += entryDiskSize(info);
+        body.resume();
+      }
     })().catch((err: unknown) => {
       this.#error =
         err instanceof OciError

@@ -63,10 +63,7 @@ export async function importImage(options: {
       stdin: options.stdin,
       ...(epoch !== undefined && { sourceDateEpoch: epoch }),
     });
-    const [written, { diffId, uncompressedSize }] = await Promise.all([
-      store.writeBlob(layer.stream),
-      layer.result,
-    ]);
+    const [written, { diffId, diskSize }] = await Promise.all([store.writeBlob(layer.stream), layer.result]);
     const config: ImageConfig = {
       architecture: platform.architecture,
       os: platform.os,
@@ -91,7 +88,7 @@ export async function importImage(options: {
       layers: [{ mediaType: MediaType.OciLayerGzip, digest: written.digest, size: written.size }],
     };
     try {
-      await store.recordLayerSize(written.digest, uncompressedSize);
+      if (diskSize !== undefined) await store.recordLayerSize(written.digest, diskSize);
       const image = await store.addImage({ manifest, config: cfg, names: options.names });
       return image.id;
     } catch (err) {

@@ -30,6 +30,22 @@ export interface LayerEntry {
   size?: number;
 }
 
+/**
+ * entryDiskSize is what an entry adds to docker's image SIZE: docker sums the
+ * lstat sizes of a layer's files except directories (file bytes, symlink
+ * target lengths; a hardlinked inode once, so hardlink entries add nothing),
+ * so tar headers and padding do not count.
+ */
+export function entryDiskSize(e: {
+  readonly type: LayerEntryType | undefined;
+  readonly size?: number;
+  readonly linkname?: string | undefined;
+}): number {
+  if (e.type === "file") return e.size ?? 0;
+  if (e.type === "symlink") return Buffer.byteLength(e.linkname ?? "");
+  return 0;
+}
+
 /** comparePaths orders layer paths as a depth-first walk with byte-wise sorted siblings (parents before children). */
 export function comparePaths(a: string, b: string): number {
   const ab = Buffer.from(a);

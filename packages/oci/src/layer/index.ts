@@ -1,5 +1,5 @@
 export { type ApplyLayerOptions, type ApplyLayerResult, applyLayer } from "./apply.js";
-export { comparePaths, type LayerEntry, type LayerEntryType } from "./entry.js";
+export { comparePaths, entryDiskSize, type LayerEntry, type LayerEntryType } from "./entry.js";
 export { crc32, type ParallelGzipOptions, parallelGzip } from "./gzip-parallel.js";
 export {
   type LayerEntryInfo,

@@ -5,7 +5,7 @@ import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Digest } from "../digest.js";
 import { OciError } from "../errors.js";
-import { comparePaths, type LayerEntry } from "./entry.js";
+import { comparePaths, entryDiskSize, type LayerEntry } from "./entry.js";
 import { parallelGzip } from "./gzip-parallel.js";
 import { encodeTarHeader, TAR_TRAILER, tarPadding } from "./tar-header.js";
 import { type WalkOptions, walkDirectory } from "./walk.js";
@@ -45,7 +45,13 @@ export interface LayerResult {
   digest: Digest;
   /** size is the number of emitted bytes. */
   size: number;
+  /** uncompressedSize is the number of tar bytes. */
   uncompressedSize: number;
+  /**
+   * diskSize is docker's SIZE for this layer ({@link entryDiskSize} summed);
+   * undefined for a passed-through tar, whose entries are not parsed here.
+   */
+  diskSize: number | undefined;
 }
 
 export interface CreatedLayer {
@@ -107,7 +113,11 @@ async function* streamContent(e: LayerEntry, size: number): AsyncGenerator<Buffe
 }
 
 /** tarStream emits the tar bytes of `entries` (already sorted and normalised). */
-async function* tarStream(entries: LayerEntry[], opts: CreateLayerOptions): AsyncGenerator<Buffer> {
+async function* tarStream(
+  entries: LayerEntry[],
+  opts: CreateLayerOptions,
+  tally: { diskSize: number },
+): AsyncGenerator<Buffer> {
   const epoch = opts.sourceDateEpoch;
   // Headers are batched so that small files do not each cost a chunk downstream.
   let batch: Buffer[] = [];
@@ -125,6 +135,7 @@ async function* tarStream(entries: LayerEntry[], opts: CreateLayerOptions): Asyn
         where: e.path,
       });
     }
+    tally.diskSize += isFile ? size : entryDiskSize(e);
     const header = encodeTarHeader({
       name: e.type === "dir" ? `${e.path}/` : e.path,
       type: e.type,
@@ -199,6 +210,7 @@ export function createLayer(source: LayerSource, opts: CreateLayerOptions = {}):
   const diffHash = createHash("sha256");
   const outHash = createHash("sha256");
   let uncompressedSize = 0;
+  const tally = { diskSize: 0 };
   let size = 0;
   let resolve!: (r: LayerResult) => void;
   let reject!: (e: unknown) => void;
@@ -229,7 +241,7 @@ export function createLayer(source: LayerSource, opts: CreateLayerOptions = {}):
                 chown: source.chown,
                 signal: opts.signal,
               });
-        tarBytes = tarStream(entries, opts);
+        tarBytes = tarStream(entries, opts, tally);
       }
       const tar = tapped(tarBytes);
       const out =
@@ -250,6 +262,7 @@ export function createLayer(source: LayerSource, opts: CreateLayerOptions = {}):
         digest: `sha256:${outHash.digest("hex")}` as Digest,
         size,
         uncompressedSize,
+        diskSize: "tar" in source ? undefined : tally.diskSize,
       });
     } catch (err) {
       reject(err);

@@ -2,9 +2,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { digestHex, digestOf } from "../digest.js";
+import type { LayerEntry } from "../layer/entry.js";
+import { createLayer } from "../layer/writer.js";
 import { MediaType } from "../media-types.js";
 import type { Manifest } from "../types.js";
 import { makeImage } from "./__fixtures__/images.js";
@@ -22,31 +23,47 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const sizeFile = (layer: string) => join(root, SIZES_DIR, "sha256", digestHex(digestOf(gzipSync(layer))));
+const ENTRIES: LayerEntry[] = [
+  { path: "d", type: "dir" },
+  { path: "d/a", type: "file", content: "a".repeat(100_000) },
+  { path: "d/h", type: "hardlink", linkname: "d/a" },
+  { path: "d/l", type: "symlink", linkname: "target/path" },
+  { path: "d/p", type: "fifo" },
+];
+/** DISK is docker's SIZE of ENTRIES: file bytes once (not the hardlink), the symlink target's length. */
+const DISK = 100_011;
+
+async function layer(entries: LayerEntry[], compression: "gzip" | "none" = "gzip") {
+  const made = createLayer({ entries }, { compression });
+  const chunks: Buffer[] = [];
+  for await (const c of made.stream) chunks.push(c as Buffer);
+  return { bytes: Buffer.concat(chunks), result: await made.result };
+}
+
+const sizeFile = (blob: Buffer) => join(root, SIZES_DIR, "sha256", digestHex(digestOf(blob)));
 
 describe("unpacked sizes (docker's SIZE)", () => {
-  // Compressible layers: the gzip blob is much smaller than what it unpacks to.
-  const big = "a".repeat(100_000);
-  const small = "b".repeat(30_000);
-
-  it("ls, history and inspect count each gzip layer's uncompressed bytes, counted once and kept", async () => {
+  it("ls, history and inspect count each layer's files (not tar headers, not gzip), counted once and kept", async () => {
+    const gz = await layer(ENTRIES);
+    const plain = await layer([{ path: "b", type: "file", content: "b".repeat(30_000) }], "none");
+    expect(gz.result.diskSize).toBe(DISK);
     const img = await makeImage(store, {
       names: ["app"],
-      layers: [gzipSync(big), gzipSync(small)],
+      layers: [gz.bytes, plain.bytes],
       history: [
-        { created_by: "ADD big" },
+        { created_by: "ADD a" },
         { created_by: "ENV X=1", empty_layer: true },
-        { created_by: "ADD small" },
+        { created_by: "ADD b" },
       ],
     });
-    expect(img.size).toBeLessThan(2_000);
-    expect(await store.unpackedSize(img)).toBe(130_000);
-    expect((await store.inspect("app")).Size).toBe(130_000);
-    expect((await store.history("app")).map((r) => r.size)).toEqual([30_000, 0, 100_000]);
-    expect((await store.list())[0]?.size).toBe(130_000);
-    // Kept beside the blobs, so another process does not decompress again.
-    expect(await readFile(sizeFile(big), "utf8")).toBe("100000\n");
-    await writeFile(sizeFile(big), "7\n");
+    expect(img.size).toBeLessThan(40_000);
+    expect(await store.unpackedSize(img)).toBe(DISK + 30_000);
+    expect((await store.inspect("app")).Size).toBe(DISK + 30_000);
+    expect((await store.history("app")).map((r) => r.size)).toEqual([30_000, 0, DISK]);
+    expect((await store.list())[0]?.size).toBe(DISK + 30_000);
+    // Kept beside the blobs, so another process does not read the layer again.
+    expect(await readFile(sizeFile(gz.bytes), "utf8")).toBe(`${DISK}\n`);
+    await writeFile(sizeFile(gz.bytes), "7\n");
     const other = await ImageStore.open({ root });
     try {
       expect(await other.unpackedSize(img)).toBe(30_007);
@@ -56,7 +73,8 @@ describe("unpacked sizes (docker's SIZE)", () => {
   });
 
   it("uses a recorded size without reading the blob, and forgets it when the blob is collected", async () => {
-    const img = await makeImage(store, { names: ["app"], layers: [gzipSync(big)] });
+    const gz = await layer(ENTRIES);
+    const img = await makeImage(store, { names: ["app"], layers: [gz.bytes] });
     await store.recordLayerSize(img.manifest.layers[0]!.digest, 42);
     expect(await store.unpackedSize(img)).toBe(42);
     await store.remove("app");
@@ -64,21 +82,22 @@ describe("unpacked sizes (docker's SIZE)", () => {
   });
 
   it("concurrent stores computing the same layer agree and leave one complete file", async () => {
-    const img = await makeImage(store, { names: ["app"], layers: [gzipSync(big)] });
+    const gz = await layer(ENTRIES);
+    const img = await makeImage(store, { names: ["app"], layers: [gz.bytes] });
     const others = await Promise.all([1, 2, 3].map(() => ImageStore.open({ root })));
     try {
       const sizes = await Promise.all(others.map((s) => s.unpackedSize(img)));
-      expect(sizes).toEqual([100_000, 100_000, 100_000]);
+      expect(sizes).toEqual([DISK, DISK, DISK]);
     } finally {
       await Promise.all(others.map((s) => s.close()));
     }
-    expect(await readdir(join(root, SIZES_DIR, "sha256"))).toEqual([digestHex(digestOf(gzipSync(big)))]);
-    expect(await readFile(sizeFile(big), "utf8")).toBe("100000\n");
+    expect(await readdir(join(root, SIZES_DIR, "sha256"))).toEqual([digestHex(digestOf(gz.bytes))]);
+    expect(await readFile(sizeFile(gz.bytes), "utf8")).toBe(`${DISK}\n`);
   });
 
-  it("an uncompressed layer is its own size; an absent foreign layer counts its descriptor size", async () => {
-    const plain = randomBytes(512);
-    const w = await store.writeBlob(plain);
+  it("a layer that is not a tar (an artifact) counts its blob size; an absent foreign layer its descriptor size", async () => {
+    const blob = randomBytes(512);
+    const w = await store.writeBlob(blob);
     const cfg = Buffer.from(
       JSON.stringify({
         architecture: "amd64",

@@ -1,23 +1,23 @@
 import { mkdir, readFile, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { createGunzip } from "node:zlib";
 import { type Digest, digestAlgorithm, digestHex } from "../digest.js";
-import { OciError } from "../errors.js";
-import { sniffCompression } from "../layer/reader.js";
+import { isOciError, locateError } from "../errors.js";
+import { entryDiskSize } from "../layer/entry.js";
+import { tarEntries } from "../layer/reader.js";
 import { isErrno, writeFileAtomic } from "../layout/fsutil.js";
 import type { OciLayout } from "../layout/layout.js";
 import type { Descriptor } from "../types.js";
 
-/** SIZES_DIR is the store directory (beside `blobs/`) holding one small file per layer: its unpacked size in decimal. */
+/** SIZES_DIR is the store directory (beside `blobs/`) holding one small file per layer: its docker SIZE in decimal. */
 export const SIZES_DIR = "layer-sizes";
 
 /**
- * LayerSizes knows how many bytes each stored layer unpacks to, because
- * docker's SIZE (`images`, `history`, inspect's `Size`) counts uncompressed
- * layers while a manifest only gives compressed ones. Writers that know the
- * figure record it (import, load, build); otherwise it is counted once by
- * decompressing the blob and kept in `layer-sizes/<alg>/<hex>`, keyed by the
- * stored blob's digest. Files are written atomically and their content is a
+ * LayerSizes knows each stored layer's size as docker shows it (`images`,
+ * `history`, inspect's `Size`): the bytes of its unpacked files (see
+ * entryDiskSize), while a manifest only gives the compressed blob size.
+ * Writers that know the figure record it (createLayer's diskSize); otherwise
+ * it is counted once by reading the layer's tar headers and kept in
+ * `layer-sizes/<alg>/<hex>`, keyed by the stored blob's digest. Files are written atomically and their content is a
  * function of the digest, so concurrent processes racing to write one agree.
  */
 export class LayerSizes {
@@ -37,7 +37,7 @@ export class LayerSizes {
     return join(this.#dir, digestAlgorithm(d), digestHex(d));
   }
 
-  /** record remembers that the layer blob `digest` unpacks to `bytes`. */
+  /** record remembers that the layer blob `digest` has docker SIZE `bytes`. */
   async record(digest: Digest, bytes: number): Promise<void> {
     const path = this.#path(digest);
     await mkdir(dirname(path), { recursive: true });
@@ -93,27 +93,21 @@ export class LayerSizes {
   }
 
   /**
-   * #count decompresses the blob (by its magic bytes, not its media type) and
-   * counts the bytes; an uncompressed tar is its own size, and zstd (which
-   * this Node.js cannot inflate) gives undefined.
+   * #count reads the layer's tar headers (gzip or plain, by magic bytes) and
+   * sums {@link entryDiskSize}; undefined when it cannot (zstd, which this
+   * Node.js cannot inflate, or an artifact layer that is not a tar), and the
+   * caller shows the blob size instead, as nothing better is known.
    */
   async #count(desc: Descriptor): Promise<number | undefined> {
-    const digest = desc.digest;
-    const { compression, stream } = await sniffCompression(this.#layout.openBlob(digest));
-    if (compression !== "gzip") {
-      stream.destroy();
-      return compression === "none" ? desc.size : undefined;
-    }
-    const source = stream.pipe(createGunzip());
-    stream.on("error", (err) => source.destroy(err));
     let n = 0;
     try {
-      for await (const chunk of source) n += (chunk as Buffer).length;
-    } catch (cause) {
-      throw new OciError("INVALID_TAR", `cannot decompress layer: ${(cause as Error).message}`, {
-        where: digest,
-        cause,
-      });
+      for await (const { info, body } of tarEntries(this.#layout.openBlob(desc.digest))) {
+        n += entryDiskSize(info);
+        body.resume();
+      }
+    } catch (err) {
+      if (isOciError(err) && err.code !== "BLOB_NOT_FOUND") return undefined;
+      throw locateError(err, `${this.#layout.root}: layer ${desc.digest}`);
     }
     return n;
   }

@@ -127,17 +127,17 @@ export class ImageStore {
   }
 
   /**
-   * recordLayerSize remembers how many bytes a stored layer blob unpacks to
-   * (writers that know it, e.g. from createLayer's uncompressedSize), so
-   * listing never has to decompress it.
+   * recordLayerSize remembers a stored layer's docker SIZE (writers that know
+   * it: createLayer's diskSize), so listing never has to read the layer.
    */
-  recordLayerSize(digest: Digest, uncompressedSize: number): Promise<void> {
-    return this.#sizes.record(digest, uncompressedSize);
+  recordLayerSize(digest: Digest, diskSize: number): Promise<void> {
+    return this.#sizes.record(digest, diskSize);
   }
 
   /**
-   * unpackedSize is docker's image SIZE: the sum of the layers' uncompressed
-   * sizes. Sizes not recorded are counted once by decompressing, then kept.
+   * unpackedSize is docker's image SIZE: what the layers' files take unpacked
+   * (file bytes and symlink targets; not tar headers, not the gzip blobs).
+   * Sizes not recorded are counted once from the layer's tar headers, then kept.
    */
   async unpackedSize(image: StoredImage): Promise<number> {
     const sizes = await Promise.all(image.manifest.layers.map((l) => this.#sizes.of(l)));
