@@ -65,6 +65,8 @@ describe("tsbuild push / pull against docker-registry", () => {
 
     const again = await runCli(["push", `${registry.host}/me/custom`], { env: storeEnv });
     expect(again.stdout.match(/Layer already exists/g)).toHaveLength(3);
+    const quiet = await runCli(["push", "-q", `${registry.host}/me/custom`], { env: storeEnv });
+    expect(quiet.stdout).toBe(`${registry.host}/me/custom:latest\n`);
   });
 
   it("pushes a multi-platform image (an index in the store) with its manifests", async () => {

@@ -1,4 +1,5 @@
 import { createRegistryClient, type RegistryClient } from "@tsbuild/registry-client";
+import { onInterrupt } from "./interrupt.js";
 import { io } from "./output.js";
 
 /** RegistryArgs are the global registry flags (see cli.ts). */
@@ -25,4 +26,22 @@ export function registryClient(argv: RegistryArgs): RegistryClient {
     },
     overrides: env.TSBUILD_DEBUG ? { debug: (line) => io().stderr.write(`debug: ${line}\n`) } : {},
   });
+}
+
+/**
+ * withRegistryClient runs `fn` with a client from the flags and a signal that
+ * Ctrl-C aborts (so a pull deletes what it wrote), and closes both after.
+ */
+export async function withRegistryClient<T>(
+  argv: RegistryArgs,
+  fn: (client: RegistryClient, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const client = registryClient(argv);
+  const interrupt = onInterrupt();
+  try {
+    return await fn(client, interrupt.signal);
+  } finally {
+    interrupt.dispose();
+    await client.close();
+  }
 }

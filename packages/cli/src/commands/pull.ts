@@ -1,17 +1,14 @@
 import { digestHex, parsePlatform, parseReference } from "@tsbuild/oci";
 import { type PullProgressEvent, pullImage } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
-import { onInterrupt } from "../interrupt.js";
 import { io } from "../output.js";
-import { type RegistryArgs, registryClient } from "../registry-options.js";
+import { type RegistryArgs, withRegistryClient } from "../registry-options.js";
 import { type StoreArgs, withStore } from "./image-store.js";
-import { LayerRows, PROGRESS_CHOICES, type ProgressMode, progressMode } from "./registry-progress.js";
+import { type LayerRows, type ProgressArgs, progressFlags, TransferOutput } from "./registry-progress.js";
 
-interface PullArgs extends StoreArgs, RegistryArgs {
+interface PullArgs extends StoreArgs, RegistryArgs, ProgressArgs {
   name: string;
   platform?: string;
-  quiet?: boolean;
-  progress?: string;
 }
 
 /**
@@ -40,64 +37,41 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
   command: "pull <name>",
   describe: "Download an image from a registry",
   builder: (y: Argv<StoreArgs & RegistryArgs>) =>
-    y
-      .positional("name", { type: "string", describe: "NAME[:TAG|@DIGEST]", demandOption: true })
-      .option("platform", {
-        type: "string",
-        describe: "Set platform if server is multi-platform capable (os/arch[/variant])",
-      })
-      .option("quiet", { alias: "q", type: "boolean", describe: "Suppress verbose output" })
-      .option("progress", {
-        type: "string",
-        choices: PROGRESS_CHOICES,
-        default: "auto",
-        describe: "Progress output: a live view on a terminal, plain lines, or one JSON event per line",
-      }),
+    progressFlags(
+      y
+        .positional("name", { type: "string", describe: "NAME[:TAG|@DIGEST]", demandOption: true })
+        .option("platform", {
+          type: "string",
+          describe: "Set platform if server is multi-platform capable (os/arch[/variant])",
+        }),
+    ),
   handler: async (argv) => {
-    const { stdout } = io();
     const ref = parseReference(argv.name);
     const platform = argv.platform ? parsePlatform(argv.platform) : undefined;
-    const mode: ProgressMode = progressMode(argv.progress, stdout);
-    const client = registryClient(argv);
-    const interrupt = onInterrupt();
-    try {
-      await withStore(argv, async (store) => {
-        const rows = new LayerRows(argv.quiet ? nullStream : stdout, mode);
-        const say = (s: string) => {
-          if (!argv.quiet && mode !== "json") rows.line(s);
-        };
-        say(`${ref.digest ?? ref.tag ?? "latest"}: Pulling from ${ref.repository}`);
+    const out = new TransferOutput(argv, io().stdout);
+    await withRegistryClient(argv, (client, signal) =>
+      withStore(argv, async (store) => {
+        out.say(`${ref.digest ?? ref.tag ?? "latest"}: Pulling from ${ref.repository}`);
         const result = await pullImage(client, ref, {
           store,
           ...(platform ? { platform } : {}),
-          onProgress:
-            mode === "json"
-              ? (e) => {
-                  if (!argv.quiet) stdout.write(`${JSON.stringify(e)}\n`);
-                }
-              : pullProgress(rows),
-          signal: interrupt.signal,
+          onProgress: out.events(pullProgress(out.rows)),
+          signal,
         });
-        rows.finish();
-        say(`Digest: ${result.digest}`);
+        out.rows.finish();
+        out.say(`Digest: ${result.digest}`);
         const shown = ref.familiarString();
-        say(
+        out.say(
           result.upToDate
             ? `Status: Image is up to date for ${shown}`
             : `Status: Downloaded newer image for ${shown}`,
         );
-        if (mode === "json") {
-          stdout.write(
-            `${JSON.stringify({ type: "pulled", name: ref.toString(), digest: result.digest, id: result.image.id, upToDate: result.upToDate })}\n`,
-          );
-        } else stdout.write(`${ref.toString()}\n`);
-      });
-    } finally {
-      interrupt.dispose();
-      await client.close();
-    }
+        const { digest, upToDate } = result;
+        out.result(
+          { type: "pulled", name: ref.toString(), digest, id: result.image.id, upToDate },
+          ref.toString(),
+        );
+      }),
+    );
   },
 };
-
-/** nullStream swallows output (`--quiet`). */
-const nullStream = { write: () => true } as unknown as NodeJS.WritableStream;

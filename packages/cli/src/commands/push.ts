@@ -10,21 +10,15 @@ import {
 } from "@tsbuild/oci";
 import { type PushProgressEvent, type PushResult, pushImage, pushIndex } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
-import { onInterrupt } from "../interrupt.js";
 import { io } from "../output.js";
-import { type RegistryArgs, registryClient } from "../registry-options.js";
+import { type RegistryArgs, withRegistryClient } from "../registry-options.js";
 import { type StoreArgs, withStore } from "./image-store.js";
-import { LayerRows, PROGRESS_CHOICES, type ProgressMode, progressMode } from "./registry-progress.js";
+import { type LayerRows, type ProgressArgs, progressFlags, TransferOutput } from "./registry-progress.js";
 
-interface PushArgs extends StoreArgs, RegistryArgs {
+interface PushArgs extends StoreArgs, RegistryArgs, ProgressArgs {
   name: string;
   "all-tags"?: boolean;
-  quiet?: boolean;
-  progress?: string;
 }
-
-/** nullStream swallows output (`--quiet`). */
-const nullStream = { write: () => true } as unknown as NodeJS.WritableStream;
 
 /**
  * pushProgress turns push events into docker's output: per layer `Pushing`
@@ -63,42 +57,25 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
   command: "push <name>",
   describe: "Upload an image to a registry",
   builder: (y: Argv<StoreArgs & RegistryArgs>) =>
-    y
-      .positional("name", { type: "string", describe: "NAME[:TAG]", demandOption: true })
-      .option("all-tags", {
-        alias: "a",
-        type: "boolean",
-        describe: "Push all tags of an image to the repository",
-      })
-      .option("quiet", { alias: "q", type: "boolean", describe: "Suppress verbose output" })
-      .option("progress", {
-        type: "string",
-        choices: PROGRESS_CHOICES,
-        default: "auto",
-        describe: "Progress output: a live view on a terminal, plain lines, or one JSON event per line",
-      }),
+    progressFlags(
+      y
+        .positional("name", { type: "string", describe: "NAME[:TAG]", demandOption: true })
+        .option("all-tags", {
+          alias: "a",
+          type: "boolean",
+          describe: "Push all tags of an image to the repository",
+        }),
+    ),
   handler: async (argv) => {
-    const { stdout } = io();
-    const mode: ProgressMode = progressMode(argv.progress, stdout);
     const ref = parseReference(argv.name, { defaultTag: !argv["all-tags"] });
     if (argv["all-tags"] && ref.tag !== undefined) {
       throw new Error("tag can't be used with --all-tags/-a");
     }
     if (ref.digest !== undefined) throw new Error("cannot push a digest reference");
-    const rows = new LayerRows(argv.quiet ? nullStream : stdout, mode);
-    const write = (s: string) => {
-      if (!argv.quiet && mode !== "json") rows.line(s);
-    };
-    const progress = (ids: Map<Digest, string>) =>
-      mode === "json"
-        ? (e: PushProgressEvent) => {
-            if (!argv.quiet) stdout.write(`${JSON.stringify(e)}\n`);
-          }
-        : pushProgress(rows, ids);
-    const client = registryClient(argv);
-    const interrupt = onInterrupt();
-    try {
-      await withStore(argv, async (store) => {
+    const out = new TransferOutput(argv, io().stdout);
+    const progress = (ids: Map<Digest, string>) => out.events(pushProgress(out.rows, ids));
+    await withRegistryClient(argv, (client, signal) =>
+      withStore(argv, async (store) => {
         let refs: Reference[] = [ref];
         if (argv["all-tags"]) {
           const names = (await store.images()).flatMap((img) => img.names);
@@ -109,7 +86,7 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
           if (refs.length === 0)
             throw new Error(`An image does not exist locally with the tag: ${ref.familiarName}`);
         }
-        write(`The push refers to repository [${ref.name}]`);
+        out.say(`The push refers to repository [${ref.name}]`);
         for (const target of refs) {
           const multi = await storedIndex(store, target);
           let result: PushResult;
@@ -117,7 +94,7 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
             result = await pushIndex(client, multi, target, {
               store,
               onProgress: progress(new Map()),
-              signal: interrupt.signal,
+              signal,
             });
           } else {
             const image = await store.resolve(target.toString()).catch((err: unknown) => {
@@ -131,29 +108,21 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
               const diffId = image.config.rootfs.diff_ids[i];
               ids.set(l.digest, digestHex(diffId ?? l.digest).slice(0, 12));
             });
-            const layersTopFirst = [...image.manifest.layers].reverse();
-            if (!argv.quiet && mode !== "json") {
-              for (const l of layersTopFirst) rows.status(ids.get(l.digest) ?? "", "Preparing");
+            if (out.human) {
+              for (const l of [...image.manifest.layers].reverse())
+                out.rows.status(ids.get(l.digest) ?? "", "Preparing");
             }
-            result = await pushImage(client, image, target, {
-              store,
-              onProgress: progress(ids),
-              signal: interrupt.signal,
-            });
+            result = await pushImage(client, image, target, { store, onProgress: progress(ids), signal });
           }
-          rows.finish();
-          if (mode === "json") {
-            const { tag, digest, size } = result;
-            stdout.write(
-              `${JSON.stringify({ type: "pushed", name: target.toString(), tag, digest, size })}\n`,
-            );
-          } else if (argv.quiet) stdout.write(`${target.toString()}\n`);
-          else write(`${result.tag}: digest: ${result.digest} size: ${result.size}`);
+          const { tag, digest, size } = result;
+          const line = `${tag}: digest: ${digest} size: ${size}`;
+          if (out.human) out.say(line);
+          out.result(
+            { type: "pushed", name: target.toString(), tag, digest, size },
+            argv.quiet ? target.toString() : undefined,
+          );
         }
-      });
-    } finally {
-      interrupt.dispose();
-      await client.close();
-    }
+      }),
+    );
   },
 };

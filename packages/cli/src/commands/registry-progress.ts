@@ -1,3 +1,4 @@
+import type { Argv } from "yargs";
 import { humanSize } from "../format/index.js";
 
 /** ProgressMode: `plain` prints one line per state change, `tty` redraws rows in place, `json` one event per line. */
@@ -10,6 +11,71 @@ export function progressMode(flag: string | undefined, out: NodeJS.WritableStrea
   if (flag === "plain" || flag === "tty" || flag === "json") return flag;
   return (out as { isTTY?: boolean }).isTTY ? "tty" : "plain";
 }
+
+/** ProgressArgs are the output flags pull and push share. */
+export interface ProgressArgs {
+  quiet?: boolean;
+  progress?: string;
+}
+
+/** progressFlags adds docker's `--quiet` and our `--progress` to pull and push. */
+export function progressFlags<T>(y: Argv<T>): Argv<T & ProgressArgs> {
+  return y
+    .option("quiet", { alias: "q", type: "boolean", describe: "Suppress verbose output" })
+    .option("progress", {
+      type: "string",
+      choices: PROGRESS_CHOICES,
+      default: "auto",
+      describe: "Progress output: a live view on a terminal, plain lines, or one JSON event per line",
+    });
+}
+
+/**
+ * TransferOutput is what pull and push print through: per-layer rows and
+ * docker's lines for people, or one JSON object per event for machines
+ * (`--progress json`); `--quiet` leaves only the final name.
+ */
+export class TransferOutput {
+  readonly mode: ProgressMode;
+  readonly rows: LayerRows;
+  readonly #out: NodeJS.WritableStream;
+  readonly #quiet: boolean;
+
+  constructor(argv: ProgressArgs, out: NodeJS.WritableStream) {
+    this.mode = progressMode(argv.progress, out);
+    this.#out = out;
+    this.#quiet = argv.quiet ?? false;
+    this.rows = new LayerRows(this.#quiet ? NULL_STREAM : out, this.mode);
+  }
+
+  /** human says whether docker's lines are printed (not quiet, not JSON). */
+  get human(): boolean {
+    return !this.#quiet && this.mode !== "json";
+  }
+
+  /** say prints one of docker's lines below the rows. */
+  say(text: string): void {
+    if (this.human) this.rows.line(text);
+  }
+
+  /** events hands each event to `render`, or prints it as JSON in JSON mode. */
+  events<E>(render: (e: E) => void): (e: E) => void {
+    if (this.mode !== "json") return render;
+    return (e) => {
+      if (!this.#quiet) this.#out.write(`${JSON.stringify(e)}\n`);
+    };
+  }
+
+  /** result ends a transfer: the JSON object in JSON mode, else `line` (when given). */
+  result(json: Record<string, unknown>, line?: string): void {
+    this.rows.finish();
+    if (this.mode === "json") this.#out.write(`${JSON.stringify(json)}\n`);
+    else if (line !== undefined) this.#out.write(`${line}\n`);
+  }
+}
+
+/** NULL_STREAM swallows output (`--quiet`). */
+const NULL_STREAM = { write: () => true } as unknown as NodeJS.WritableStream;
 
 const BAR = 50;
 
