@@ -264,12 +264,10 @@ export async function uploadBlob(
     ...sig(target),
   };
   if (desc.size <= threshold) {
-    const url = new URL(location);
-    url.searchParams.set("digest", desc.digest);
     const res = await client.request({
       ...base,
       method: "PUT",
-      path: url.href,
+      path: withDigest(location, desc.digest),
       headers: { "content-type": "application/octet-stream", "content-length": String(desc.size) },
       body: desc.size === 0 ? Buffer.alloc(0) : body(0, desc.size),
       expectStatus: [201, 204],
@@ -298,15 +296,20 @@ export async function uploadBlob(
     const range = /^(?:bytes=)?0-(\d+)$/.exec(res.header("range") ?? "");
     offset = range?.[1] !== undefined ? Number(range[1]) + 1 : end;
   }
-  const url = new URL(location);
-  url.searchParams.set("digest", desc.digest);
   const res = await client.request({
     ...base,
     method: "PUT",
-    path: url.href,
+    path: withDigest(location, desc.digest),
     headers: { "content-length": "0" },
     body: Buffer.alloc(0),
     expectStatus: [201, 204],
   });
   await res.dump();
+}
+
+/** withDigest is an upload Location with the `digest` parameter that completes the upload. */
+function withDigest(location: string, digest: Digest): string {
+  const url = new URL(location);
+  url.searchParams.set("digest", digest);
+  return url.href;
 }

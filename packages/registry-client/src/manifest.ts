@@ -11,6 +11,7 @@ import {
 } from "@tsbuild/oci";
 import type { RegistryClient } from "./client.js";
 import { isRegistryError, RegistryError } from "./errors.js";
+import type { RegistryResponse } from "./response.js";
 
 /** MANIFEST_SIZE_LIMIT bounds a manifest or index body (4 MiB, as containerd and the distribution registry do). */
 export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
@@ -42,6 +43,28 @@ function where(t: ManifestTarget): string {
 }
 
 /**
+ * manifestRequest sends one request for the manifest `target` names: GET and
+ * HEAD with every media type we understand in Accept, PUT with `put`'s body.
+ */
+function manifestRequest(
+  client: RegistryClient,
+  target: ManifestTarget,
+  method: "GET" | "HEAD" | "PUT",
+  put?: { headers: Record<string, string>; body: Buffer },
+): Promise<RegistryResponse> {
+  return client.request({
+    registry: target.registry,
+    repository: target.repository,
+    method,
+    path: manifestPath(target),
+    headers: put ? put.headers : { accept: manifestAccept.join(", ") },
+    ...(put ? { body: put.body } : {}),
+    scope: method === "PUT" ? "pull,push" : "pull",
+    ...(target.signal ? { signal: target.signal } : {}),
+  });
+}
+
+/**
  * fetchManifest GETs a manifest with every media type we understand in
  * Accept, refuses bodies over `limit`, checks the bytes against the digest
  * asked for (or the Docker-Content-Digest the registry claims), and parses
@@ -53,15 +76,7 @@ export async function fetchManifest(
   options: { limit?: number } = {},
 ): Promise<FetchedManifest> {
   const limit = options.limit ?? MANIFEST_SIZE_LIMIT;
-  const res = await client.request({
-    registry: target.registry,
-    repository: target.repository,
-    method: "GET",
-    path: manifestPath(target),
-    headers: { accept: manifestAccept.join(", ") },
-    scope: "pull",
-    ...(target.signal ? { signal: target.signal } : {}),
-  });
+  const res = await manifestRequest(client, target, "GET");
   const declared = Number(res.header("content-length"));
   if (Number.isFinite(declared) && declared > limit) {
     res.body.destroy();
@@ -128,15 +143,7 @@ export async function headManifest(
   target: ManifestTarget,
 ): Promise<ManifestHead | undefined> {
   try {
-    const res = await client.request({
-      registry: target.registry,
-      repository: target.repository,
-      method: "HEAD",
-      path: manifestPath(target),
-      headers: { accept: manifestAccept.join(", ") },
-      scope: "pull",
-      ...(target.signal ? { signal: target.signal } : {}),
-    });
+    const res = await manifestRequest(client, target, "HEAD");
     await res.dump();
     const d = res.header("docker-content-digest");
     const size = Number(res.header("content-length"));
@@ -164,15 +171,9 @@ export async function putManifest(
 ): Promise<Digest> {
   const bytes = Buffer.from(manifest.bytes);
   const digest = digestOf(bytes);
-  const res = await client.request({
-    registry: target.registry,
-    repository: target.repository,
-    method: "PUT",
-    path: manifestPath(target),
+  const res = await manifestRequest(client, target, "PUT", {
     headers: { "content-type": manifest.mediaType },
     body: bytes,
-    scope: "pull,push",
-    ...(target.signal ? { signal: target.signal } : {}),
   });
   await res.dump();
   const returned = res.header("docker-content-digest");
