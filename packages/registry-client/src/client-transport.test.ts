@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { useRegistryFixtures } from "./__fixtures__/registry.js";
 import { json, recordingSleep } from "./__fixtures__/server.js";
@@ -6,20 +7,22 @@ import { isRegistryError, type RegistryError } from "./errors.js";
 const { server, client, bearerRegistry } = useRegistryFixtures(afterEach);
 
 describe("RegistryClient retries", () => {
-  it("retries 500 then succeeds", async () => {
+  it.each<[string, (req: IncomingMessage, res: ServerResponse) => void]>([
+    ["a 500", (_req, res) => json(res, 500, { errors: [{ code: "UNKNOWN", message: "boom" }] })],
+    ["a dropped connection", (req) => req.socket.destroy()],
+  ])("retries after %s, then succeeds", async (_name, fail) => {
     let n = 0;
     const s = await server((req, res) => {
       if (req.url === "/v2/") return json(res, 200, {});
       n++;
-      if (n === 1) return json(res, 500, { errors: [{ code: "UNKNOWN", message: "boom" }] });
+      if (n === 1) return fail(req, res);
       json(res, 200, { n });
     });
-    const c = client();
-    const res = await c.request({
+    const res = await client().request({
       registry: s.host,
       repository: "x",
       method: "GET",
-      path: "/v2/x/manifests/a",
+      path: "/v2/x/blobs/sha256:1",
     });
     expect(await res.json()).toEqual({ n: 2 });
   });
@@ -58,27 +61,6 @@ describe("RegistryClient retries", () => {
     expect(isRegistryError(err, "TOOMANYREQUESTS")).toBe(true);
     expect((err as RegistryError).temporary).toBe(true);
     expect(s.requests.filter((r) => r.url === "/v2/x/tags/list")).toHaveLength(3);
-  });
-
-  it("retries a dropped connection", async () => {
-    let n = 0;
-    const s = await server((req, res) => {
-      if (req.url === "/v2/") return json(res, 200, {});
-      n++;
-      if (n === 1) {
-        req.socket.destroy();
-        return;
-      }
-      json(res, 200, { n });
-    });
-    const c = client();
-    const res = await c.request({
-      registry: s.host,
-      repository: "x",
-      method: "GET",
-      path: "/v2/x/blobs/sha256:1",
-    });
-    expect(await res.json()).toEqual({ n: 2 });
   });
 
   it("does not retry a POST after a dropped connection", async () => {
