@@ -124,6 +124,7 @@ export function imageConfigFromJson(value: unknown, where = "config"): ImageConf
   const out: Mutable<ImageConfig> = { architecture, os, rootfs: parseRootfs(obj.rootfs, `${where}.rootfs`) };
   set(out, "created", optionalTimestamp(obj, "created", where));
   set(out, "author", optionalString(obj, "author", where, CODE));
+  set(out, "comment", optionalString(obj, "comment", where, CODE));
   set(out, "variant", optionalString(obj, "variant", where, CODE));
   set(out, "os.version", optionalString(obj, "os.version", where, CODE));
   set(out, "os.features", optionalStringArray(obj, "os.features", where, CODE));

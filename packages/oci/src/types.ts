@@ -81,6 +81,8 @@ export interface HistoryEntry {
 export interface ImageConfig {
   readonly created?: string;
   readonly author?: string;
+  /** comment is docker's image comment (`docker import -m`, `docker commit -m`; inspect's Comment). */
+  readonly comment?: string;
   readonly architecture: string;
   readonly os: string;
   readonly variant?: string;

@@ -1,6 +1,6 @@
 import type { HistoryRow } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
-import { createdSince, formatCreatedAt, parseTime } from "../format/duration.js";
+import { createdSince, parseTime } from "../format/duration.js";
 import { imageIdCell } from "../format/id.js";
 import { renderList } from "../format/list.js";
 import { humanSize } from "../format/size.js";
@@ -31,11 +31,12 @@ export function historyListRow(
   options: { noTrunc: boolean; human: boolean; now?: number },
 ): Record<string, string> {
   const createdBy = r.createdBy.replace(/\t/g, " ");
-  const t = parseTime(r.created);
+  // docker's history CreatedAt is RFC 3339 to the second (and CreatedSince too without --human).
+  const createdAt = new Date(parseTime(r.created) ?? 0).toISOString().replace(/\.\d+Z$/, "Z");
   return {
     ID: r.id === "<missing>" ? r.id : imageIdCell(r.id, options.noTrunc),
-    CreatedSince: options.human ? createdSince(r.created, options.now) : (r.created ?? "N/A"),
-    CreatedAt: options.human ? formatCreatedAt(r.created) : t === undefined ? "" : new Date(t).toISOString(),
+    CreatedSince: options.human ? createdSince(r.created, options.now) : createdAt,
+    CreatedAt: createdAt,
     CreatedBy: options.noTrunc ? createdBy : ellipsis(createdBy, 45),
     Size: options.human ? humanSize(r.size) : String(r.size),
     Comment: r.comment,

@@ -64,21 +64,19 @@ export async function importImage(options: {
       ...(epoch !== undefined && { sourceDateEpoch: epoch }),
     });
     const [written, { diffId, diskSize }] = await Promise.all([store.writeBlob(layer.stream), layer.result]);
+    // docker's message goes both into the config's comment (inspect's Comment) and its one history entry.
+    const comment = options.message || `Imported from ${isUrl(options.source) ? options.source : "-"}`;
     const config: ImageConfig = {
       architecture: platform.architecture,
       os: platform.os,
       ...(platform.variant && { variant: platform.variant }),
       ...(platform["os.version"] && { "os.version": platform["os.version"] }),
       created,
+      comment,
       config: containerConfig,
       rootfs: { type: "layers", diff_ids: [diffId] },
       // docker names a URL source; files and stdin are streamed to it, so they are "-".
-      history: [
-        {
-          created,
-          comment: options.message || `Imported from ${isUrl(options.source) ? options.source : "-"}`,
-        },
-      ],
+      history: [{ created, comment }],
     };
     const cfg = canonicalJson(config);
     const manifest: Manifest = {

@@ -175,7 +175,8 @@ export async function listImages(
       SharedSize: "N/A",
       Size: size,
       UniqueSize: "N/A",
-      VirtualSize: size,
+      // docker's VirtualSize column uses go-units HumanSize (4 digits), Size 3.
+      VirtualSize: humanSize(sizes[i] ?? 0, 4),
     };
     const digest = img.repoDigests ? img.manifestDigest : "<none>";
     if (names.length === 0) {

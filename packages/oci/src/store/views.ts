@@ -87,6 +87,51 @@ export interface InspectResult {
 }
 
 /**
+ * DOCKER_CONFIG lists docker's container.Config fields in its JSON order, with
+ * the value docker prints when the image does not set one (undefined: the
+ * field is `omitempty` and left out).
+ */
+const DOCKER_CONFIG: readonly [string, unknown][] = [
+  ["Hostname", ""],
+  ["Domainname", ""],
+  ["User", ""],
+  ["AttachStdin", false],
+  ["AttachStdout", false],
+  ["AttachStderr", false],
+  ["ExposedPorts", undefined],
+  ["Tty", false],
+  ["OpenStdin", false],
+  ["StdinOnce", false],
+  ["Env", null],
+  ["Cmd", null],
+  ["Healthcheck", undefined],
+  ["ArgsEscaped", undefined],
+  ["Image", ""],
+  ["Volumes", null],
+  ["WorkingDir", ""],
+  ["Entrypoint", null],
+  ["NetworkDisabled", undefined],
+  ["MacAddress", undefined],
+  ["OnBuild", null],
+  ["Labels", null],
+  ["StopSignal", undefined],
+  ["StopTimeout", undefined],
+  ["Shell", undefined],
+];
+
+/** dockerConfig shapes an image's config as `docker image inspect` prints Config: every field, in docker's order. */
+export function dockerConfig(config: ContainerConfig | undefined): ContainerConfig {
+  const given = (config ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, fallback] of DOCKER_CONFIG) {
+    const value = given[key] ?? fallback;
+    if (value !== undefined) out[key] = value;
+  }
+  for (const [key, value] of Object.entries(given)) if (!(key in out)) out[key] = value;
+  return out as ContainerConfig;
+}
+
+/**
  * inspectResult builds docker's inspect object: familiar names, RepoDigests
  * for pulled/pushed images; `size` is the unpacked size (docker's Size).
  */
@@ -102,11 +147,11 @@ export function inspectResult(img: StoredImage, size: number): InspectResult {
     RepoTags: refs.map((r) => r.familiarString()),
     RepoDigests: repoDigests,
     Parent: img.parent ?? "",
-    Comment: "",
+    Comment: c.comment ?? "",
     Created: c.created ?? "",
     DockerVersion: "",
     Author: c.author ?? "",
-    Config: c.config ?? {},
+    Config: dockerConfig(c.config),
     Architecture: c.architecture,
     ...(c.variant !== undefined && { Variant: c.variant }),
     Os: c.os,

@@ -1,0 +1,57 @@
+import { ImageStore } from "@tsbuild/oci";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../testing.js";
+import { importTree, tsb } from "./__fixtures__/image.js";
+
+describe("image tag / rm / rmi", () => {
+  it("tags, untags and deletes like docker", async () => {
+    const root = await tempDir();
+    const id = await importTree(root, "app:1");
+    expect((await tsb(root, ["image", "tag", "app:1", "app:2"])).code).toBe(0);
+    expect((await tsb(root, ["tag", id.slice(7, 19), "other"])).code).toBe(0);
+    const names = (await tsb(root, ["images", "--format", "{{.Repository}}:{{.Tag}}"])).stdout;
+    expect(names.split("\n").sort().join(",")).toBe(",app:1,app:2,other:latest");
+
+    const un = await tsb(root, ["rmi", "app:1"]);
+    expect(un).toEqual({ code: 0, stdout: "Untagged: app:1\n", stderr: "" });
+
+    const conflict = await tsb(root, ["image", "rm", id.slice(7, 19)]);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toMatch(/^Error: .*must be forced.*multiple repositories/);
+
+    const forced = await tsb(root, ["image", "rm", "-f", id]);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toBe(`Untagged: app:2\nUntagged: other:latest\nDeleted: ${id}\n`);
+    expect((await tsb(root, ["images", "-q"])).stdout).toBe("");
+  });
+
+  it("reports each missing image, still removes the rest, exits 1", async () => {
+    const root = await tempDir();
+    const id = await importTree(root, "keep-going");
+    const r = await tsb(root, ["rmi", "nope", "keep-going"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("Error: No such image: nope\n");
+    expect(r.stdout).toBe(`Untagged: keep-going:latest\nDeleted: ${id}\n`);
+  });
+
+  it("tag of a missing image fails; missing arguments are usage errors", async () => {
+    const root = await tempDir();
+    const r = await tsb(root, ["tag", "ghost", "x"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("Error: No such image: ghost\n");
+    expect((await tsb(root, ["tag", "only-one"])).code).toBe(2);
+    expect((await tsb(root, ["rmi"])).code).toBe(2);
+  });
+
+  it("rmi of a pulled image also untags repo@digest", async () => {
+    const root = await tempDir();
+    const id = await importTree(root, "nginx:1");
+    const store = await ImageStore.open({ root });
+    const img = await store.resolve("nginx:1");
+    const manifest = await store.layout.readBlob(img.manifestDigest);
+    await store.addImage({ manifest, names: ["nginx:1"], repoDigests: true });
+    await store.close();
+    const r = await tsb(root, ["rmi", "nginx:1"]);
+    expect(r.stdout).toBe(`Untagged: nginx:1\nUntagged: nginx@${img.manifestDigest}\nDeleted: ${id}\n`);
+  });
+});
