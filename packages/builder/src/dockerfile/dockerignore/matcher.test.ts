@@ -37,6 +37,39 @@ describe("PatternMatcher", () => {
     expect(() => new PatternMatcher([p])).toThrow(IgnorePatternError);
   });
 
+  it.each([
+    // Classes mean what they mean in Go's regexp (patternmatcher compiles the pattern to one).
+    ["[[:alpha:]]x", "ax", true],
+    ["[[:alpha:]]x", "1x", false],
+    ["[[:^digit:]]", "a", true],
+    ["[[:^digit:]]", "5", false],
+    ["v[[:digit:][:upper:]]", "vQ", true],
+    ["[a-c]x", "bx", true],
+    ["[a-c]x", "dx", false],
+    ["[^a-c]", "d", true],
+    ["[^a-c]", "/", true], // a negated class may match `/` (it is a regexp class, not filepath.Match)
+    ["[a\\-]", "-", true],
+    ["[\\d]", "4", true],
+    ["[\\]]", "]", true],
+    ["[\\pL]", "λ", true],
+    ["[\\PL]", "λ", false],
+    ["[\\x41-\\x43]", "B", true],
+    ["[é]", "é", true],
+    ["x[.]", "x.", true],
+    ["x[.]", "xy", false],
+  ])("class %j ~ %j → %s", (pattern, path, excluded) => {
+    expect(new PatternMatcher([pattern]).patterns[0]!.match(path)).toBe(excluded);
+  });
+
+  it.each(["[[:alpha:]", "[[:nope:]]", "[z-a]", "[\\q]", "a\\1", "[\\pQ]", "[\\p{Greek}]", "[\\x{41}]"])(
+    // `{` and `}` are escaped by patternmatcher, so `\p{…}` and `\x{…}` do not compile in Go either.
+    "fails to match with %j, as Go's regexp.Compile does",
+    (pattern) => {
+      const pm = new PatternMatcher([pattern]);
+      expect(() => pm.matchesOrParentMatches("x")).toThrow("syntax error in pattern");
+    },
+  );
+
   it("rejects unsupported regexp escapes at match time", () => {
     const pm = new PatternMatcher(["a\\q"]);
     expect(() => pm.matchesOrParentMatches("aq")).toThrow("syntax error in pattern");
@@ -93,6 +126,13 @@ describe("linear-time matching", () => {
     const long = `dir/sub/${"a".repeat(250)}`;
     expect(pm.matchesOrParentMatches(long)).toBe(false);
     expect(pm.matchesOrParentMatches(`${long}b`)).toBe(true);
+  });
+
+  it("matches class patterns in linear time too", () => {
+    const pm = new PatternMatcher(["[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*[0-9]"]);
+    const long = "a".repeat(5000);
+    expect(pm.matchesOrParentMatches(long)).toBe(false);
+    expect(pm.matchesOrParentMatches(`${long}7`)).toBe(true);
   });
 
   /** oracle translates a class-free pattern to a JS RegExp the way patternmatcher builds its Go regexp. */

@@ -1,5 +1,6 @@
 import { BuildError } from "../../errors.js";
 import { cleanPath, dirPath, ERR_BAD_PATTERN, isValidGlob, trimSpace } from "./gopath.js";
+import { type GlobToken, GoRegexpError, globMatch, goRegexpTokens } from "./goregex.js";
 
 /**
  * IgnorePatternError is a malformed .dockerignore pattern. Its message is
@@ -16,77 +17,10 @@ export class IgnorePatternError extends BuildError {
   }
 }
 
-/**
- * GlobToken is one element of a class-free pattern, matched by a linear NFA instead of a JS RegExp: a
- * backtracking regexp is exponential on patterns like `*a*a*a*b`, where Go's RE2 (what moby uses) is
- * linear. Patterns with `[...]` classes keep the RegExp translation (their Go syntax is rich and rare).
- */
-type GlobToken =
-  | { kind: "char"; test: (ch: string) => boolean }
-  | { kind: "star" } // [^/]*
-  | { kind: "anyStar" } // [^\n]*
-  | { kind: "dirs" } // ([^\n]*/)?
-  | { kind: "start" }; // a raw `^`: only matches at the very beginning
-
-/** globMatch runs the tokens over `path` (whole-string match) in O(path × tokens). */
-function globMatch(tokens: readonly GlobToken[], path: string): boolean {
-  const n = tokens.length;
-  // State 2i: token i is next; state 2i+1: inside the `([^\n]*/)?` loop of token i.
-  const close = (states: Set<number>, pos: number): Set<number> => {
-    const stack = [...states];
-    while (stack.length > 0) {
-      const s = stack.pop()!;
-      if (s % 2 === 1) continue;
-      const t = tokens[s / 2];
-      if (!t) continue;
-      const push = (x: number) => {
-        if (!states.has(x)) {
-          states.add(x);
-          stack.push(x);
-        }
-      };
-      if (t.kind === "star" || t.kind === "anyStar") push(s + 2);
-      else if (t.kind === "dirs") {
-        push(s + 1);
-        push(s + 2);
-      } else if (t.kind === "start" && pos === 0) push(s + 2);
-    }
-    return states;
-  };
-  let states = close(new Set([0]), 0);
-  let pos = 0;
-  for (const ch of path) {
-    const next = new Set<number>();
-    for (const s of states) {
-      const t = tokens[Math.floor(s / 2)];
-      if (!t) continue;
-      if (s % 2 === 1) {
-        if (ch !== "\n") next.add(s);
-        if (ch === "/") next.add(s + 1);
-      } else if (t.kind === "star") {
-        if (ch !== "/") next.add(s);
-      } else if (t.kind === "anyStar") {
-        if (ch !== "\n") next.add(s);
-      } else if (t.kind === "char" && t.test(ch)) {
-        next.add(s + 2);
-      }
-    }
-    pos += ch.length;
-    states = close(next, pos);
-    if (states.size === 0) return false;
-  }
-  return states.has(2 * n);
-}
-
-const literal = (c: string) => ({ kind: "char" as const, test: (ch: string) => ch === c });
-
 export type MatchType = "exact" | "prefix" | "suffix" | "regexp";
 
 /** Characters that are regexp syntax but plain in a glob; patternmatcher escapes them. */
 const ESCAPED = new Set([".", "+", "(", ")", "|", "{", "}", "$"]);
-/** Characters a JS `u` regexp lets you escape with `\`. */
-const JS_SYNTAX = new Set(["^", "$", "\\", ".", "*", "+", "?", "(", ")", "[", "]", "{", "}", "|", "/"]);
-
 /**
  * IgnorePattern is one compiled pattern. Like moby/patternmatcher it is
  * classified as exact, prefix (`dir/**`), suffix (a leading `**`) or a regexp, and
@@ -99,7 +33,6 @@ export class IgnorePattern {
   readonly cleaned: string;
   readonly dirs: string[];
   private type: MatchType | undefined;
-  private regexp: RegExp | undefined;
   private tokens: GlobToken[] | undefined;
 
   constructor(cleaned: string, exclusion: boolean) {
@@ -132,18 +65,18 @@ export class IgnorePattern {
         return suffix.startsWith("/") && path === suffix.slice(1);
       }
       default:
-        return this.tokens ? globMatch(this.tokens, path) : this.regexp!.test(path);
+        return globMatch(this.tokens!, path);
     }
   }
 
-  /** compile builds the matcher with patternmatcher's rules (`*` and `?` stop at `/`, `**` crosses it). */
+  /**
+   * compile builds the matcher with patternmatcher's rules (`*` and `?` stop at `/`, `**` crosses it): the
+   * same Go regexp string, read by goRegexpTokens into a linear-time NFA.
+   */
   private compile(): void {
     const chars = Array.from(this.cleaned);
-    let re = "^";
+    let re = "";
     let type: MatchType = "exact";
-    let inClass = false;
-    const tokens: GlobToken[] = [];
-    let hasClass = false;
     for (let i = 0; i < chars.length; i++) {
       const ch = chars[i]!;
       if (ch === "*") {
@@ -156,114 +89,45 @@ export class IgnorePattern {
               type = "prefix";
             } else {
               re += "[^\\n]*";
-              tokens.push({ kind: "anyStar" });
               type = "regexp";
             }
           } else {
             re += "([^\\n]*/)?";
-            tokens.push({ kind: "dirs" });
             type = "regexp";
           }
           // A leading `**` makes it a suffix match.
           if (start === 0) type = "suffix";
         } else {
           re += "[^/]*";
-          tokens.push({ kind: "star" });
           type = "regexp";
         }
       } else if (ch === "?") {
         re += "[^/]";
-        tokens.push({ kind: "char", test: (c) => c !== "/" });
         type = "regexp";
       } else if (ESCAPED.has(ch)) {
         re += `\\${ch}`;
-        tokens.push(literal(ch));
       } else if (ch === "\\") {
-        const next = chars[i + 1];
-        if (next === undefined) {
-          re += "\\\\";
-          tokens.push(literal("\\"));
-        } else {
-          i++;
-          re += goEscape(next, inClass, this.cleaned);
-          tokens.push(goEscapeToken(next, this.cleaned));
+        // `\c` stays a Go regexp escape (a trailing `\` cannot occur: isValidGlob rejected it).
+        if (i + 1 < chars.length) {
+          re += `\\${chars[++i]}`;
           type = "regexp";
-        }
-      } else if (ch === "[" || ch === "]") {
-        if (ch === "[" && !inClass) inClass = true;
-        else if (ch === "]") inClass = false;
-        re += ch;
-        hasClass = true;
-        type = "regexp";
+        } else re += "\\";
       } else {
+        if (ch === "[" || ch === "]") type = "regexp";
         // `^` keeps its regexp meaning (anchor, or class negation) exactly as in Go.
         re += ch;
-        tokens.push(ch === "^" ? { kind: "start" } : literal(ch));
       }
     }
-    if (type === "regexp" && !hasClass) {
-      this.tokens = tokens;
-    } else if (type === "regexp") {
+    if (type === "regexp") {
       try {
-        this.regexp = new RegExp(`${re}$`, "u");
-      } catch {
+        this.tokens = goRegexpTokens(re);
+      } catch (err) {
+        if (!(err instanceof GoRegexpError)) throw err;
         throw new IgnorePatternError(ERR_BAD_PATTERN, this.cleaned);
       }
     }
     this.type = type;
   }
-}
-
-/** goEscapeToken is goEscape for the NFA: the character test Go's `\c` stands for (outside a class). */
-function goEscapeToken(c: string, pattern: string): GlobToken {
-  const ascii = (re: RegExp) => ({ kind: "char" as const, test: (ch: string) => re.test(ch) });
-  if (c > "\x7f") throw new IgnorePatternError(ERR_BAD_PATTERN, pattern);
-  if (!/^[A-Za-z0-9]$/.test(c)) return literal(c);
-  const tests: Record<string, GlobToken> = {
-    d: ascii(/^[0-9]$/),
-    D: ascii(/^[^0-9]$/u),
-    w: ascii(/^[0-9A-Za-z_]$/),
-    W: ascii(/^[^0-9A-Za-z_]$/u),
-    s: ascii(/^[\t\n\f\r ]$/),
-    t: literal("\t"),
-    n: literal("\n"),
-    r: literal("\r"),
-    f: literal("\f"),
-    v: literal("\v"),
-    a: literal("\x07"),
-  };
-  const t = tests[c];
-  if (t === undefined) throw new IgnorePatternError(ERR_BAD_PATTERN, pattern);
-  return t;
-}
-
-/**
- * goEscape translates a Go regexp escape `\c` into JS: escaped punctuation is
- * the literal character, and the Perl classes mean what Go means by them.
- * Escapes JS cannot express identically are rejected as a bad pattern.
- */
-function goEscape(c: string, inClass: boolean, pattern: string): string {
-  if (c > "\x7f") throw new IgnorePatternError(ERR_BAD_PATTERN, pattern);
-  if (/^[A-Za-z0-9]$/.test(c)) {
-    const mapped: Record<string, string> = {
-      d: "\\d",
-      D: "\\D",
-      w: "\\w",
-      W: "\\W",
-      t: "\\t",
-      n: "\\n",
-      r: "\\r",
-      f: "\\f",
-      v: "\\v",
-      a: "\\x07",
-      s: inClass ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]",
-    };
-    const js = mapped[c];
-    if (js === undefined) throw new IgnorePatternError(ERR_BAD_PATTERN, pattern);
-    return js;
-  }
-  if (JS_SYNTAX.has(c) || (c === "-" && inClass)) return `\\${c}`;
-  return c;
 }
 
 /**
