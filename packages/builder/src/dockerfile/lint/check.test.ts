@@ -144,6 +144,12 @@ describe("lint rules", () => {
     expect(findings(negative).filter((f) => f.startsWith(`${rule}:`))).toEqual([]);
   });
 
+  it("flags a mixed-case keyword with BuildKit's self-consistency message", () => {
+    expect(findings("FROM scratch\nRun true\nRUN true\n")).toEqual([
+      "ConsistentInstructionCasing:2: Command 'Run' should be consistently cased",
+    ]);
+  });
+
   it("stays quiet about variables of a base image whose config is unknown", () => {
     expect(findings("FROM golang\nWORKDIR $GOPATH/src\n")).toEqual([]);
     expect(findings("FROM golang\nWORKDIR $GOPATH/src\n", { imageConfig: () => ({ env: [] }) })).toEqual([
