@@ -145,7 +145,7 @@ describe("foldImageConfig: config fields", () => {
       () => base,
     );
     expect(r.config).toEqual({
-      Env: ["A=1"],
+      Env: ["A=1", PATH], // BuildKit adds a default PATH to a base image without one
       Labels: { a: "3", b: "2" },
       ExposedPorts: { "80/tcp": {}, "443/tcp": {} },
       Volumes: { "/v": {}, "/w": {} },
@@ -161,6 +161,11 @@ describe("foldImageConfig: config fields", () => {
       "EXPOSE map[443/tcp:{} 80/tcp:{}]",
       "VOLUME [/w]",
     ]);
+  });
+
+  it("keeps a base image's PATH", () => {
+    const base = () => ({ config: { Env: ["PATH=/opt/bin", "X=1"] } });
+    expect(fold("FROM img\nENV Y=2\n", {}, base).config.Env).toEqual(["PATH=/opt/bin", "X=1", "Y=2"]);
   });
 
   it("resets the base's Cmd when ENTRYPOINT is set without CMD in the stage", () => {
@@ -214,7 +219,6 @@ describe("foldImageConfig: config fields", () => {
       buildPlatform: AMD64,
     });
     expect(foldPlan(plan).get(0)!.config).toEqual({
-      Env: [],
       WorkingDir: "/",
       Cmd: ["cmd", "/S", "/C", "dir"],
       ArgsEscaped: true,

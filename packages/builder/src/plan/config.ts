@@ -40,7 +40,9 @@ export function defaultShell(os: string): string[] {
 
 /** scratchImage is BuildKit's emptyImage: WorkingDir `/` and, except on Windows, the default PATH. */
 export function scratchImage(os: string): BaseImage {
-  return { config: { WorkingDir: "/", Env: os === "windows" ? [] : [`PATH=${DEFAULT_PATH}`] } };
+  return {
+    config: os === "windows" ? { WorkingDir: "/" } : { WorkingDir: "/", Env: [`PATH=${DEFAULT_PATH}`] },
+  };
 }
 
 /** goQuoteRune is Go's `%q` of an int (a rune literal), which is how BuildKit's history prints Retries. */
@@ -126,6 +128,11 @@ class Folder {
     // The base's ONBUILD triggers run in this stage (the plan holds them as steps) and are not inherited.
     delete this.config.OnBuild;
     this.env = EnvList.fromStrings(c.Env ?? []);
+    // BuildKit makes sure every stage has a PATH (except on Windows, left to the OS).
+    if (os !== "windows" && this.env.get("PATH") === undefined) {
+      this.env = this.env.with("PATH", DEFAULT_PATH);
+      this.config.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
+    }
     this.author = base.author;
     this.history = [...(base.history ?? [])];
   }
