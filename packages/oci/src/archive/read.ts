@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Readable, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { canonicalJson } from "../canonical-json.js";
@@ -138,31 +138,31 @@ export async function readArchive(src: string): Promise<Archive> {
   }
 }
 
+/**
+ * verifiedRange streams one archive member and fails with DIGEST_MISMATCH at
+ * its end if the bytes do not hash to the blob's digest. It opens the file
+ * only when first read, so a stream that is never consumed (the blob is
+ * already stored) neither reads nor errors unheard.
+ */
 function verifiedRange(path: string, loc: BlobLocation, src: string): Readable {
-  const alg = loc.digest.slice(0, loc.digest.indexOf(":"));
-  const h = createHash(alg);
-  const check = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      h.update(chunk);
-      cb(null, chunk);
-    },
-    flush(cb) {
-      const got = `${alg}:${h.digest("hex")}`;
-      cb(
-        got === loc.digest
-          ? null
-          : new OciError("DIGEST_MISMATCH", `blob hashes to ${got}`, { where: `${src}:${loc.digest}` }),
-      );
-    },
-  });
-  const rs = createReadStream(path, { start: loc.offset, end: loc.offset + loc.size - 1 });
-  if (loc.size === 0) {
-    rs.destroy();
-    check.end();
-    return check;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    const alg = loc.digest.slice(0, loc.digest.indexOf(":"));
+    const h = createHash(alg);
+    if (loc.size > 0) {
+      for await (const chunk of createReadStream(path, {
+        start: loc.offset,
+        end: loc.offset + loc.size - 1,
+      })) {
+        h.update(chunk as Buffer);
+        yield chunk as Buffer;
+      }
+    }
+    const got = `${alg}:${h.digest("hex")}`;
+    if (got !== loc.digest) {
+      throw new OciError("DIGEST_MISMATCH", `blob hashes to ${got}`, { where: `${src}:${loc.digest}` });
+    }
   }
-  rs.on("error", (e) => check.destroy(e));
-  return rs.pipe(check);
+  return Readable.from(bytes(), { objectMode: false });
 }
 
 type ReadMember = (name: string, max?: number) => Promise<Buffer>;
