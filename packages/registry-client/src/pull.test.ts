@@ -112,6 +112,11 @@ describe("pullImage against a fault-injecting registry", () => {
 
   it("pulls a good image, reporting layers downloaded then done", async () => {
     const img = fake.addImage("good");
+    const accepts: string[] = [];
+    fake.override = (req) => {
+      if (req.url?.includes("/manifests/")) accepts.push(String(req.headers.accept));
+      return false;
+    };
     const statuses: string[] = [];
     const result = await pullImage(client, ref("x/good:good"), {
       store,
@@ -122,6 +127,15 @@ describe("pullImage against a fault-injecting registry", () => {
       [img.digest, img.config.digest, ...img.layers.map((l) => l.digest)].map((d) => d.slice(7)).sort(),
     );
     for (const l of img.layers) expect(statuses).toContain(`${l.digest.slice(7, 11)} done`);
+    // Every manifest type we understand, or a registry that negotiates would send schema1 or pick one.
+    expect(accepts).toEqual([
+      [
+        MediaType.OciIndex,
+        MediaType.OciManifest,
+        MediaType.DockerManifestList,
+        MediaType.DockerManifest,
+      ].join(", "),
+    ]);
   });
 
   const faults: { name: string; setup: () => string; error: RegExp; code: string }[] = [
