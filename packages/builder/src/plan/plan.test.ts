@@ -319,6 +319,20 @@ describe("stage graph", () => {
       "Dockerfile:2:13: invalid stage index 3",
     ],
     [
+      "a base named with the wrong case (stage lookup is exact, so it is an image name, and invalid)",
+      "FROM scratch AS build\nFROM Build\n",
+      {},
+      "INVALID_BASE_NAME",
+      'Dockerfile:2:6: failed to parse stage name "Build": invalid reference format: repository name (library/Build) must be lowercase',
+    ],
+    [
+      "an invalid image name, even in a stage the target does not need",
+      "ARG V\nFROM alpine:$V AS unused\nFROM scratch\n",
+      {},
+      "INVALID_BASE_NAME",
+      'failed to parse stage name "alpine:"',
+    ],
+    [
       "a stage copying from itself",
       "FROM scratch AS a\nCOPY --from=a / /\n",
       {},

@@ -8,7 +8,13 @@ import { DEFAULT_PATH, defaultArgs, EnvList, isBuiltinArg, proxyEnv } from "./ar
 import { type DispatchContext, dispatchStep, inheritState, type StageState } from "./dispatch.js";
 import { checkCycles, parallelGroups, reachable } from "./graph.js";
 import { closest, errorAt } from "./located.js";
-import { expandWithMatches, isValidReference, resolveMetaArgs, splitStages } from "./stages.js";
+import {
+  expandWithMatches,
+  isValidReference,
+  referenceProblem,
+  resolveMetaArgs,
+  splitStages,
+} from "./stages.js";
 import type { BuildPlan, PlannedStage, PlannedStep, PlanOptions, StageBase } from "./types.js";
 
 const STAGE_INDEX = /^[+-]?\d+$/;
@@ -73,7 +79,21 @@ export function planBuild(input: Dockerfile | string, options: PlanOptions = {})
     const baseStage = byName.get(baseName);
     if (baseStage !== undefined) base = { kind: "stage", stage: baseStage };
     else if (baseName === "scratch") base = { kind: "scratch" };
-    else base = { kind: "image", ref: baseName };
+    else {
+      // Like BuildKit, every stage's image name is parsed (a name is looked up as written, so
+      // `FROM Builder` is an image, and an invalid one), even in stages the target does not need.
+      const problem = referenceProblem(baseName);
+      if (problem !== undefined) {
+        throw errorAt(
+          lines,
+          from.location,
+          "INVALID_BASE_NAME",
+          `failed to parse stage name ${JSON.stringify(baseName)}: ${problem}`,
+          from.image,
+        );
+      }
+      base = { kind: "image", ref: baseName };
+    }
 
     let platform = targetPlatform;
     let platformFromFlag = false;

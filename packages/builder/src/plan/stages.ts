@@ -92,10 +92,17 @@ export function expandWithMatches(
 
 /** isValidReference: would docker accept this as an image reference (InvalidDefaultArgInFrom)? */
 export function isValidReference(ref: string): boolean {
+  return referenceProblem(ref) === undefined;
+}
+
+/** referenceProblem is why `ref` is not an image reference (`invalid reference format: …`), if it is not. */
+export function referenceProblem(ref: string): string | undefined {
   try {
     parseReference(ref);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (err) {
+    const message = (err as Error).message;
+    const prefix = `${JSON.stringify(ref)}: `;
+    return message.startsWith(prefix) ? message.slice(prefix.length) : message;
   }
 }

@@ -41,7 +41,7 @@ const cases: [rule: string, positive: string, finding: string, negative: string]
   ],
   [
     "UndefinedArgInFrom",
-    "ARG VERSION=1\nFROM alpine:$VERSIO\n",
+    "ARG VERSION=1\nFROM alpine$VERSIO\n",
     "UndefinedArgInFrom:2: FROM argument 'VERSIO' is not declared (did you mean VERSION?)",
     "ARG VERSION\nFROM alpine:${VERSION:-3}\nFROM --platform=$BUILDPLATFORM alpine:$TARGETARCH\n",
   ],
