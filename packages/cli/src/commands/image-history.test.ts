@@ -78,5 +78,9 @@ describe("image history", () => {
     expect(r.stdout).toMatch(/^2023-11-14T22:13:20Z\|\d+\n$/);
     const short = await tsb(root, ["history", "-H=false", "--format", "{{.CreatedSince}}", "x"]);
     expect(short.stdout).toBe("2023-11-14T22:13:20Z\n");
+    // docker 20.10: `IMAGE  CREATED AT  CREATED BY  SIZE  COMMENT`, raw bytes.
+    const table = (await tsb(root, ["history", "-H=false", "x"])).stdout.split("\n");
+    expect(table[0]).toMatch(/^IMAGE\s+CREATED AT\s+CREATED BY\s+SIZE\s+COMMENT$/);
+    expect(table[1]).toMatch(/^[0-9a-f]{12}\s+2023-11-14T22:13:20Z\s+39\s+Imported from -$/);
   });
 });

@@ -71,7 +71,8 @@ export function historyCommand(command: string): CommandModule<StoreArgs, Histor
         renderList({
           format: argv.format,
           rows: list,
-          defaultTable: "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+          // Without --human docker shows the CREATED AT column instead of CREATED.
+          defaultTable: `{{.ID}}\t{{.${opts.human ? "CreatedSince" : "CreatedAt"}}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}`,
           headers: HEADERS,
         }),
       );

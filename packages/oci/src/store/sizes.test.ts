@@ -72,12 +72,12 @@ describe("unpacked sizes (docker's SIZE)", () => {
     }
   });
 
-  it("uses a recorded size without reading the blob, and forgets it when the blob is collected", async () => {
+  it("uses a recorded size without reading the blob, reports it freed, and forgets it when the blob is collected", async () => {
     const gz = await layer(ENTRIES);
     const img = await makeImage(store, { names: ["app"], layers: [gz.bytes] });
     await store.recordLayerSize(img.manifest.layers[0]!.digest, 42);
     expect(await store.unpackedSize(img)).toBe(42);
-    await store.remove("app");
+    expect((await store.remove("app")).reclaimedBytes).toBe(42);
     await expect(readdir(join(root, SIZES_DIR, "sha256"))).resolves.toEqual([]);
   });
 

@@ -70,7 +70,11 @@ export interface RemoveOptions {
   readonly force?: boolean;
 }
 
-/** RemoveResult lists what was untagged (full names) and deleted (image ids), and the bytes freed. */
+/**
+ * RemoveResult lists what was untagged (full names) and deleted (image ids),
+ * and the space freed as docker counts it: the SIZE of the layers no image
+ * uses any more (manifests and configs do not count).
+ */
 export interface RemoveResult {
   readonly untagged: string[];
   readonly deleted: Digest[];
@@ -405,9 +409,17 @@ export class ImageStore {
         if (!(await fn(entries))) return;
         await this.layout.writeIndex(indexFromEntries(entries, index));
         if (gcInto && gcInto.deleted.length > 0) {
+          // Sizes are known (or measured) before collection deletes the layers.
+          const kept = new Set(entries.map((e) => e.descriptor.digest));
+          const layers = new Map<Digest, number>();
+          for (const e of entriesFromIndex(index)) {
+            if (kept.has(e.descriptor.digest) || !isImageEntry(e)) continue;
+            for (const l of (await this.#contentOf(e.descriptor)).manifest.layers)
+              layers.set(l.digest, await this.#sizes.of(l));
+          }
           const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
           await this.#sizes.forget(gc.removed);
-          gcInto.reclaimedBytes += gc.reclaimedBytes;
+          for (const d of gc.removed) gcInto.reclaimedBytes += layers.get(d) ?? 0;
         }
       },
       this.#lockOptions(),
