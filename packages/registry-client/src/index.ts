@@ -1,6 +1,6 @@
 export type { Challenge } from "./auth/challenge.js";
 export { parseChallenges, pickChallenge } from "./auth/challenge.js";
-export { BLOB_SOURCES_FILE, BlobSources } from "./blob-sources.js";
+export { BLOB_SOURCES_FILE, BlobSources, type BlobSourcesOptions } from "./blob-sources.js";
 export {
   blobSize,
   DEFAULT_CHUNK_SIZE,
