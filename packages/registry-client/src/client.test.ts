@@ -247,12 +247,12 @@ describe("RegistryResponse helpers", () => {
       if (req.url === "/v2/") return json(res, 200, {});
       if (req.url === "/v2/x/manifests/declared") {
         res.writeHead(200, { "content-length": "2048" });
-        return res.end(Buffer.alloc(2048, 32));
+        return void res.end(Buffer.alloc(2048, 32));
       }
       if (req.url === "/v2/x/manifests/chunked") {
         res.writeHead(200, { "transfer-encoding": "chunked" });
         for (let i = 0; i < 4; i++) res.write(Buffer.alloc(512, 32));
-        return res.end();
+        return void res.end();
       }
       res.writeHead(200, { "content-type": "application/json" });
       res.end("{not json");

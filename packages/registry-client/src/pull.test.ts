@@ -102,7 +102,7 @@ describe("pullImage against a fault-injecting registry", () => {
   });
 
   const ref = (s: string) => parseReference(`${fake.host}/${s}`);
-  const blobsInStore = async () => readdir(join(dir, "blobs", "sha256")).catch(() => []);
+  const blobsInStore = async (): Promise<string[]> => readdir(join(dir, "blobs", "sha256")).catch(() => []);
 
   /** expectNothingKept checks that a failed pull left the index and the blob directory as they were. */
   async function expectNothingKept(indexBefore: string): Promise<void> {
