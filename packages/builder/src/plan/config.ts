@@ -189,13 +189,13 @@ class Folder {
         return [`WORKDIR ${wd}`, wd === "/" ? false : "layer"];
       }
       case "expose": {
-        const ports = new Set(this.config.ExposedPorts ? Object.keys(this.config.ExposedPorts) : []);
-        const added = new Set<string>();
-        for (const raw of ins.ports) for (const p of parsePortSpec(raw).ports) added.add(p);
-        for (const p of added) ports.add(p);
-        this.config.ExposedPorts = Object.fromEntries([...ports].map((p) => [p, {}]));
-        const shown = [...added].sort().map((p) => `${p}:{}`);
-        return [`EXPOSE map[${shown.join(" ")}]`, false];
+        // BuildKit's convert_expose.go: every port of every word, in order, printed as a Go []string.
+        const added = ins.ports.flatMap((raw) => parsePortSpec(raw).ports);
+        this.config.ExposedPorts = {
+          ...this.config.ExposedPorts,
+          ...Object.fromEntries(added.map((p) => [p, {}])),
+        };
+        return [`EXPOSE [${added.join(" ")}]`, false];
       }
       case "volume":
         this.config.Volumes = {
