@@ -9,6 +9,16 @@ export type DigestAlgorithm = "sha256" | "sha512";
 
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128 };
 
+/**
+ * chainIds gives each layer's chain ID (the OCI spec's ChainID, docker's layer
+ * ID): the first is its diffID, each next one sha256 of "<previous> <diffID>".
+ */
+export function chainIds(diffIds: readonly Digest[]): Digest[] {
+  const out: Digest[] = [];
+  for (const d of diffIds) out.push(out.length === 0 ? d : digestOf(`${out.at(-1)} ${d}`));
+  return out;
+}
+
 /** parseDigest validates `s` as a digest and returns it typed; `where` goes into the error. */
 export function parseDigest(s: unknown, where?: string): Digest {
   if (typeof s !== "string") {

@@ -55,7 +55,7 @@ function passes(img: StoredImage, f: PruneFilter): boolean {
  * child image, repeating as children go, one store removal at a time.
  */
 export async function pruneFiltered(store: ImageStore, all: boolean, f: PruneFilter): Promise<RemoveResult> {
-  const result: RemoveResult = { untagged: [], deleted: [], reclaimedBytes: 0 };
+  const result: RemoveResult = { untagged: [], deleted: [], deletedLayers: [], reclaimedBytes: 0 };
   for (;;) {
     const images = await store.images();
     const parents = new Set<Digest>(images.flatMap((i) => (i.parent ? [i.parent] : [])));
@@ -68,6 +68,7 @@ export async function pruneFiltered(store: ImageStore, all: boolean, f: PruneFil
       const r = await store.remove(v.id, { force: true });
       result.untagged.push(...r.untagged);
       result.deleted.push(...r.deleted.filter((d) => !result.deleted.includes(d)));
+      result.deletedLayers.push(...r.deletedLayers);
       result.reclaimedBytes += r.reclaimedBytes;
     }
   }

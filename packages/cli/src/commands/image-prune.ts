@@ -88,7 +88,7 @@ export function pruneCommand(command: string): CommandModule<StoreArgs, PruneArg
       if (result.untagged.length > 0 || result.deleted.length > 0) {
         out += "Deleted Images:\n";
         for (const name of result.untagged) out += `untagged: ${familiarString(name)}\n`;
-        for (const id of result.deleted) out += `deleted: ${id}\n`;
+        for (const id of [...result.deleted, ...result.deletedLayers]) out += `deleted: ${id}\n`;
         out += "\n";
       }
       out += `Total reclaimed space: ${humanSize(result.reclaimedBytes, 4)}\n`;

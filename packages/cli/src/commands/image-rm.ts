@@ -37,7 +37,7 @@ export function rmCommand(command: string, aliases: string[] = []): CommandModul
               const repos = new Set(before.names.map((n) => parseReference(n).familiarName));
               for (const repo of repos) out += `Untagged: ${repo}@${before.manifestDigest}\n`;
             }
-            for (const id of r.deleted) out += `Deleted: ${id}\n`;
+            for (const id of [...r.deleted, ...r.deletedLayers]) out += `Deleted: ${id}\n`;
             print(out);
           } catch (err) {
             reportError(err);

@@ -1,7 +1,7 @@
 import { ImageStore } from "@tsbuild/oci";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../testing.js";
-import { importTree, tsb } from "./__fixtures__/image.js";
+import { importTree, layerId, tsb } from "./__fixtures__/image.js";
 
 describe("image tag / rm / rmi", () => {
   it("tags, untags and deletes like docker", async () => {
@@ -19,19 +19,23 @@ describe("image tag / rm / rmi", () => {
     expect(conflict.code).toBe(1);
     expect(conflict.stderr).toMatch(/^Error: .*must be forced.*multiple repositories/);
 
+    const layer = await layerId(root, id);
     const forced = await tsb(root, ["image", "rm", "-f", id]);
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toBe(`Untagged: app:2\nUntagged: other:latest\nDeleted: ${id}\n`);
+    expect(forced.stdout).toBe(
+      `Untagged: app:2\nUntagged: other:latest\nDeleted: ${id}\nDeleted: ${layer}\n`,
+    );
     expect((await tsb(root, ["images", "-q"])).stdout).toBe("");
   });
 
   it("reports each missing image, still removes the rest, exits 1", async () => {
     const root = await tempDir();
     const id = await importTree(root, "keep-going");
+    const layer = await layerId(root, id);
     const r = await tsb(root, ["rmi", "nope", "keep-going"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("Error: No such image: nope\n");
-    expect(r.stdout).toBe(`Untagged: keep-going:latest\nDeleted: ${id}\n`);
+    expect(r.stdout).toBe(`Untagged: keep-going:latest\nDeleted: ${id}\nDeleted: ${layer}\n`);
   });
 
   it("tag of a missing image fails; missing arguments are usage errors", async () => {
@@ -52,6 +56,9 @@ describe("image tag / rm / rmi", () => {
     await store.addImage({ manifest, names: ["nginx:1"], repoDigests: true });
     await store.close();
     const r = await tsb(root, ["rmi", "nginx:1"]);
-    expect(r.stdout).toBe(`Untagged: nginx:1\nUntagged: nginx@${img.manifestDigest}\nDeleted: ${id}\n`);
+    const layer = img.config.rootfs.diff_ids[0];
+    expect(r.stdout).toBe(
+      `Untagged: nginx:1\nUntagged: nginx@${img.manifestDigest}\nDeleted: ${id}\nDeleted: ${layer}\n`,
+    );
   });
 });

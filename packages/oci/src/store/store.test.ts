@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { digestHex, digestOf } from "../digest.js";
+import { chainIds, digestHex, digestOf } from "../digest.js";
 import { isOciError } from "../errors.js";
 import { MediaType } from "../media-types.js";
 import { makeImage } from "./__fixtures__/images.js";
@@ -180,7 +180,12 @@ describe("remove", () => {
   it("by name with other names only untags", async () => {
     const img = await makeImage(store, { names: ["a:1", "a:2"] });
     const r = await store.remove("a:1");
-    expect(r).toEqual({ untagged: ["docker.io/library/a:1"], deleted: [], reclaimedBytes: 0 });
+    expect(r).toEqual({
+      untagged: ["docker.io/library/a:1"],
+      deleted: [],
+      deletedLayers: [],
+      reclaimedBytes: 0,
+    });
     expect((await store.resolve(img.id)).names).toEqual(["docker.io/library/a:2"]);
   });
 
@@ -190,6 +195,8 @@ describe("remove", () => {
     const r = await store.remove("a:1");
     expect(r.untagged).toEqual(["docker.io/library/a:1"]);
     expect(r.deleted).toEqual([img.id]);
+    // Only the layer no other image uses goes; docker names it by chain ID.
+    expect(r.deletedLayers).toEqual([chainIds(img.config.rootfs.diff_ids)[1]]);
     // docker counts the freed layers' SIZE only ("mine" is no tar: its blob size stands in).
     expect(r.reclaimedBytes).toBe(img.manifest.layers[1]!.size);
     expect(await store.layout.hasBlob(digestOf("mine"))).toBe(false);

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { canonicalJson } from "../canonical-json.js";
 import { parseImageConfig } from "../config.js";
-import { type Digest, digestOf, parseDigest } from "../digest.js";
+import { chainIds, type Digest, digestOf, parseDigest } from "../digest.js";
 import { locateError, OciError } from "../errors.js";
 import { OciLayout } from "../layout/layout.js";
 import { reachableBlobs } from "../layout/reachable.js";
@@ -78,6 +78,8 @@ export interface RemoveOptions {
 export interface RemoveResult {
   readonly untagged: string[];
   readonly deleted: Digest[];
+  /** deletedLayers are the chain IDs of the layers removed with them, top layer first (docker prints them too). */
+  readonly deletedLayers: Digest[];
   reclaimedBytes: number;
 }
 
@@ -253,7 +255,7 @@ export class ImageStore {
    * unreferenced blobs are collected.
    */
   async remove(nameOrId: string, options: RemoveOptions = {}): Promise<RemoveResult> {
-    const result: RemoveResult = { untagged: [], deleted: [], reclaimedBytes: 0 };
+    const result: RemoveResult = { untagged: [], deleted: [], deletedLayers: [], reclaimedBytes: 0 };
     await this.#mutate(async (entries) => {
       const { entry, byName } = await locate(entries, (e) => this.#idOf(e), nameOrId);
       const id = (await this.#contentOf(entry.descriptor)).id;
@@ -290,7 +292,7 @@ export class ImageStore {
    * child), or with `all` every image, and collects their blobs.
    */
   async prune(options: { all?: boolean } = {}): Promise<RemoveResult> {
-    const result: RemoveResult = { untagged: [], deleted: [], reclaimedBytes: 0 };
+    const result: RemoveResult = { untagged: [], deleted: [], deletedLayers: [], reclaimedBytes: 0 };
     await this.#mutate(async (entries) => {
       for (;;) {
         const victims: StoreEntry[] = [];
@@ -411,15 +413,22 @@ export class ImageStore {
         if (gcInto && gcInto.deleted.length > 0) {
           // Sizes are known (or measured) before collection deletes the layers.
           const kept = new Set(entries.map((e) => e.descriptor.digest));
-          const layers = new Map<Digest, number>();
+          const layers = new Map<Digest, { size: number; chainId: Digest | undefined }>();
           for (const e of entriesFromIndex(index)) {
             if (kept.has(e.descriptor.digest) || !isImageEntry(e)) continue;
-            for (const l of (await this.#contentOf(e.descriptor)).manifest.layers)
-              layers.set(l.digest, await this.#sizes.of(l));
+            const { manifest, config } = await this.#contentOf(e.descriptor);
+            const chain = chainIds(config.rootfs.diff_ids);
+            for (const [i, l] of [...manifest.layers.entries()].reverse())
+              layers.set(l.digest, { size: await this.#sizes.of(l), chainId: chain[i] });
           }
           const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
           await this.#sizes.forget(gc.removed);
-          for (const d of gc.removed) gcInto.reclaimedBytes += layers.get(d) ?? 0;
+          const removed = new Set(gc.removed);
+          for (const [d, l] of layers) {
+            if (!removed.has(d)) continue;
+            gcInto.reclaimedBytes += l.size;
+            if (l.chainId) gcInto.deletedLayers.push(l.chainId);
+          }
         }
       },
       this.#lockOptions(),

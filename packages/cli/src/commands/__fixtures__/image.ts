@@ -50,3 +50,8 @@ export function gunzip(b: Buffer): Buffer {
 export function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+/** layerId is the chain ID docker prints for a one-layer image's layer when it is deleted (its diffID). */
+export async function layerId(root: string, name: string): Promise<string> {
+  return (await readImage(root, name)).config.rootfs.diff_ids[0]!;
+}
