@@ -110,6 +110,48 @@ describe("pullImage against a fault-injecting registry", () => {
     expect(await blobsInStore()).toEqual([]);
   }
 
+  /**
+   * sharedLayerImages makes blobs for two images that share a layer and a
+   * config (`bad` does not match its digest); `gated` holds a blob's GETs
+   * until `open()`, to order concurrent pulls.
+   */
+  function sharedLayerImages() {
+    const shared = fake.addBlob(randomBytes(3000));
+    const config = Buffer.from(
+      '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
+    );
+    const cfg = { ...fake.addBlob(config), mediaType: MediaType.OciConfig };
+    const slow = fake.addBlob(randomBytes(2000));
+    const bad = fake.addBlob(randomBytes(500));
+    fake.blobs.set(bad.digest, randomBytes(500));
+    const manifest = (tag: string, layers: unknown[]) =>
+      fake.manifests.set(tag, {
+        body: Buffer.from(
+          JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: cfg, layers }),
+        ),
+        type: MediaType.OciManifest,
+      });
+    const gates = new Map<string, Promise<void>>();
+    fake.override = (req, res) => {
+      const digest = [...gates.keys()].find((d) => req.url?.endsWith(d));
+      if (digest === undefined) return false;
+      const body = fake.blobs.get(digest) as Buffer;
+      void gates.get(digest)?.then(() => res.writeHead(200, { "content-length": body.length }).end(body));
+      return true;
+    };
+    const gated = (blob: { digest: string }) => {
+      let open!: () => void;
+      gates.set(
+        blob.digest,
+        new Promise<void>((r) => {
+          open = r;
+        }),
+      );
+      return { open: () => open() };
+    };
+    return { shared, cfg, slow, bad, manifest, gated };
+  }
+
   it("pulls a good image, reporting layers downloaded then done", async () => {
     const img = fake.addImage("good");
     const accepts: string[] = [];
@@ -241,44 +283,44 @@ describe("pullImage against a fault-injecting registry", () => {
   });
 
   it("a failing pull leaves the blobs a concurrent pull into the same store still needs", async () => {
-    const shared = fake.addBlob(randomBytes(3000));
-    const cfg = {
-      ...fake.addBlob(
-        Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'),
-      ),
-      mediaType: MediaType.OciConfig,
-    };
-    const slow = fake.addBlob(randomBytes(2000));
-    const bad = fake.addBlob(randomBytes(500));
-    fake.blobs.set(bad.digest, randomBytes(500));
-    const manifest = (tag: string, layers: unknown[]) =>
-      fake.manifests.set(tag, {
-        body: Buffer.from(
-          JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: cfg, layers }),
-        ),
-        type: MediaType.OciManifest,
-      });
+    const { shared, slow, bad, manifest, gated } = sharedLayerImages();
     manifest("a", [shared, slow]);
     manifest("b", [shared, bad]);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    fake.override = (req, res) => {
-      if (!req.url?.endsWith(slow.digest)) return false;
-      void gate.then(() =>
-        res.writeHead(200, { "content-length": slow.size }).end(fake.blobs.get(slow.digest)),
-      );
-      return true;
-    };
+    const slowGate = gated(slow);
     const a = pullImage(client, ref("x/a:a"), { store });
     while (!(await blobsInStore()).includes(shared.digest.slice(7)))
       await new Promise((r) => setTimeout(r, 5));
     await expect(pullImage(client, ref("x/b:b"), { store })).rejects.toMatchObject({
       code: "DIGEST_MISMATCH",
     });
-    release();
+    slowGate.open();
     expect((await a).image.manifest.layers.map((l) => l.digest)).toEqual([shared.digest, slow.digest]);
+  });
+
+  it("a failing pull does not delete a blob it wrote that a concurrent pull found present", async () => {
+    const { shared, cfg, slow, bad, manifest, gated } = sharedLayerImages();
+    manifest("a", [shared, slow]);
+    manifest("b", [shared, bad]);
+    const badGate = gated(bad);
+    const slowGate = gated(slow);
+    const b = pullImage(client, ref("x/b:b"), { store }).catch((e: unknown) => e);
+    while (!(await blobsInStore()).includes(shared.digest.slice(7)))
+      await new Promise((r) => setTimeout(r, 5));
+    let found!: () => void;
+    const foundShared = new Promise<void>((r) => {
+      found = r;
+    });
+    const a = pullImage(client, ref("x/a:a"), {
+      store,
+      onProgress: (e) => {
+        if (e.type === "layer" && e.digest === shared.digest && e.status === "exists") found();
+      },
+    });
+    await foundShared;
+    badGate.open();
+    expect(await b).toMatchObject({ code: "DIGEST_MISMATCH" });
+    slowGate.open();
+    expect((await a).image.id).toBe(cfg.digest);
   });
 
   it("retries a blob after a 500 and after a 429 with Retry-After", async () => {

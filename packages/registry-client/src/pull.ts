@@ -92,6 +92,10 @@ export async function pullImage(
     if (layer)
       options.onProgress?.({ type: "layer", digest: desc.digest, status, current, total: desc.size });
   };
+  const claim = claimBlobs(
+    store.root,
+    unique.map((b) => b.desc.digest),
+  );
   try {
     // Lease before looking: a blob found present must survive until addImage names it,
     // even if another process collects garbage meanwhile.
@@ -126,11 +130,41 @@ export async function pullImage(
   } catch (err) {
     // discardBlobs releases the leases of what this pull wrote and deletes, under the
     // store lock, those no image names and no other live process has leased. Blobs that
-    // were already present are not ours to delete (a concurrent pull in this process may
-    // have found them too); their leases end with store.close().
-    await store.discardBlobs(written).catch(() => {});
+    // were already present, or that another pull in this process also uses, are not
+    // ours to drop; their leases end with store.close().
+    await store.discardBlobs(claim.onlyOurs(written)).catch(() => {});
     throw err;
+  } finally {
+    claim.release();
   }
+}
+
+/**
+ * claimed counts, per store root, the blobs that pulls running in this
+ * process use. The store's leases are per process and digest (not counted),
+ * so a failing pull must neither release nor delete a blob that a concurrent
+ * pull into the same store has found present or is about to name.
+ */
+const claimed = new Map<string, Map<Digest, number>>();
+
+function claimBlobs(
+  root: string,
+  digests: readonly Digest[],
+): { onlyOurs(ds: readonly Digest[]): Digest[]; release(): void } {
+  const counts = claimed.get(root) ?? new Map<Digest, number>();
+  claimed.set(root, counts);
+  for (const d of digests) counts.set(d, (counts.get(d) ?? 0) + 1);
+  return {
+    onlyOurs: (ds) => ds.filter((d) => counts.get(d) === 1),
+    release: () => {
+      for (const d of digests) {
+        const n = (counts.get(d) ?? 1) - 1;
+        if (n > 0) counts.set(d, n);
+        else counts.delete(d);
+      }
+      if (counts.size === 0) claimed.delete(root);
+    },
+  };
 }
 
 /**
