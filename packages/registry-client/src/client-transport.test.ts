@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { useRegistryFixtures } from "./__fixtures__/registry.js";
+import { listTags, useRegistryFixtures } from "./__fixtures__/registry.js";
 import { json, recordingSleep } from "./__fixtures__/server.js";
 import { isRegistryError, type RegistryError } from "./errors.js";
 
@@ -43,9 +43,7 @@ describe("RegistryClient retries", () => {
     });
     const rec = recordingSleep();
     const c = client({ retry: { sleep: rec.sleep } });
-    await (
-      await c.request({ registry: s.host, repository: "x", method: "GET", path: "/v2/x/tags/list" })
-    ).dump();
+    await (await listTags(c, s.host)).dump();
     expect(rec.delays).toEqual([3000]);
   });
 
@@ -55,9 +53,7 @@ describe("RegistryClient retries", () => {
       json(res, 429, { errors: [{ code: "TOOMANYREQUESTS", message: "slow down" }] }, { "retry-after": "0" });
     });
     const c = client({ retry: { attempts: 3 } });
-    const err = await c
-      .request({ registry: s.host, repository: "x", method: "GET", path: "/v2/x/tags/list" })
-      .catch((e: unknown) => e);
+    const err = await listTags(c, s.host).catch((e: unknown) => e);
     expect(isRegistryError(err, "TOOMANYREQUESTS")).toBe(true);
     expect((err as RegistryError).temporary).toBe(true);
     expect(s.requests.filter((r) => r.url === "/v2/x/tags/list")).toHaveLength(3);
@@ -205,9 +201,7 @@ describe("RegistryClient bodies, timeouts and aborts", () => {
       // never answer
     });
     const c = client({ timeouts: { headersMs: 100 }, retry: { attempts: 2 } });
-    const err = await c
-      .request({ registry: s.host, repository: "x", method: "GET", path: "/v2/x/tags/list" })
-      .catch((e: unknown) => e);
+    const err = await listTags(c, s.host).catch((e: unknown) => e);
     expect(isRegistryError(err, "TIMEOUT")).toBe(true);
     expect((err as RegistryError).temporary).toBe(true);
     expect(s.requests.filter((r) => r.url === "/v2/x/tags/list")).toHaveLength(2);
@@ -220,15 +214,7 @@ describe("RegistryClient bodies, timeouts and aborts", () => {
     });
     const c = client({ retry: { baseDelayMs: 1 } });
     const controller = new AbortController();
-    const pending = c
-      .request({
-        registry: s.host,
-        repository: "x",
-        method: "GET",
-        path: "/v2/x/tags/list",
-        signal: controller.signal,
-      })
-      .catch((e: unknown) => e);
+    const pending = listTags(c, s.host, "x", { signal: controller.signal }).catch((e: unknown) => e);
     while (s.requests.filter((r) => r.url === "/v2/x/tags/list").length === 0) {
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -240,14 +226,7 @@ describe("RegistryClient bodies, timeouts and aborts", () => {
     const { s } = await bearerRegistry();
     const lines: string[] = [];
     const c = client({ debug: (l) => lines.push(l) });
-    await (
-      await c.request({
-        registry: s.host,
-        repository: "library/x",
-        method: "GET",
-        path: "/v2/library/x/tags/list",
-      })
-    ).dump();
+    await (await listTags(c, s.host, "library/x")).dump();
     expect(lines).toEqual([
       // loopback: HTTPS first, then the plain-HTTP fallback
       expect.stringMatching(

@@ -1,6 +1,6 @@
 import { MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { useRegistryFixtures } from "./__fixtures__/registry.js";
+import { listTags, useRegistryFixtures } from "./__fixtures__/registry.js";
 import { json } from "./__fixtures__/server.js";
 import { RegistryClient } from "./client.js";
 import { StaticCredentials } from "./credentials/store.js";
@@ -51,21 +51,14 @@ describe("RegistryClient bearer auth", () => {
     const good = client({
       credentials: new StaticCredentials({ [s.host]: { username: "alice", password: SECRET } }),
     });
-    const res = await good.request({
-      registry: s.host,
-      repository: "a/b",
-      method: "GET",
-      path: "/v2/a/b/tags/list",
-    });
+    const res = await listTags(good, s.host, "a/b");
     expect(res.status).toBe(200);
     await res.dump();
 
     const bad = client({
       credentials: new StaticCredentials({ [s.host]: { username: "alice", password: "wrong-pw-123" } }),
     });
-    const err = await bad
-      .request({ registry: s.host, repository: "a/b", method: "GET", path: "/v2/a/b/tags/list" })
-      .catch((e: unknown) => e);
+    const err = await listTags(bad, s.host, "a/b").catch((e: unknown) => e);
     expect(isRegistryError(err, "UNAUTHORIZED")).toBe(true);
     expect((err as Error).message).toMatch(/incorrect username or password/);
     expect((err as Error).message).not.toContain("wrong-pw-123");
@@ -75,13 +68,7 @@ describe("RegistryClient bearer auth", () => {
   it("refreshes the token once when the registry rejects it mid-session", async () => {
     const { s, revoke, issued } = await bearerRegistry();
     const c = client();
-    const get = () =>
-      c.request({
-        registry: s.host,
-        repository: "library/x",
-        method: "GET",
-        path: "/v2/library/x/tags/list",
-      });
+    const get = () => listTags(c, s.host, "library/x");
     await (await get()).dump();
     revoke();
     const res = await get();
@@ -175,19 +162,11 @@ describe("RegistryClient basic auth", () => {
     const ep = await c.ping(s.host);
     expect(ep.authScheme).toBe("basic");
     expect(ep.origin).toBe(`http://${s.host}`);
-    const res = await c.request({
-      registry: s.host,
-      repository: "x",
-      method: "GET",
-      path: "/v2/x/tags/list",
-    });
+    const res = await listTags(c, s.host);
     expect(res.status).toBe(200);
     await res.dump();
 
-    const anon = client();
-    const err = await anon
-      .request({ registry: s.host, repository: "x", method: "GET", path: "/v2/x/tags/list" })
-      .catch((e: unknown) => e);
+    const err = await listTags(client(), s.host).catch((e: unknown) => e);
     expect(isRegistryError(err, "UNAUTHORIZED")).toBe(true);
     expect((err as Error).message).toMatch(/tsbuild login/);
   });

@@ -1,5 +1,22 @@
-import { RegistryClient } from "../client.js";
+import { RegistryClient, type RegistryRequest } from "../client.js";
+import type { RegistryResponse } from "../response.js";
 import { type FakeServer, json, startServer } from "./server.js";
+
+/** listTags is the GET most client tests send: `/v2/<repository>/tags/list` on `host`. */
+export function listTags(
+  c: RegistryClient,
+  host: string,
+  repository = "x",
+  extra: Partial<RegistryRequest> = {},
+): Promise<RegistryResponse> {
+  return c.request({
+    registry: host,
+    repository,
+    method: "GET",
+    path: `/v2/${repository}/tags/list`,
+    ...extra,
+  });
+}
 
 /**
  * useRegistryFixtures hands a test file `server()` and `client()` makers
