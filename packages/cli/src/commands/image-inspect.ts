@@ -1,8 +1,8 @@
 import type { InspectResult } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { goIndentJson, Template } from "../format/template.js";
-import { CliUsageError, print, ReportedFailure, reportError } from "../output.js";
-import { type StoreArgs, withStore } from "./image-store.js";
+import { CliUsageError, print, ReportedFailure } from "../output.js";
+import { eachImage, imagesPositional, type StoreArgs, withStore } from "./image-store.js";
 
 interface InspectArgs extends StoreArgs {
   images: string[];
@@ -14,18 +14,11 @@ export function inspectCommand(command: string): CommandModule<StoreArgs, Inspec
     command,
     describe: "Display detailed information on one or more images",
     builder: (y: Argv<StoreArgs>) =>
-      y
-        .positional("images", {
-          type: "string",
-          array: true,
-          describe: "IMAGE (name or ID)",
-          demandOption: true,
-        })
-        .option("format", {
-          alias: "f",
-          type: "string",
-          describe: "Format output: json (default) or a Go template",
-        }),
+      imagesPositional(y).option("format", {
+        alias: "f",
+        type: "string",
+        describe: "Format output: json (default) or a Go template",
+      }),
     handler: async (argv) => {
       let template: Template | undefined;
       if (argv.format !== undefined && argv.format !== "" && argv.format !== "json") {
@@ -36,17 +29,11 @@ export function inspectCommand(command: string): CommandModule<StoreArgs, Inspec
         }
       }
       const found: InspectResult[] = [];
-      let failed = false;
-      await withStore(argv, async (store) => {
-        for (const image of argv.images) {
-          try {
-            found.push(await store.inspect(image));
-          } catch (err) {
-            reportError(err);
-            failed = true;
-          }
-        }
-      });
+      const failed = await withStore(argv, (store) =>
+        eachImage(argv.images, async (image) => {
+          found.push(await store.inspect(image));
+        }),
+      );
       // docker prints what it found (an empty array when nothing) even when some names failed.
       if (template) print(found.map((r) => `${template.execute(r)}\n`).join(""));
       else print(`${goIndentJson(found)}\n`);

@@ -36,6 +36,16 @@ async function twoImageArchive(): Promise<{ dir: string; second: Awaited<ReturnT
   return { dir, second: await readImage(root, "second") };
 }
 
+/** swapManifest puts `manifest` into the unpacked archive in place of the manifest `old` (blob and index.json entry). */
+async function swapManifest(dir: string, old: string, manifest: Buffer): Promise<void> {
+  await writeFile(join(dir, "blobs", digestOf(manifest).replace(":", "/")), manifest);
+  const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8"));
+  for (const m of index.manifests) {
+    if (m.digest === old) Object.assign(m, { digest: digestOf(manifest), size: manifest.length });
+  }
+  await writeFile(join(dir, "index.json"), JSON.stringify(index));
+}
+
 function retar(dir: string): string {
   const out = `${dir}.tar`;
   execFileSync("tar", ["-cf", out, "-C", dir, "."]);
@@ -73,15 +83,8 @@ describe("a failed load or import leaves nothing behind", () => {
       ...second.manifest,
       config: { ...second.manifest.config, digest: digestOf(cfg), size: cfg.length },
     });
-    const blob = (d: string) => join(dir, "blobs", d.replace(":", "/"));
-    await writeFile(blob(digestOf(cfg)), cfg);
-    await writeFile(blob(digestOf(manifest)), manifest);
-    const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8"));
-    for (const m of index.manifests) {
-      if (m.digest === second.manifestDigest)
-        Object.assign(m, { digest: digestOf(manifest), size: manifest.length });
-    }
-    await writeFile(join(dir, "index.json"), JSON.stringify(index));
+    await writeFile(join(dir, "blobs", digestOf(cfg).replace(":", "/")), cfg);
+    await swapManifest(dir, second.manifestDigest, manifest);
     const root = await tempDir();
     await importTree(root, "kept");
     const where = `${dir}.tar:blobs/sha256/${digestOf(cfg).slice(7)}`;
@@ -94,13 +97,7 @@ describe("a failed load or import leaves nothing behind", () => {
       ...second.manifest,
       layers: [{ ...second.manifest.layers[0]!, size: -1 }],
     });
-    await writeFile(join(dir, "blobs", digestOf(manifest).replace(":", "/")), manifest);
-    const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8"));
-    for (const m of index.manifests) {
-      if (m.digest === second.manifestDigest)
-        Object.assign(m, { digest: digestOf(manifest), size: manifest.length });
-    }
-    await writeFile(join(dir, "index.json"), JSON.stringify(index));
+    await swapManifest(dir, second.manifestDigest, manifest);
     const root = await tempDir();
     await importTree(root, "kept");
     const where = `${dir}.tar:blobs/sha256/${digestOf(manifest).slice(7)}`;

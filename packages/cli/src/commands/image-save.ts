@@ -8,7 +8,7 @@ import {
 } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io } from "../output.js";
-import { type StoreArgs, withStore } from "./image-store.js";
+import { imagesPositional, type StoreArgs, withStore } from "./image-store.js";
 
 interface SaveArgs extends StoreArgs {
   images: string[];
@@ -59,14 +59,11 @@ export function saveCommand(command: string): CommandModule<StoreArgs, SaveArgs>
     command,
     describe: "Save one or more images to a tar archive (docker-archive that is also an OCI layout)",
     builder: (y: Argv<StoreArgs>) =>
-      y
-        .positional("images", {
-          type: "string",
-          array: true,
-          describe: "IMAGE (name or ID)",
-          demandOption: true,
-        })
-        .option("output", { alias: "o", type: "string", describe: "Write to a file, instead of STDOUT" }),
+      imagesPositional(y).option("output", {
+        alias: "o",
+        type: "string",
+        describe: "Write to a file, instead of STDOUT",
+      }),
     handler: async (argv) => {
       const { stdout } = io();
       if (argv.output === undefined && (stdout as NodeJS.WriteStream).isTTY) {

@@ -1,5 +1,6 @@
 import { defaultStoreRoot, ImageStore } from "@tsbuild/oci";
-import { io } from "../output.js";
+import type { Argv } from "yargs";
+import { io, reportError } from "../output.js";
 
 /** StoreArgs are the global options every store command reads. */
 export interface StoreArgs {
@@ -19,4 +20,35 @@ export async function withStore<T>(argv: StoreArgs, fn: (store: ImageStore) => P
   } finally {
     await store.close();
   }
+}
+
+/** imagesPositional declares the `IMAGE...` arguments of rm, inspect and save. */
+export function imagesPositional<T>(y: Argv<T>) {
+  return y.positional("images", {
+    type: "string",
+    array: true,
+    describe: "IMAGE (name or ID)",
+    demandOption: true,
+  });
+}
+
+/**
+ * eachImage runs `fn` for every IMAGE argument as docker's rmi and inspect
+ * do: an error is reported and the rest still run. It returns whether any
+ * failed, for the command to exit 1 once it has printed the rest.
+ */
+export async function eachImage(
+  images: readonly string[],
+  fn: (image: string) => Promise<void>,
+): Promise<boolean> {
+  let failed = false;
+  for (const image of images) {
+    try {
+      await fn(image);
+    } catch (err) {
+      reportError(err);
+      failed = true;
+    }
+  }
+  return failed;
 }

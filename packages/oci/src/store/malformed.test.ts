@@ -1,11 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../canonical-json.js";
 import { digestOf } from "../digest.js";
 import { MediaType } from "../media-types.js";
-import { ImageStore } from "./store.js";
+import { useTempStore } from "./__fixtures__/temp-store.js";
 
 /**
  * A store edited by hand or by another tool can hold documents that do not
@@ -13,38 +12,29 @@ import { ImageStore } from "./store.js";
  * which document (manifest, or config of which manifest) and which field.
  */
 
-let root: string;
-let store: ImageStore;
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "store-malformed-"));
-  store = await ImageStore.open({ root });
-});
-afterEach(async () => {
-  await store.close();
-  await rm(root, { recursive: true, force: true });
-});
+const t = useTempStore();
 
 /** addEntry writes a blob and names it in index.json behind the store's back. */
 async function addEntry(manifest: Uint8Array, name: string): Promise<string> {
-  const w = await store.writeBlob(manifest);
-  const index = JSON.parse(await readFile(join(root, "index.json"), "utf8"));
+  const w = await t.store.writeBlob(manifest);
+  const index = JSON.parse(await readFile(join(t.root, "index.json"), "utf8"));
   index.manifests.push({
     mediaType: MediaType.OciManifest,
     digest: w.digest,
     size: w.size,
     annotations: { "org.opencontainers.image.ref.name": name },
   });
-  await writeFile(join(root, "index.json"), JSON.stringify(index));
+  await writeFile(join(t.root, "index.json"), JSON.stringify(index));
   return w.digest;
 }
 
 describe("malformed documents in the store", () => {
   it("a manifest that is not JSON", async () => {
     const d = await addEntry(Buffer.from("{not json"), "docker.io/library/bad:latest");
-    await expect(store.images()).rejects.toMatchObject({
+    await expect(t.store.images()).rejects.toMatchObject({
       code: "INVALID_JSON",
       message: expect.stringContaining(
-        `${root}: index.json: manifest ${d}: manifest: manifest is not valid JSON`,
+        `${t.root}: index.json: manifest ${d}: manifest: manifest is not valid JSON`,
       ),
     });
   });
@@ -55,7 +45,7 @@ describe("malformed documents in the store", () => {
       os: "linux",
       rootfs: { type: "layers", diff_ids: [] },
     });
-    await store.writeBlob(cfg);
+    await t.store.writeBlob(cfg);
     const manifest = canonicalJson({
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
@@ -63,17 +53,17 @@ describe("malformed documents in the store", () => {
       layers: [{ mediaType: MediaType.OciLayerGzip, digest: digestOf("x"), size: -5 }],
     });
     const d = await addEntry(manifest, "docker.io/library/bad:latest");
-    await expect(store.resolve("bad")).rejects.toMatchObject({
+    await expect(t.store.resolve("bad")).rejects.toMatchObject({
       code: "INVALID_MANIFEST",
       message: expect.stringMatching(
-        new RegExp(`^${root}: index\\.json: manifest ${d}: .*layers\\[0\\]\\.size`),
+        new RegExp(`^${t.root}: index\\.json: manifest ${d}: .*layers\\[0\\]\\.size`),
       ),
     });
   });
 
   it("a config without os names the config and its manifest", async () => {
     const cfg = canonicalJson({ architecture: "amd64", rootfs: { type: "layers", diff_ids: [] } });
-    await store.writeBlob(cfg);
+    await t.store.writeBlob(cfg);
     const manifest = canonicalJson({
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
@@ -81,9 +71,9 @@ describe("malformed documents in the store", () => {
       layers: [],
     });
     const d = await addEntry(manifest, "docker.io/library/bad:latest");
-    await expect(store.inspect("bad")).rejects.toMatchObject({
+    await expect(t.store.inspect("bad")).rejects.toMatchObject({
       code: "INVALID_CONFIG",
-      message: expect.stringContaining(`${root}: config ${digestOf(cfg)} of manifest ${d}: config.os: `),
+      message: expect.stringContaining(`${t.root}: config ${digestOf(cfg)} of manifest ${d}: config.os: `),
     });
   });
 });

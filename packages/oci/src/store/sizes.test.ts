@@ -1,27 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { digestHex, digestOf } from "../digest.js";
 import type { LayerEntry } from "../layer/entry.js";
 import { createLayer } from "../layer/writer.js";
 import { MediaType } from "../media-types.js";
 import type { Manifest } from "../types.js";
 import { makeImage } from "./__fixtures__/images.js";
+import { useTempStore } from "./__fixtures__/temp-store.js";
 import { SIZES_DIR } from "./sizes.js";
 import { ImageStore } from "./store.js";
 
-let root: string;
-let store: ImageStore;
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "store-sizes-"));
-  store = await ImageStore.open({ root });
-});
-afterEach(async () => {
-  await store.close();
-  await rm(root, { recursive: true, force: true });
-});
+const t = useTempStore();
 
 const ENTRIES: LayerEntry[] = [
   { path: "d", type: "dir" },
@@ -40,14 +31,14 @@ async function layer(entries: LayerEntry[], compression: "gzip" | "none" = "gzip
   return { bytes: Buffer.concat(chunks), result: await made.result };
 }
 
-const sizeFile = (blob: Buffer) => join(root, SIZES_DIR, "sha256", digestHex(digestOf(blob)));
+const sizeFile = (blob: Buffer) => join(t.root, SIZES_DIR, "sha256", digestHex(digestOf(blob)));
 
 describe("unpacked sizes (docker's SIZE)", () => {
   it("ls, history and inspect count each layer's files (not tar headers, not gzip), counted once and kept", async () => {
     const gz = await layer(ENTRIES);
     const plain = await layer([{ path: "b", type: "file", content: "b".repeat(30_000) }], "none");
     expect(gz.result.diskSize).toBe(DISK);
-    const img = await makeImage(store, {
+    const img = await makeImage(t.store, {
       names: ["app"],
       layers: [gz.bytes, plain.bytes],
       history: [
@@ -57,14 +48,14 @@ describe("unpacked sizes (docker's SIZE)", () => {
       ],
     });
     expect(img.size).toBeLessThan(40_000);
-    expect(await store.unpackedSize(img)).toBe(DISK + 30_000);
-    expect((await store.inspect("app")).Size).toBe(DISK + 30_000);
-    expect((await store.history("app")).map((r) => r.size)).toEqual([30_000, 0, DISK]);
-    expect((await store.list())[0]?.size).toBe(DISK + 30_000);
+    expect(await t.store.unpackedSize(img)).toBe(DISK + 30_000);
+    expect((await t.store.inspect("app")).Size).toBe(DISK + 30_000);
+    expect((await t.store.history("app")).map((r) => r.size)).toEqual([30_000, 0, DISK]);
+    expect((await t.store.list())[0]?.size).toBe(DISK + 30_000);
     // Kept beside the blobs, so another process does not read the layer again.
     expect(await readFile(sizeFile(gz.bytes), "utf8")).toBe(`${DISK}\n`);
     await writeFile(sizeFile(gz.bytes), "7\n");
-    const other = await ImageStore.open({ root });
+    const other = await ImageStore.open({ root: t.root });
     try {
       expect(await other.unpackedSize(img)).toBe(30_007);
     } finally {
@@ -74,30 +65,30 @@ describe("unpacked sizes (docker's SIZE)", () => {
 
   it("uses a recorded size without reading the blob, reports it freed, and forgets it when the blob is collected", async () => {
     const gz = await layer(ENTRIES);
-    const img = await makeImage(store, { names: ["app"], layers: [gz.bytes] });
-    await store.recordLayerSize(img.manifest.layers[0]!.digest, 42);
-    expect(await store.unpackedSize(img)).toBe(42);
-    expect((await store.remove("app")).reclaimedBytes).toBe(42);
-    await expect(readdir(join(root, SIZES_DIR, "sha256"))).resolves.toEqual([]);
+    const img = await makeImage(t.store, { names: ["app"], layers: [gz.bytes] });
+    await t.store.recordLayerSize(img.manifest.layers[0]!.digest, 42);
+    expect(await t.store.unpackedSize(img)).toBe(42);
+    expect((await t.store.remove("app")).reclaimedBytes).toBe(42);
+    await expect(readdir(join(t.root, SIZES_DIR, "sha256"))).resolves.toEqual([]);
   });
 
   it("concurrent stores computing the same layer agree and leave one complete file", async () => {
     const gz = await layer(ENTRIES);
-    const img = await makeImage(store, { names: ["app"], layers: [gz.bytes] });
-    const others = await Promise.all([1, 2, 3].map(() => ImageStore.open({ root })));
+    const img = await makeImage(t.store, { names: ["app"], layers: [gz.bytes] });
+    const others = await Promise.all([1, 2, 3].map(() => ImageStore.open({ root: t.root })));
     try {
       const sizes = await Promise.all(others.map((s) => s.unpackedSize(img)));
       expect(sizes).toEqual([DISK, DISK, DISK]);
     } finally {
       await Promise.all(others.map((s) => s.close()));
     }
-    expect(await readdir(join(root, SIZES_DIR, "sha256"))).toEqual([digestHex(digestOf(gz.bytes))]);
+    expect(await readdir(join(t.root, SIZES_DIR, "sha256"))).toEqual([digestHex(digestOf(gz.bytes))]);
     expect(await readFile(sizeFile(gz.bytes), "utf8")).toBe(`${DISK}\n`);
   });
 
   it("a layer that is not a tar (an artifact) counts its blob size; an absent foreign layer its descriptor size", async () => {
     const blob = randomBytes(512);
-    const w = await store.writeBlob(blob);
+    const w = await t.store.writeBlob(blob);
     const cfg = Buffer.from(
       JSON.stringify({
         architecture: "amd64",
@@ -119,7 +110,7 @@ describe("unpacked sizes (docker's SIZE)", () => {
         { mediaType: MediaType.OciLayer, digest: w.digest, size: w.size },
       ],
     };
-    const img = await store.addImage({ manifest, config: cfg, names: ["win"] });
-    expect(await store.unpackedSize(img)).toBe(1512);
+    const img = await t.store.addImage({ manifest, config: cfg, names: ["win"] });
+    expect(await t.store.unpackedSize(img)).toBe(1512);
   });
 });
