@@ -144,9 +144,10 @@ describe("lint rules", () => {
     expect(findings(negative).filter((f) => f.startsWith(`${rule}:`))).toEqual([]);
   });
 
-  it("flags a mixed-case keyword with BuildKit's self-consistency message", () => {
+  it("flags a mixed-case keyword against the majority, as current BuildKit's validateCaseMatch does", () => {
+    // (BuildKit before 2025 said "Command 'Run' should be consistently cased"; its docs still show that text.)
     expect(findings("FROM scratch\nRun true\nRUN true\n")).toEqual([
-      "ConsistentInstructionCasing:2: Command 'Run' should be consistently cased",
+      "ConsistentInstructionCasing:2: Command 'Run' should match the case of the command majority (uppercase)",
     ]);
   });
 

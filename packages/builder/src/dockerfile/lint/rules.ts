@@ -36,14 +36,6 @@ export const NoEmptyContinuation: LintRule<[]> = {
   format: () => "Empty continuation line",
 };
 
-/** SelfConsistentInstructionCasing is ConsistentInstructionCasing for a mixed-case keyword (`Run`). */
-export const SelfConsistentInstructionCasing: LintRule<[string]> = {
-  name: "ConsistentInstructionCasing",
-  description: "Instructions should be in consistent casing (all lower or all upper)",
-  url: doc("consistent-instruction-casing"),
-  format: (command) => `Command '${command}' should be consistently cased`,
-};
-
 export const ConsistentInstructionCasing: LintRule<[string, string]> = {
   name: "ConsistentInstructionCasing",
   description: "All commands within the Dockerfile should use the same casing (either upper or lower)",

@@ -94,8 +94,7 @@ function lintCasing(instructions: readonly Instruction[], linter: Linter): void 
   for (const ins of instructions) check(ins.keyword, ins.location);
 
   function check(name: string, location: SourceLocation) {
-    if (!isSelfConsistent(name)) linter.run(rules.SelfConsistentInstructionCasing, location, name);
-    else if (majorityLower && name !== name.toLowerCase()) {
+    if (majorityLower && name !== name.toLowerCase()) {
       linter.run(rules.ConsistentInstructionCasing, location, name, "lowercase");
     } else if (!majorityLower && name !== name.toUpperCase()) {
       linter.run(rules.ConsistentInstructionCasing, location, name, "uppercase");
