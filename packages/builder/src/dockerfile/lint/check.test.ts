@@ -144,6 +144,14 @@ describe("lint rules", () => {
     expect(findings(negative).filter((f) => f.startsWith(`${rule}:`))).toEqual([]);
   });
 
+  it("keeps BuildKit's emission order for findings on one line (parse rules, then stage names, then casing)", () => {
+    expect(findings("FROM scratch AS a\nfrom scratch as A\nRUN x\n").map((f) => f.split(":")[0])).toEqual([
+      "StageNameCasing",
+      "DuplicateStageName",
+      "ConsistentInstructionCasing",
+    ]);
+  });
+
   it("flags a mixed-case keyword against the majority, as current BuildKit's validateCaseMatch does", () => {
     // (BuildKit before 2025 said "Command 'Run' should be consistently cased"; its docs still show that text.)
     expect(findings("FROM scratch\nRun true\nRUN true\n")).toEqual([

@@ -98,13 +98,16 @@ export class Linter {
     });
   }
 
-  /** sorted returns the findings ordered by line, then rule name, as docker prints them. */
+  /**
+   * sorted returns the findings ordered by file and line, as docker prints them; findings on one line keep
+   * the order they were made in (BuildKit's sort of a short list keeps it too), so that order follows
+   * BuildKit's: parse-time rules, stage names, casing, then planning.
+   */
   sorted(): LintWarning[] {
     return [...this.warnings].sort(
       (a, b) =>
-        a.location.startLine - b.location.startLine ||
-        a.location.file.localeCompare(b.location.file) ||
-        a.rule.localeCompare(b.rule),
+        (a.location.file < b.location.file ? -1 : a.location.file > b.location.file ? 1 : 0) ||
+        a.location.startLine - b.location.startLine,
     );
   }
 

@@ -24,7 +24,6 @@ export function lintStatic(df: Dockerfile, linter: Linter): void {
     if (ins.kind === "from") {
       inStage = true;
       lintFrom(ins, linter, seen);
-      if (ins.stageName !== undefined) lintDescription("FROM", [ins.stageName], ins, linter);
     } else if (ins.kind === "arg") {
       lintDescription(
         "ARG",
@@ -51,6 +50,8 @@ function lintFrom(ins: Extract<Instruction, { kind: "from" }>, linter: Linter, s
     if (!asMatches) linter.run(rules.FromAsCasing, ins.location, ins.keyword, as);
   }
   const name = ins.stageName;
+  if (name !== undefined) lintDescription("FROM", [name], ins, linter);
+  // BuildKit checks stage names after parsing, so on one line these come after the parse-time rules.
   if (name !== undefined) {
     if (name === "context" || name === "scratch") linter.run(rules.ReservedStageName, ins.location, name);
     if (seen.has(name)) linter.run(rules.DuplicateStageName, ins.location, name);
