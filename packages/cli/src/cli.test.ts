@@ -1,5 +1,7 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { tsb } from "./commands/__fixtures__/image.js";
+import { importTree, tsb } from "./commands/__fixtures__/image.js";
 import { tempDir } from "./testing.js";
 
 describe("top level", () => {
@@ -10,5 +12,32 @@ describe("top level", () => {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stdout).toBe("");
     }
+  });
+
+  it("--version prints the package version, --help the verbs, both exit 0", async () => {
+    const root = await tempDir();
+    const { version } = JSON.parse(await readFile(join(import.meta.dirname, "..", "package.json"), "utf8"));
+    for (const flag of ["--version", "-v"])
+      expect(await tsb(root, [flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    const help = await tsb(root, ["--help"]);
+    expect(help.code).toBe(0);
+    for (const verb of ["image", "images", "history", "import", "inspect", "load", "rmi", "save", "tag"])
+      expect(help.stdout).toMatch(new RegExp(`^  tsbuild ${verb}\\b`, "m"));
+    const image = await tsb(root, ["image", "--help"]);
+    for (const verb of ["history", "import", "inspect", "load", "ls", "prune", "rm", "save", "tag"])
+      expect(image.stdout).toMatch(new RegExp(`^  tsbuild image ${verb}\\b`, "m"));
+  });
+
+  it("docker's aliases reach the same verbs", async () => {
+    const root = await tempDir();
+    const id = await importTree(root, "app:1");
+    const ls = (args: string[]) => tsb(root, [...args, "-q", "--no-trunc"]);
+    for (const args of [["images"], ["image", "ls"], ["image", "list"]])
+      expect((await ls(args)).stdout).toBe(`${id}\n`);
+    expect((await tsb(root, ["tag", "app:1", "app:2"])).code).toBe(0);
+    expect((await tsb(root, ["image", "tag", "app:2", "app:3"])).code).toBe(0);
+    expect((await tsb(root, ["rmi", "app:2"])).stdout).toBe("Untagged: app:2\n");
+    expect((await tsb(root, ["image", "remove", "app:3"])).stdout).toBe("Untagged: app:3\n");
+    expect((await tsb(root, ["image", "rm", "app:1"])).stdout).toMatch(/^Untagged: app:1\nDeleted: /);
   });
 });

@@ -76,7 +76,10 @@ async function runBound(argv: readonly string[]): Promise<number> {
   const outerExitCode = process.exitCode;
   process.exitCode = undefined;
   try {
-    await parser.parseAsync();
+    // yargs hands help and version text to this callback instead of console.log, so they reach our stdout.
+    await parser.parseAsync([...argv], {}, (_err, _argv, output) => {
+      if (output) io().stdout.write(`${output}\n`);
+    });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof ReportedFailure) return 1;
