@@ -8,11 +8,14 @@ export const MediaType = {
   OciLayerZstd: "application/vnd.oci.image.layer.v1.tar+zstd",
   OciLayerNondistributable: "application/vnd.oci.image.layer.nondistributable.v1.tar",
   OciLayerNondistributableGzip: "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+  OciLayerNondistributableZstd: "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
   OciEmpty: "application/vnd.oci.empty.v1+json",
   DockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
   DockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
   DockerConfig: "application/vnd.docker.container.image.v1+json",
   DockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+  /** DockerLayer is an uncompressed Docker layer (containerd and some registries use it). */
+  DockerLayer: "application/vnd.docker.image.rootfs.diff.tar",
   DockerForeignLayerGzip: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
   DockerSchema1Manifest: "application/vnd.docker.distribution.manifest.v1+json",
   DockerSchema1SignedManifest: "application/vnd.docker.distribution.manifest.v1+prettyjws",
@@ -43,9 +46,11 @@ export function layerCompression(mt: string): LayerCompression | undefined {
     case MediaType.DockerForeignLayerGzip:
       return "gzip";
     case MediaType.OciLayerZstd:
+    case MediaType.OciLayerNondistributableZstd:
       return "zstd";
     case MediaType.OciLayer:
     case MediaType.OciLayerNondistributable:
+    case MediaType.DockerLayer:
       return "none";
     default:
       return undefined;
@@ -56,7 +61,8 @@ export function isForeignLayer(mt: string): boolean {
   return (
     mt === MediaType.DockerForeignLayerGzip ||
     mt === MediaType.OciLayerNondistributable ||
-    mt === MediaType.OciLayerNondistributableGzip
+    mt === MediaType.OciLayerNondistributableGzip ||
+    mt === MediaType.OciLayerNondistributableZstd
   );
 }
 
