@@ -333,6 +333,13 @@ describe("stage graph", () => {
       'failed to parse stage name "alpine:"',
     ],
     [
+      "a variable in COPY --from (BuildKit's graph is settled before any scope)",
+      "ARG V=1\nFROM scratch\nCOPY --from=img:${V} . .\n",
+      {},
+      "INVALID_STAGE_REFERENCE",
+      "Dockerfile:3:6: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround",
+    ],
+    [
       "a stage copying from itself",
       "FROM scratch AS a\nCOPY --from=a / /\n",
       {},

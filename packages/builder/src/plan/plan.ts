@@ -192,6 +192,7 @@ export function planBuild(input: Dockerfile | string, options: PlanOptions = {})
     const program = programs[stage.index]!;
     for (const ins of [...program.triggers, ...program.instructions]) {
       for (const ref of stageRefs(ins)) {
+        if (ref.via === "copy") rejectFromVariables(ref.value, ins.location);
         const dep = resolveRef(ref.value, ref.via, ins.location);
         if (dep !== undefined) stage.dependsOn.push({ stage: dep, via: ref.via, location: ins.location });
       }
@@ -283,6 +284,28 @@ export function planBuild(input: Dockerfile | string, options: PlanOptions = {})
     const name = from.stageName ?? "";
     if (name.includes(p.os) || name.includes(p.architecture)) return;
     linter?.run(rules.FromPlatformFlagConstDisallowed, from.location, m.result);
+  }
+
+  /**
+   * rejectFromVariables: BuildKit settles the stage graph before any scope exists, so a COPY --from value
+   * that expansion would change (`$FOO`, `img:${V}`) is an error, not expanded.
+   */
+  function rejectFromVariables(value: string, location: SourceLocation): void {
+    let expanded: string;
+    try {
+      expanded = lex.processWord(value, EnvList.empty());
+    } catch {
+      expanded = "";
+    }
+    if (expanded !== value) {
+      throw errorAt(
+        lines,
+        location,
+        "INVALID_STAGE_REFERENCE",
+        "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround",
+        `--from=${value}`,
+      );
+    }
   }
 
   function resolveRef(value: string, via: "copy" | "mount", location: SourceLocation): number | undefined {
