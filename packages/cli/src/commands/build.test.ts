@@ -282,7 +282,8 @@ describe("tsbuild build", () => {
     expect(r.stderr).toBe(
       [
         "planned 2 of 2 stages in 2 waves for target stage 1; build context: 3 entries (1 .dockerignore pattern)",
-        " 1 warning found (use --debug to expand):",
+        "",
+        " 1 warning found (use docker --debug to expand):",
         " - JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals (line 4)",
         "[Warning] One or more build-args [UNUSED] were not consumed",
         "Error: executing builds is not supported yet (use --check to lint the Dockerfile)",

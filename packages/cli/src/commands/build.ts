@@ -147,10 +147,10 @@ function errorText(err: DockerfileError): string {
   return err.line > 0 ? err.format() : err.detail;
 }
 
-/** warningSummary is docker's end-of-build list: ` - Rule: message (line N)`. */
+/** warningSummary is buildx's end-of-build list (printWarnings): a blank line, the count, ` - Rule: message (line N)`. */
 function warningSummary(warnings: readonly LintWarning[]): string {
   const n = warnings.length;
-  let out = ` ${n} warning${n === 1 ? "" : "s"} found (use --debug to expand):\n`;
+  let out = `\n ${n} warning${n === 1 ? "" : "s"} found (use docker --debug to expand):\n`;
   for (const w of warnings) out += ` - ${w.rule}: ${w.message} (line ${w.location.startLine})\n`;
   return out;
 }
