@@ -23,7 +23,13 @@ export function parseHealthcheck(ctx: InstructionContext): HealthcheckInstructio
     startInterval: 0,
     retries: 0,
   };
-  // flags are validated for NONE too (they have no effect there; BuildKit ignores them)
+  if (typ === "NONE") {
+    // BuildKit never parses the flags of HEALTHCHECK NONE, so even unknown ones are ignored there.
+    if (rest.length !== 0)
+      throw ctx.error("INVALID_ARGUMENTS", "HEALTHCHECK NONE takes no arguments", rest[0]);
+    health.test = ["NONE"];
+    return Object.assign(ctx.base("healthcheck"), { health });
+  }
   const flags = parseFlags(ctx, {
     interval: "string",
     timeout: "string",
@@ -31,12 +37,6 @@ export function parseHealthcheck(ctx: InstructionContext): HealthcheckInstructio
     "start-interval": "string",
     retries: "string",
   });
-  if (typ === "NONE") {
-    if (rest.length !== 0)
-      throw ctx.error("INVALID_ARGUMENTS", "HEALTHCHECK NONE takes no arguments", rest[0]);
-    health.test = ["NONE"];
-    return Object.assign(ctx.base("healthcheck"), { health });
-  }
   if (typ !== "CMD") {
     throw ctx.error(
       "INVALID_ARGUMENTS",

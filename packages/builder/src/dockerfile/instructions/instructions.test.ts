@@ -221,6 +221,11 @@ describe("typed instructions", () => {
       { kind: "healthcheck", health: expect.objectContaining({ test: ["NONE"] }) },
     ],
     [
+      "HEALTHCHECK NONE ignores even unknown flags (BuildKit never parses them)",
+      "HEALTHCHECK --bogus=1 NONE",
+      { kind: "healthcheck", health: expect.objectContaining({ test: ["NONE"], interval: 0 }) },
+    ],
+    [
       "ONBUILD ARG",
       "ONBUILD ARG NODE_ENV",
       { kind: "onbuild", trigger: expect.objectContaining({ kind: "arg", args: [{ name: "NODE_ENV" }] }) },
