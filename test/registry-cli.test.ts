@@ -146,10 +146,21 @@ describe("tsbuild push / pull against docker-registry", () => {
       `${name}:latest`,
       "",
     ]);
+    // Up to date: docker resolves the tag (HEAD) and prints no layer lines.
     const again = await runCli(["pull", name], { env: env(root) });
-    expect(again.stdout).toContain(`Status: Image is up to date for ${name}:latest\n`);
-    for (const l of image.manifest.layers)
-      expect(again.stdout).toContain(`${digestHex(l.digest).slice(0, 12)}: Already exists`);
+    expect(again.stdout.split("\n")).toEqual([
+      "latest: Pulling from me/custom",
+      `Digest: ${image.manifestDigest}`,
+      `Status: Image is up to date for ${name}:latest`,
+      `${name}:latest`,
+      "",
+    ]);
+
+    // Another image sharing layers: those already exist.
+    const shared = await runCli(["pull", `${registry.host}/library/busybox`], { env: env(root) });
+    for (const l of base.manifest.layers)
+      expect(shared.stdout).toContain(`${digestHex(l.digest).slice(0, 12)}: Already exists`);
+    expect(shared.stdout).toContain("Status: Downloaded newer image for");
 
     const quiet = await runCli(["pull", "-q", `${registry.host}/library/busybox`], { env: env(root) });
     expect(quiet.stdout).toBe(`${registry.host}/library/busybox:latest\n`);

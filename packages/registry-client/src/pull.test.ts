@@ -33,9 +33,18 @@ class FakeRegistry {
     const url = req.url ?? "/";
     if (url === "/v2/") return void res.writeHead(200).end("{}");
     const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url);
-    const item = m?.[2] === "manifests" ? this.manifests.get(m[3] as string) : undefined;
+    // Manifests are served by tag and, as a real registry does, by the digest of their content.
+    const item =
+      m?.[2] === "manifests"
+        ? (this.manifests.get(m[3] as string) ??
+          [...this.manifests.values()].find((v) => digestOf(v.body) === m[3]))
+        : undefined;
     if (item) {
-      res.writeHead(200, { "content-type": item.type, "content-length": item.body.length });
+      res.writeHead(200, {
+        "content-type": item.type,
+        "content-length": item.body.length,
+        "docker-content-digest": digestOf(item.body),
+      });
       return void res.end(req.method === "HEAD" ? undefined : item.body);
     }
     const blob = m?.[2] === "blobs" ? this.blobs.get(m[3] as string) : undefined;
@@ -156,7 +165,7 @@ describe("pullImage against a fault-injecting registry", () => {
     const img = fake.addImage("good");
     const accepts: string[] = [];
     fake.override = (req) => {
-      if (req.url?.includes("/manifests/")) accepts.push(String(req.headers.accept));
+      if (req.url?.includes("/manifests/")) accepts.push(`${req.method} ${req.headers.accept}`);
       return false;
     };
     const statuses: string[] = [];
@@ -170,13 +179,44 @@ describe("pullImage against a fault-injecting registry", () => {
     );
     for (const l of img.layers) expect(statuses).toContain(`${l.digest.slice(7, 11)} done`);
     // Every manifest type we understand, or a registry that negotiates would send schema1 or pick one.
-    expect(accepts).toEqual([
-      [
-        MediaType.OciIndex,
-        MediaType.OciManifest,
-        MediaType.DockerManifestList,
-        MediaType.DockerManifest,
-      ].join(", "),
+    const all = [
+      MediaType.OciIndex,
+      MediaType.OciManifest,
+      MediaType.DockerManifestList,
+      MediaType.DockerManifest,
+    ];
+    expect(accepts).toEqual([`HEAD ${all.join(", ")}`, `GET ${all.join(", ")}`]);
+    // The tag was resolved with a HEAD, then the manifest fetched by digest (and verified).
+    expect(fake.requests.filter((r) => r.includes("/manifests/"))).toEqual([
+      "HEAD /v2/x/good/manifests/good",
+      `GET /v2/x/good/manifests/${img.digest}`,
+    ]);
+  });
+
+  it("finds an image stored under its name at the tag's digest up to date with one HEAD", async () => {
+    const img = fake.addImage("same");
+    await pullImage(client, ref("x/same:same"), { store });
+    fake.requests = [];
+    const again = await pullImage(client, ref("x/same:same"), { store });
+    expect(again).toMatchObject({ upToDate: true, manifestDigest: img.digest, digest: img.digest });
+    expect(fake.requests).toEqual(["HEAD /v2/x/same/manifests/same"]);
+  });
+
+  it.each([
+    ["answers HEAD with 405", 405, undefined],
+    ["answers HEAD without Docker-Content-Digest", 200, ""],
+  ])("falls back to a GET by tag when the registry %s", async (_name, status, digest) => {
+    const img = fake.addImage("nohead");
+    fake.override = (req, res) => {
+      if (req.method !== "HEAD" || !req.url?.includes("/manifests/")) return false;
+      res.writeHead(status, digest === undefined ? {} : { "docker-content-digest": digest }).end();
+      return true;
+    };
+    const result = await pullImage(client, ref("x/nh:nohead"), { store });
+    expect(result.manifestDigest).toBe(img.digest);
+    expect(fake.requests.filter((r) => r.includes("/manifests/"))).toEqual([
+      "HEAD /v2/x/nh/manifests/nohead",
+      "GET /v2/x/nh/manifests/nohead",
     ]);
   });
 

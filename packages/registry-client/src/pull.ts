@@ -19,7 +19,7 @@ import { readBlob } from "./blobs.js";
 import type { RegistryClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";
 import { RegistryError } from "./errors.js";
-import { type FetchedManifest, fetchManifest } from "./manifest.js";
+import { type FetchedManifest, fetchManifest, headManifest, type ManifestTarget } from "./manifest.js";
 
 /** PullLayerStatus follows a layer through a pull, as docker's progress lines do. */
 export type PullLayerStatus = "waiting" | "downloading" | "verifying" | "done" | "exists";
@@ -69,15 +69,26 @@ export async function pullImage(
     repository: ref.repository,
     ...(options.signal ? { signal: options.signal } : {}),
   };
-  const top = await fetchManifest(client, { ...target, reference: ref.digest ?? ref.tag ?? "latest" }).catch(
-    (err: unknown) => {
-      throw notFoundAsDocker(err, ref);
-    },
-  );
+  const name = ref.tag !== undefined ? ref.withoutDigest().toString() : undefined;
+  const tag = ref.digest === undefined ? (ref.tag ?? "latest") : undefined;
+  const resolved = tag === undefined ? undefined : await resolveTag(client, { ...target, reference: tag });
+  if (resolved !== undefined && (await alreadyNamed(store, name, resolved))) {
+    const image = await store.resolve(name as string);
+    options.onProgress?.({
+      type: "resolved",
+      digest: resolved,
+      manifestDigest: resolved,
+      platform: undefined,
+    });
+    return { image, digest: resolved, manifestDigest: resolved, upToDate: true, name };
+  }
+  const reference = ref.digest ?? resolved ?? (tag as string);
+  const top = await fetchManifest(client, { ...target, reference }).catch((err: unknown) => {
+    throw notFoundAsDocker(err, ref);
+  });
   const { fetched, manifest, platform } = await resolvePlatform(client, ref, top, options);
   options.onProgress?.({ type: "resolved", digest: top.digest, manifestDigest: fetched.digest, platform });
 
-  const name = ref.tag !== undefined ? ref.withoutDigest().toString() : undefined;
   const layers = manifest.layers.filter((l) => !isForeignLayer(l.mediaType));
   const blobs: { desc: Descriptor; layer: boolean }[] = [
     { desc: manifest.config, layer: false },
@@ -165,6 +176,25 @@ function claimBlobs(
       if (counts.size === 0) claimed.delete(root);
     },
   };
+}
+
+/**
+ * resolveTag asks for a tag's digest with a HEAD, as containerd resolves
+ * tags (Docker Hub does not count HEADs against its pull limit), so an image
+ * already stored under its name at that digest costs no manifest GET, and the
+ * GET that follows is by digest and verified against it. A registry that
+ * answers HEAD without a digest or with an error other than auth or
+ * transport failures gets a GET by tag instead (undefined).
+ */
+async function resolveTag(client: RegistryClient, target: ManifestTarget): Promise<Digest | undefined> {
+  try {
+    return (await headManifest(client, target))?.digest;
+  } catch (err) {
+    if (!(err instanceof RegistryError)) throw err;
+    if (err.code === "ABORTED" || err.status === undefined || err.status === 401 || err.status === 403)
+      throw err;
+    return undefined;
+  }
 }
 
 /**
