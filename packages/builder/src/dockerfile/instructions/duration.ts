@@ -14,6 +14,20 @@ const UNIT_NS: Record<string, number> = {
  * nanoseconds, or undefined when the text is not a duration. HEALTHCHECK flags use this syntax.
  */
 export function parseGoDuration(text: string): number | undefined {
+  const r = goParseDuration(text);
+  return typeof r === "number" ? r : undefined;
+}
+
+/** goDurationError is the error Go's time.ParseDuration gives for text that is not a duration. */
+export function goDurationError(text: string): string {
+  const r = goParseDuration(text);
+  return typeof r === "string" ? r : "";
+}
+
+/** goParseDuration mirrors time.ParseDuration: nanoseconds, or Go's error text. */
+function goParseDuration(text: string): number | string {
+  const q = JSON.stringify(text);
+  const invalid = `time: invalid duration ${q}`;
   let s = text;
   let sign = 1;
   if (s.startsWith("-") || s.startsWith("+")) {
@@ -21,23 +35,24 @@ export function parseGoDuration(text: string): number | undefined {
     s = s.slice(1);
   }
   if (s === "0") return 0;
-  if (s === "") return undefined;
+  if (s === "") return invalid;
   let total = 0;
   while (s !== "") {
     const m = /^(\d*)(?:\.(\d*))?/.exec(s)!;
     const whole = m[1] ?? "";
     const frac = m[2];
-    if (whole === "" && (frac === undefined || frac === "")) return undefined;
+    if (whole === "" && (frac === undefined || frac === "")) return invalid;
     s = s.slice(m[0].length);
     let u = 0;
     while (u < s.length && !/[0-9.]/.test(s[u]!)) u++;
+    if (u === 0) return `time: missing unit in duration ${q}`;
     const unit = s.slice(0, u);
     s = s.slice(u);
     const scale = UNIT_NS[unit];
-    if (scale === undefined) return undefined;
+    if (scale === undefined) return `time: unknown unit ${JSON.stringify(unit)} in duration ${q}`;
     total += Number(whole || "0") * scale;
     if (frac) total += Math.floor(Number(`0.${frac}`) * scale + 1e-9);
-    if (total > 2 ** 63) return undefined;
+    if (total > 2 ** 63) return invalid;
   }
   return sign * total;
 }

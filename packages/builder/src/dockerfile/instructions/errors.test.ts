@@ -110,7 +110,21 @@ describe("instruction errors carry file:line:column and the line", () => {
     [
       "FROM a\nHEALTHCHECK --interval=10 CMD x\n",
       "INVALID_FLAG_VALUE",
-      'invalid duration "10" for --interval',
+      'time: missing unit in duration "10"',
+      2,
+      13,
+    ],
+    [
+      "FROM a\nHEALTHCHECK --interval=5x CMD x\n",
+      "INVALID_FLAG_VALUE",
+      'time: unknown unit "x" in duration "5x"',
+      2,
+      13,
+    ],
+    [
+      "FROM a\nHEALTHCHECK --retries=99999999999 CMD x\n",
+      "INVALID_FLAG_VALUE",
+      'strconv.ParseInt: parsing "99999999999": value out of range',
       2,
       13,
     ],
@@ -138,7 +152,7 @@ describe("instruction errors carry file:line:column and the line", () => {
     [
       "FROM a\nHEALTHCHECK --retries=x CMD x\n",
       "INVALID_FLAG_VALUE",
-      'invalid value "x" for --retries',
+      'strconv.ParseInt: parsing "x": invalid syntax',
       2,
       13,
     ],

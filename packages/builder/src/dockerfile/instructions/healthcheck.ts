@@ -1,5 +1,6 @@
+import { goQuote } from "../parser/quote.js";
 import type { InstructionContext } from "./context.js";
-import { parseGoDuration } from "./duration.js";
+import { goDurationError, parseGoDuration } from "./duration.js";
 import { parseFlags } from "./flags.js";
 import type { HealthcheckInstruction } from "./types.js";
 
@@ -52,11 +53,8 @@ export function parseHealthcheck(ctx: InstructionContext): HealthcheckInstructio
     if (v === undefined || v === "") return 0;
     const ns = parseGoDuration(v);
     if (ns === undefined) {
-      throw ctx.error(
-        "INVALID_FLAG_VALUE",
-        `invalid duration ${JSON.stringify(v)} for --${name} (use e.g. 30s, 1m30s)`,
-        `--${name}`,
-      );
+      // Go's time.ParseDuration error, as BuildKit returns it
+      throw ctx.error("INVALID_FLAG_VALUE", goDurationError(v), `--${name}`);
     }
     if (ns === 0) return 0;
     if (ns < MINIMUM_DURATION_NS) {
@@ -74,10 +72,13 @@ export function parseHealthcheck(ctx: InstructionContext): HealthcheckInstructio
   health.startInterval = duration("start-interval");
   const retries = flags.string("retries");
   if (retries !== undefined && retries !== "") {
-    if (!/^[-+]?\d+$/.test(retries) || Math.abs(Number(retries)) > 2147483647) {
+    // Go's strconv.ParseInt(v, 10, 32) errors, as BuildKit returns them
+    const syntaxOk = /^[-+]?\d+$/.test(retries);
+    if (!syntaxOk || Math.abs(Number(retries)) > 2147483647) {
+      const why = syntaxOk ? "value out of range" : "invalid syntax";
       throw ctx.error(
         "INVALID_FLAG_VALUE",
-        `invalid value ${JSON.stringify(retries)} for --retries: expected an integer`,
+        `strconv.ParseInt: parsing ${goQuote(retries)}: ${why}`,
         "--retries",
       );
     }
