@@ -100,14 +100,17 @@ export class LayerSizes {
    */
   async #count(desc: Descriptor): Promise<number | undefined> {
     let n = 0;
+    const blob = this.#layout.openBlob(desc.digest);
     try {
-      for await (const { info, body } of tarEntries(this.#layout.openBlob(desc.digest))) {
+      for await (const { info, body } of tarEntries(blob)) {
         n += entryDiskSize(info);
         body.resume();
       }
     } catch (err) {
       if (isOciError(err) && err.code !== "BLOB_NOT_FOUND") return undefined;
       throw locateError(err, `${this.#layout.root}: layer ${desc.digest}`);
+    } finally {
+      blob.destroy();
     }
     return n;
   }
