@@ -113,4 +113,12 @@ describe("unpacked sizes (docker's SIZE)", () => {
     const img = await t.store.addImage({ manifest, config: cfg, names: ["win"] });
     expect(await t.store.unpackedSize(img)).toBe(1512);
   });
+
+  it("a zstd layer this Node.js cannot inflate counts its blob size, and is not remembered", async () => {
+    // zstd frame magic, then junk: Node 20 has no zstd; a newer Node fails to inflate it.
+    const zstd = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), randomBytes(100)]);
+    const img = await makeImage(t.store, { names: ["z"], layers: [zstd] });
+    expect(await t.store.unpackedSize(img)).toBe(104);
+    await expect(readdir(join(t.root, SIZES_DIR, "sha256"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
 });
