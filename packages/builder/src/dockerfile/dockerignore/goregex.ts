@@ -105,14 +105,19 @@ class Parser {
     this.fail(`invalid escape sequence: \`\\${c}\``);
   }
 
+  /** braced reads `{…}` at the cursor (the text inside), or undefined when no `{` is there. */
+  braced(what: string): string | undefined {
+    if (this.re[this.i] !== "{") return undefined;
+    const end = this.re.indexOf("}", this.i);
+    if (end < 0) this.fail(`${what}: \`${this.re.slice(this.i - 2)}\``);
+    const inside = this.re.slice(this.i + 1, end);
+    this.i = end + 1;
+    return inside;
+  }
+
   hexEscape(): string {
-    let hex: string;
-    if (this.re[this.i] === "{") {
-      const end = this.re.indexOf("}", this.i);
-      if (end < 0) this.fail("invalid escape sequence: `\\x{`");
-      hex = this.re.slice(this.i + 1, end);
-      this.i = end + 1;
-    } else {
+    let hex = this.braced("invalid escape sequence");
+    if (hex === undefined) {
       hex = this.re.slice(this.i, this.i + 2);
       this.i += 2;
     }
@@ -122,15 +127,7 @@ class Parser {
   }
 
   unicodeClass(negated: boolean): CharTest {
-    let name: string;
-    if (this.re[this.i] === "{") {
-      const end = this.re.indexOf("}", this.i);
-      if (end < 0) this.fail("invalid character class range: `\\p{`");
-      name = this.re.slice(this.i + 1, end);
-      this.i = end + 1;
-    } else {
-      name = this.nextRune();
-    }
+    let name = this.braced("invalid character class range") ?? this.nextRune();
     if (name.startsWith("^")) {
       negated = !negated;
       name = name.slice(1);

@@ -164,18 +164,11 @@ export class PatternMatcher {
 
   /** matchesOrParentMatches is patternmatcher's MatchesOrParentMatches: is `file` excluded? */
   matchesOrParentMatches(file: string): boolean {
-    const parent = dirPath(file);
-    const parentDirs = parent.split("/");
+    const parents = parentPrefixes(file);
     let matched = false;
     for (const pattern of this.patterns) {
       if (pattern.exclusion !== matched) continue;
-      let match = pattern.match(file);
-      if (!match && parent !== ".") {
-        for (let i = 0; i < parentDirs.length && !match; i++) {
-          match = quietMatch(pattern, parentDirs.slice(0, i + 1).join("/"));
-        }
-      }
-      if (match) matched = !pattern.exclusion;
+      if (pattern.match(file) || parents.some((p) => quietMatch(pattern, p))) matched = !pattern.exclusion;
     }
     return matched;
   }
@@ -189,22 +182,14 @@ export class PatternMatcher {
     file: string,
     parent?: readonly boolean[],
   ): { matched: boolean; info: boolean[] } {
+    const parents = parent === undefined ? parentPrefixes(file) : [];
     const info: boolean[] = new Array(this.patterns.length).fill(false);
     let matched = false;
     this.patterns.forEach((pattern, i) => {
       let match = parent?.[i] ?? false;
       if (!match) {
         if (pattern.exclusion !== matched) return;
-        match = pattern.match(file);
-        if (!match && parent === undefined) {
-          const parentPath = dirPath(file);
-          if (parentPath !== ".") {
-            const dirs = parentPath.split("/");
-            for (let j = 0; j < dirs.length && !match; j++) {
-              match = quietMatch(pattern, dirs.slice(0, j + 1).join("/"));
-            }
-          }
-        }
+        match = pattern.match(file) || parents.some((p) => quietMatch(pattern, p));
       }
       info[i] = match;
       if (match) matched = !pattern.exclusion;
@@ -218,19 +203,24 @@ export class PatternMatcher {
    * tried. Kept because old docker clients behaved this way.
    */
   legacyMatches(file: string): boolean {
-    const parent = dirPath(file);
-    const parentDirs = parent.split("/");
+    const parents = parentPrefixes(file);
     let matched = false;
     for (const pattern of this.patterns) {
       if (pattern.exclusion !== matched) continue;
-      let match = pattern.match(file);
-      if (!match && parent !== "." && pattern.dirs.length <= parentDirs.length) {
-        match = quietMatch(pattern, parentDirs.slice(0, pattern.dirs.length).join("/"));
-      }
-      if (match) matched = !pattern.exclusion;
+      const prefix = parents[pattern.dirs.length - 1];
+      if (pattern.match(file) || (prefix !== undefined && quietMatch(pattern, prefix)))
+        matched = !pattern.exclusion;
     }
     return matched;
   }
+}
+
+/** parentPrefixes lists the parent directories of `file` from the top: `a/b/c` → `a`, `a/b`. */
+function parentPrefixes(file: string): string[] {
+  const parent = dirPath(file);
+  if (parent === ".") return [];
+  const dirs = parent.split("/");
+  return dirs.map((_, i) => dirs.slice(0, i + 1).join("/"));
 }
 
 /** quietMatch matches a parent path; upstream ignores errors there (the file itself already reported them). */
