@@ -193,6 +193,35 @@ describe("pullImage against a fault-injecting registry", () => {
     ]);
   });
 
+  it("reports download progress every 512 KiB, not per network chunk", async () => {
+    const layer = fake.addBlob(randomBytes(3 * 1024 * 1024 + 5));
+    const cfg = {
+      ...fake.addBlob(
+        Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'),
+      ),
+      mediaType: MediaType.OciConfig,
+    };
+    const body = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: cfg, layers: [layer] }),
+    );
+    fake.manifests.set("big", { body, type: MediaType.OciManifest });
+    const seen: string[] = [];
+    await pullImage(client, ref("x/big:big"), {
+      store,
+      onProgress: (e) => {
+        if (e.type === "layer") seen.push(`${e.status} ${Math.floor(e.current / 1024)}`);
+      },
+    });
+    const downloading = seen.filter((s) => s.startsWith("downloading"));
+    expect(downloading[0]).toBe("downloading 0");
+    expect(downloading.length).toBeGreaterThanOrEqual(4);
+    expect(downloading.length).toBeLessThanOrEqual(7);
+    expect(seen.slice(-2)).toEqual([
+      `verifying ${Math.floor(layer.size / 1024)}`,
+      `done ${Math.floor(layer.size / 1024)}`,
+    ]);
+  });
+
   it("finds an image stored under its name at the tag's digest up to date with one HEAD", async () => {
     const img = fake.addImage("same");
     await pullImage(client, ref("x/same:same"), { store });

@@ -262,8 +262,15 @@ async function downloadInto(
   report: (status: PullLayerStatus, current: number) => void,
 ): Promise<void> {
   report("downloading", 0);
+  let reported = 0;
   const body = readBlob(client, target, desc, {
-    onBytes: (n) => report(n >= desc.size ? "verifying" : "downloading", n),
+    onBytes: (n) => {
+      if (n >= desc.size) report("verifying", n);
+      else if (n - reported >= PROGRESS_STEP) {
+        reported = n;
+        report("downloading", n);
+      }
+    },
   });
   try {
     await store.writeBlob(body, { digest: desc.digest, size: desc.size }, { signal: target.signal });
@@ -278,6 +285,13 @@ async function downloadInto(
     throw err;
   }
 }
+
+/**
+ * PROGRESS_STEP is how many bytes a download advances between progress
+ * events (docker's progress reader uses 512 KiB too), rather than one event
+ * per 64 KiB network chunk.
+ */
+const PROGRESS_STEP = 512 * 1024;
 
 async function alreadyNamed(
   store: ImageStore,
