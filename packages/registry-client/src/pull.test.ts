@@ -429,20 +429,30 @@ describe("pullImage against a fault-injecting registry", () => {
     expect(fake.requests.some((r) => r.includes(foreign.digest))).toBe(false);
   });
 
-  it("resumes a dropped blob transfer with a Range request", async () => {
+  it.each([
+    ["answers it with 206 from there", true],
+    ["ignores it and sends the whole blob again (200), which is skipped up to there", false],
+  ])("resumes a dropped blob transfer with a Range request; the registry %s", async (_name, ranges) => {
     const img = fake.addImage("resume");
     const big = img.layers[0]!;
+    const data = fake.blobs.get(big.digest)!;
     let drops = 0;
     fake.override = (req, res) => {
-      if (!req.url?.endsWith(big.digest) || req.headers.range || drops > 0) return false;
+      if (!req.url?.endsWith(big.digest)) return false;
+      if (req.headers.range && !ranges) {
+        res.writeHead(200, { "content-length": big.size }).end(data);
+        return true;
+      }
+      if (req.headers.range || drops > 0) return false;
       drops++;
       res.writeHead(200, { "content-length": big.size });
-      res.write(fake.blobs.get(big.digest)!.subarray(0, 70_000));
+      res.write(data.subarray(0, 70_000));
       setTimeout(() => res.destroy(), 20);
       return true;
     };
     const result = await pullImage(client, ref("x/resume:resume"), { store });
     expect(result.manifestDigest).toBe(img.digest);
+    expect((await store.layout.readBlob(big.digest)).equals(data)).toBe(true);
     expect(fake.requests.filter((r) => r.includes(big.digest))).toEqual([
       `GET /v2/x/resume/blobs/${big.digest}`,
       expect.stringMatching(new RegExp(`^GET /v2/x/resume/blobs/${big.digest} bytes=\\d+-$`)),
