@@ -248,50 +248,48 @@ export function goRegexpTokens(re: string): GlobToken[] {
   return tokens;
 }
 
-/** globMatch runs the tokens over `path` (whole-string match) in O(path × tokens). */
+/**
+ * globMatch runs the tokens over `path` (whole-string match) in O(path × tokens): a Thompson NFA whose
+ * states are "token i is next" (2i) and "inside the `([^\n]*\/)?` loop of token i" (2i+1).
+ */
 export function globMatch(tokens: readonly GlobToken[], path: string): boolean {
-  const n = tokens.length;
-  // State 2i: token i is next; state 2i+1: inside the `([^\n]*/)?` loop of token i.
-  const close = (states: Set<number>, pos: number): Set<number> => {
-    const stack = [...states];
-    while (stack.length > 0) {
-      const s = stack.pop()!;
-      if (s % 2 === 1) continue;
-      const t = tokens[s / 2];
-      if (!t) continue;
-      const push = (x: number) => {
-        if (!states.has(x)) {
-          states.add(x);
-          stack.push(x);
-        }
-      };
-      if (t.kind === "repeat") push(s + 2);
-      else if (t.kind === "dirs") {
-        push(s + 1);
-        push(s + 2);
-      } else if (t.kind === "start" && pos === 0) push(s + 2);
-    }
-    return states;
-  };
-  let states = close(new Set([0]), 0);
+  const accept = 2 * tokens.length;
+  const seen = new Int32Array(accept + 2).fill(-1);
+  let gen = 0;
   let pos = 0;
+  // add puts a state and everything reachable from it without input into `list`, once per step.
+  const add = (list: number[], s: number): void => {
+    if (seen[s] === gen) return;
+    seen[s] = gen;
+    list.push(s);
+    const t = s % 2 === 0 ? tokens[s / 2] : undefined;
+    if (t?.kind === "repeat") add(list, s + 2);
+    else if (t?.kind === "dirs") {
+      add(list, s + 1);
+      add(list, s + 2);
+    } else if (t?.kind === "start" && pos === 0) add(list, s + 2);
+  };
+  let cur: number[] = [];
+  let next: number[] = [];
+  add(cur, 0);
   for (const ch of path) {
-    const next = new Set<number>();
-    for (const s of states) {
-      const t = tokens[Math.floor(s / 2)];
-      if (!t) continue;
+    gen++;
+    pos += ch.length;
+    next.length = 0;
+    for (const s of cur) {
+      const t = tokens[s >> 1];
+      if (t === undefined) continue;
       if (s % 2 === 1) {
-        if (ch !== "\n") next.add(s);
-        if (ch === "/") next.add(s + 1);
+        if (ch !== "\n") add(next, s);
+        if (ch === "/") add(next, s + 1);
       } else if (t.kind === "repeat") {
-        if (t.test(ch)) next.add(s);
+        if (t.test(ch)) add(next, s);
       } else if (t.kind === "char" && t.test(ch)) {
-        next.add(s + 2);
+        add(next, s + 2);
       }
     }
-    pos += ch.length;
-    states = close(next, pos);
-    if (states.size === 0) return false;
+    if (next.length === 0) return false;
+    [cur, next] = [next, cur];
   }
-  return states.has(2 * n);
+  return seen[accept] === gen;
 }
