@@ -43,7 +43,11 @@ describe("tsbuild push / pull against docker-registry", () => {
     const first = await runCli(["push", `${registry.host}/library/busybox`], { env: storeEnv });
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`The push refers to repository [${registry.host}/library/busybox]`);
+    expect(first.stdout).toMatch(
+      new RegExp(
+        `^Using default tag: latest\nThe push refers to repository \\[${registry.host}/library/busybox\\]\n`,
+      ),
+    );
 
     const r = await runCli(["push", `${registry.host}/me/custom:latest`], { env: storeEnv });
     expect(r.code).toBe(0);
@@ -137,7 +141,7 @@ describe("tsbuild push / pull against docker-registry", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    expect(lines[0]).toBe("latest: Pulling from me/custom");
+    expect(lines.slice(0, 2)).toEqual(["Using default tag: latest", "latest: Pulling from me/custom"]);
     for (const l of image.manifest.layers)
       expect(lines).toContain(`${digestHex(l.digest).slice(0, 12)}: Pull complete`);
     expect(lines.slice(-4)).toEqual([
@@ -149,6 +153,7 @@ describe("tsbuild push / pull against docker-registry", () => {
     // Up to date: docker resolves the tag (HEAD) and prints no layer lines.
     const again = await runCli(["pull", name], { env: env(root) });
     expect(again.stdout.split("\n")).toEqual([
+      "Using default tag: latest",
       "latest: Pulling from me/custom",
       `Digest: ${image.manifestDigest}`,
       `Status: Image is up to date for ${name}:latest`,

@@ -4,7 +4,13 @@ import type { Argv, CommandModule } from "yargs";
 import { io } from "../output.js";
 import { type RegistryArgs, withRegistryClient } from "../registry-options.js";
 import { type StoreArgs, withStore } from "./image-store.js";
-import { type LayerRows, type ProgressArgs, progressFlags, TransferOutput } from "./registry-progress.js";
+import {
+  type LayerRows,
+  type ProgressArgs,
+  progressFlags,
+  TransferOutput,
+  usesDefaultTag,
+} from "./registry-progress.js";
 
 interface PullArgs extends StoreArgs, RegistryArgs, ProgressArgs {
   name: string;
@@ -51,6 +57,7 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
     const out = new TransferOutput(argv, io().stdout);
     await withRegistryClient(argv, (client, signal) =>
       withStore(argv, async (store) => {
+        if (usesDefaultTag(argv.name)) out.say("Using default tag: latest");
         out.say(`${ref.digest ?? ref.tag ?? "latest"}: Pulling from ${ref.repository}`);
         const result = await pullImage(client, ref, {
           store,

@@ -13,7 +13,13 @@ import type { Argv, CommandModule } from "yargs";
 import { io } from "../output.js";
 import { type RegistryArgs, withRegistryClient } from "../registry-options.js";
 import { type StoreArgs, withStore } from "./image-store.js";
-import { type LayerRows, type ProgressArgs, progressFlags, TransferOutput } from "./registry-progress.js";
+import {
+  type LayerRows,
+  type ProgressArgs,
+  progressFlags,
+  TransferOutput,
+  usesDefaultTag,
+} from "./registry-progress.js";
 
 interface PushArgs extends StoreArgs, RegistryArgs, ProgressArgs {
   name: string;
@@ -86,6 +92,7 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
           if (refs.length === 0)
             throw new Error(`An image does not exist locally with the tag: ${ref.familiarName}`);
         }
+        if (!argv["all-tags"] && usesDefaultTag(argv.name)) out.say("Using default tag: latest");
         out.say(`The push refers to repository [${ref.name}]`);
         for (const target of refs) {
           const multi = await storedIndex(store, target);

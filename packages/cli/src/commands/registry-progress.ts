@@ -1,3 +1,4 @@
+import { parseReference } from "@tsbuild/oci";
 import type { Argv } from "yargs";
 import { humanSize } from "../format/index.js";
 
@@ -72,6 +73,12 @@ export class TransferOutput {
     if (this.mode === "json") this.#out.write(`${JSON.stringify(json)}\n`);
     else if (line !== undefined) this.#out.write(`${line}\n`);
   }
+}
+
+/** usesDefaultTag says whether `name` has neither tag nor digest, so docker prints `Using default tag: latest`. */
+export function usesDefaultTag(name: string): boolean {
+  const ref = parseReference(name, { defaultTag: false });
+  return ref.tag === undefined && ref.digest === undefined;
 }
 
 /** NULL_STREAM swallows output (`--quiet`). */
