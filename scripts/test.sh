@@ -16,4 +16,5 @@ fi
 [[ -d "${TSBUILD_CONFORMANCE:-}" ]] || { echo "test: conformance corpus not found: put it at ../shared/conformance or set TSBUILD_CONFORMANCE" >&2; exit 1; }
 export TSBUILD_CONFORMANCE
 pnpm lint
+pnpm typecheck   # tests and sources together (pnpm build covers sources only)
 pnpm test

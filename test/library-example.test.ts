@@ -46,7 +46,7 @@ describe("README library example", () => {
 
     const { image } = await pullImage(client, parseReference(`${REGISTRY}/library/busybox:latest`), {
       store,
-      onProgress: (e) => console.log(e.status, e.digest),
+      onProgress: (e) => e.type === "layer" && console.log(e.status, e.digest),
     });
     const target = parseReference(`${REGISTRY}/team/busybox:v1`);
     await store.tag(image.id, target.toString());

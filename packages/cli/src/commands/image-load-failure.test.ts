@@ -65,7 +65,7 @@ describe("a failed load or import leaves nothing behind", () => {
     const { dir, second } = await twoImageArchive();
     const layer = join(dir, "blobs", second.manifest.layers[0]!.digest.replace(":", "/"));
     const bytes = await readFile(layer);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     await writeFile(layer, bytes);
     const root = await tempDir();
     await importTree(root, "kept");
