@@ -30,6 +30,7 @@ export {
   selectPlatform,
 } from "./platform.js";
 export * from "./reference.js";
+export type { BlobLease } from "./store/lease.js";
 export { type LockOptions, withFileLock } from "./store/lock.js";
 export { defaultStoreRoot } from "./store/root.js";
 export {
@@ -39,6 +40,7 @@ export {
   type RemoveOptions,
   type RemoveResult,
   type StoredImage,
+  type StoreWriteOptions,
 } from "./store/store.js";
 export type { HistoryRow, ImageRow, InspectResult } from "./store/views.js";
 export type * from "./types.js";

@@ -1,4 +1,5 @@
 import {
+  type BlobLease,
   type Descriptor,
   type Digest,
   formatPlatform,
@@ -103,20 +104,16 @@ export async function pullImage(
     if (layer)
       options.onProgress?.({ type: "layer", digest: desc.digest, status, current, total: desc.size });
   };
-  const claim = claimBlobs(
-    store.root,
-    unique.map((b) => b.desc.digest),
-  );
+  // Lease before looking: a blob found present must survive until addImage names it,
+  // even if a collection runs meanwhile (here or in another process).
+  const lease = await store.lease(unique.map((b) => b.desc.digest));
   try {
-    // Lease before looking: a blob found present must survive until addImage names it,
-    // even if another process collects garbage meanwhile.
-    await store.leaseBlobs(unique.map((b) => b.desc.digest));
     const present = await Promise.all(unique.map((b) => store.layout.hasBlob(b.desc.digest)));
     for (const [i, b] of unique.entries()) emit(b.desc, b.layer, present[i] ? "exists" : "waiting", 0);
     await mapLimit(unique, options.concurrency ?? 3, async (b, i) => {
       if (present[i]) return;
       try {
-        await downloadInto(client, { ...target, signal }, store, b.desc, (status, current) =>
+        await downloadInto(client, { ...target, signal }, store, lease, b.desc, (status, current) =>
           emit(b.desc, b.layer, status, current),
         );
         written.push(b.desc.digest);
@@ -139,43 +136,14 @@ export async function pullImage(
       .catch(() => {});
     return { image, digest: top.digest, manifestDigest: fetched.digest, upToDate, name };
   } catch (err) {
-    // discardBlobs releases the leases of what this pull wrote and deletes, under the
-    // store lock, those no image names and no other live process has leased. Blobs that
-    // were already present, or that another pull in this process also uses, are not
-    // ours to drop; their leases end with store.close().
-    await store.discardBlobs(claim.onlyOurs(written)).catch(() => {});
+    // Only what this pull wrote is deleted, under the store lock, and only if no
+    // image names it and no other lease (another pull, load or import, here or in
+    // another process) holds it. Blobs that were already present are left alone.
+    await store.discardBlobs(written, { lease }).catch(() => {});
     throw err;
   } finally {
-    claim.release();
+    await lease.release();
   }
-}
-
-/**
- * claimed counts, per store root, the blobs that pulls running in this
- * process use. The store's leases are per process and digest (not counted),
- * so a failing pull must neither release nor delete a blob that a concurrent
- * pull into the same store has found present or is about to name.
- */
-const claimed = new Map<string, Map<Digest, number>>();
-
-function claimBlobs(
-  root: string,
-  digests: readonly Digest[],
-): { onlyOurs(ds: readonly Digest[]): Digest[]; release(): void } {
-  const counts = claimed.get(root) ?? new Map<Digest, number>();
-  claimed.set(root, counts);
-  for (const d of digests) counts.set(d, (counts.get(d) ?? 0) + 1);
-  return {
-    onlyOurs: (ds) => ds.filter((d) => counts.get(d) === 1),
-    release: () => {
-      for (const d of digests) {
-        const n = (counts.get(d) ?? 1) - 1;
-        if (n > 0) counts.set(d, n);
-        else counts.delete(d);
-      }
-      if (counts.size === 0) claimed.delete(root);
-    },
-  };
 }
 
 /**
@@ -258,6 +226,7 @@ async function downloadInto(
   client: RegistryClient,
   target: { registry: string; repository: string; signal: AbortSignal },
   store: ImageStore,
+  lease: BlobLease,
   desc: Descriptor,
   report: (status: PullLayerStatus, current: number) => void,
 ): Promise<void> {
@@ -273,7 +242,7 @@ async function downloadInto(
     },
   });
   try {
-    await store.writeBlob(body, { digest: desc.digest, size: desc.size }, { signal: target.signal });
+    await store.writeBlob(body, { digest: desc.digest, size: desc.size }, { signal: target.signal, lease });
   } catch (err) {
     if (err instanceof OciError && (err.code === "DIGEST_MISMATCH" || err.code === "SIZE_MISMATCH")) {
       throw new OciError(

@@ -63,36 +63,44 @@ export async function importImage(options: {
       stdin: options.stdin,
       ...(epoch !== undefined && { sourceDateEpoch: epoch }),
     });
-    const [written, { diffId, diskSize }] = await Promise.all([store.writeBlob(layer.stream), layer.result]);
-    // docker's message goes both into the config's comment (inspect's Comment) and its one history entry.
-    const comment = options.message || `Imported from ${isUrl(options.source) ? options.source : "-"}`;
-    const config: ImageConfig = {
-      architecture: platform.architecture,
-      os: platform.os,
-      ...(platform.variant && { variant: platform.variant }),
-      ...(platform["os.version"] && { "os.version": platform["os.version"] }),
-      created,
-      comment,
-      config: containerConfig,
-      rootfs: { type: "layers", diff_ids: [diffId] },
-      // docker names a URL source; files and stdin are streamed to it, so they are "-".
-      history: [{ created, comment }],
-    };
-    const cfg = canonicalJson(config);
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
-      config: { mediaType: MediaType.OciConfig, digest: digestOf(cfg), size: cfg.length },
-      layers: [{ mediaType: MediaType.OciLayerGzip, digest: written.digest, size: written.size }],
-    };
+    const lease = await store.lease();
     try {
-      if (diskSize !== undefined) await store.recordLayerSize(written.digest, diskSize);
-      const image = await store.addImage({ manifest, config: cfg, names: options.names });
-      return image.id;
-    } catch (err) {
-      // Nothing half-imported stays behind: the layer blob goes unless another image uses it.
-      await store.discardBlobs([written.digest, manifest.config.digest]);
-      throw err;
+      const [written, { diffId, diskSize }] = await Promise.all([
+        store.writeBlob(layer.stream, undefined, { lease }),
+        layer.result,
+      ]);
+      // docker's message goes both into the config's comment (inspect's Comment) and its one history entry.
+      const comment = options.message || `Imported from ${isUrl(options.source) ? options.source : "-"}`;
+      const config: ImageConfig = {
+        architecture: platform.architecture,
+        os: platform.os,
+        ...(platform.variant && { variant: platform.variant }),
+        ...(platform["os.version"] && { "os.version": platform["os.version"] }),
+        created,
+        comment,
+        config: containerConfig,
+        rootfs: { type: "layers", diff_ids: [diffId] },
+        // docker names a URL source; files and stdin are streamed to it, so they are "-".
+        history: [{ created, comment }],
+      };
+      const cfg = canonicalJson(config);
+      const manifest: Manifest = {
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        config: { mediaType: MediaType.OciConfig, digest: digestOf(cfg), size: cfg.length },
+        layers: [{ mediaType: MediaType.OciLayerGzip, digest: written.digest, size: written.size }],
+      };
+      try {
+        if (diskSize !== undefined) await store.recordLayerSize(written.digest, diskSize);
+        const image = await store.addImage({ manifest, config: cfg, names: options.names });
+        return image.id;
+      } catch (err) {
+        // Nothing half-imported stays behind: the layer blob goes unless an image or another lease holds it.
+        await store.discardBlobs([written.digest, manifest.config.digest], { lease });
+        throw err;
+      }
+    } finally {
+      await lease.release();
     }
   });
 }

@@ -34,19 +34,29 @@ export async function loadArchive(root: string | undefined, path: string): Promi
   try {
     await withStore({ ...(root !== undefined && { root }) }, async (store) => {
       const written: Digest[] = [];
+      // Leased before looking, so a layer found present is still there when its image is named.
+      const lease = await store.lease();
       try {
         for (const img of archive.images) {
           for (const layer of img.manifest.layers) {
             if (isForeignLayer(layer.mediaType) && !archive.hasBlob(layer.digest)) continue;
-            if (written.includes(layer.digest) || (await store.layout.hasBlob(layer.digest))) continue;
+            if (lease.holds(layer.digest)) continue;
+            await lease.add([layer.digest]);
+            if (await store.layout.hasBlob(layer.digest)) continue;
             written.push(layer.digest);
-            await store.writeBlob(archive.openBlob(layer.digest), { digest: layer.digest, size: layer.size });
+            await store.writeBlob(
+              archive.openBlob(layer.digest),
+              { digest: layer.digest, size: layer.size },
+              { lease },
+            );
           }
         }
         for (const img of archive.images) lines.push(...(await addLoaded(store, img)));
       } catch (err) {
-        await store.discardBlobs(written);
+        await store.discardBlobs(written, { lease });
         throw err;
+      } finally {
+        await lease.release();
       }
     });
   } finally {

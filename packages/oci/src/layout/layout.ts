@@ -53,6 +53,8 @@ export interface OpenLayoutOptions {
 
 export interface WriteBlobOptions {
   readonly signal?: AbortSignal;
+  /** beforeCommit replaces the layout's {@link OpenLayoutOptions.beforeCommit} for this write (e.g. the writer's own lease). */
+  readonly beforeCommit?: (digest: Digest) => Promise<void>;
 }
 
 export interface GcOptions {
@@ -192,8 +194,9 @@ export class OciLayout {
     options: WriteBlobOptions = {},
   ): Promise<{ digest: Digest; size: number }> {
     const want = expected && { digest: parseDigest(expected.digest), size: expected.size };
+    const beforeCommit = options.beforeCommit ?? this.#beforeCommit;
     if (want) {
-      await this.#beforeCommit?.(want.digest);
+      await beforeCommit?.(want.digest);
       const existing = await this.#existingSize(want.digest);
       if (existing !== undefined) {
         discard(source);
@@ -213,7 +216,7 @@ export class OciLayout {
     try {
       actual = await streamToFile(source, tmp, algorithm, want?.size, options.signal);
       if (want) verifyDigest(want, actual, want.digest);
-      if (!want) await this.#beforeCommit?.(actual.digest);
+      if (!want) await beforeCommit?.(actual.digest);
       const final = this.blobPath(actual.digest);
       if ((await this.#existingSize(actual.digest)) !== undefined) {
         await unlink(tmp);

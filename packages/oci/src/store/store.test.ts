@@ -326,16 +326,16 @@ describe("discardBlobs and gc", () => {
   });
 });
 
-describe("leaseBlobs", () => {
+describe("lease", () => {
   it("keeps a blob found present, until the lease ends, from another store's gc", async () => {
     const writer = await ImageStore.open({ root: t.root });
     const blob = await writer.writeBlob(Buffer.from("present already"));
     await writer.close();
-    await t.store.leaseBlobs([blob.digest]);
+    const lease = await t.store.lease([blob.digest]);
     const collector = await ImageStore.open({ root: t.root });
     expect((await collector.gc()).removed).toEqual([]);
     expect(await collector.layout.hasBlob(blob.digest)).toBe(true);
-    await t.store.close();
+    await lease.release();
     expect((await collector.gc()).removed).toEqual([blob.digest]);
     await collector.close();
   });

@@ -3,7 +3,7 @@ import { canonicalJson } from "../canonical-json.js";
 import { parseImageConfig } from "../config.js";
 import { chainIds, type Digest, digestOf, parseDigest } from "../digest.js";
 import { locateError, OciError } from "../errors.js";
-import { OciLayout } from "../layout/layout.js";
+import { type BlobSource, OciLayout } from "../layout/layout.js";
 import { reachableBlobs } from "../layout/reachable.js";
 import { parseManifest } from "../manifest.js";
 import { isForeignLayer, isManifestMediaType, MediaType } from "../media-types.js";
@@ -17,7 +17,7 @@ import {
   type StoreEntry,
   setAnnotation,
 } from "./entries.js";
-import { Leases, leasedDigests } from "./lease.js";
+import { type BlobLease, Leases, leasedDigests } from "./lease.js";
 import { withFileLock } from "./lock.js";
 import { attachName, detachName, isImageEntry, locate, normalizeName, notFound, shortId } from "./resolve.js";
 import { defaultStoreRoot } from "./root.js";
@@ -66,6 +66,18 @@ export interface AddImageOptions {
   readonly repoDigests?: boolean;
 }
 
+export interface StoreWriteOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * lease is the writing operation's lease ({@link ImageStore.lease}); the
+   * blob is added to it before it becomes visible. Without one, the blob is
+   * held by the store's own lease until an image names it (addImage),
+   * discardBlobs drops it, or the store closes: fine for one operation at a
+   * time, but concurrent operations sharing blobs need a lease each.
+   */
+  readonly lease?: BlobLease;
+}
+
 export interface RemoveOptions {
   readonly force?: boolean;
 }
@@ -100,15 +112,24 @@ export class ImageStore {
   readonly root: string;
   readonly layout: OciLayout;
   readonly #leases: Leases;
+  /** #unowned holds blobs written without a lease (see {@link StoreWriteOptions.lease}). */
+  readonly #unowned: BlobLease;
   readonly #lockPath: string;
   readonly #lockTimeoutMs: number | undefined;
   readonly #content = new Map<Digest, Content>();
   readonly #sizes: LayerSizes;
 
-  private constructor(root: string, layout: OciLayout, leases: Leases, lockTimeoutMs: number | undefined) {
+  private constructor(
+    root: string,
+    layout: OciLayout,
+    leases: Leases,
+    unowned: BlobLease,
+    lockTimeoutMs: number | undefined,
+  ) {
     this.root = root;
     this.layout = layout;
     this.#leases = leases;
+    this.#unowned = unowned;
     this.#lockPath = join(root, "index.json.lock");
     this.#lockTimeoutMs = lockTimeoutMs;
     this.#sizes = new LayerSizes(layout);
@@ -118,18 +139,46 @@ export class ImageStore {
   static async open(options: OpenStoreOptions = {}): Promise<ImageStore> {
     const root = options.root ?? defaultStoreRoot();
     const leases = new Leases(root);
-    const layout = await OciLayout.open(root, { create: true, beforeCommit: (d) => leases.add(d) });
-    return new ImageStore(root, layout, leases, options.lockTimeoutMs);
+    const unowned = leases.lease();
+    // Blobs written through `layout` directly are held by the store's own lease too.
+    const layout = await OciLayout.open(root, { create: true, beforeCommit: (d) => unowned.add([d]) });
+    return new ImageStore(root, layout, leases, unowned, options.lockTimeoutMs);
   }
 
-  /** close releases this instance's blob leases. */
+  /** close releases every blob lease of this instance. */
   async close(): Promise<void> {
     await this.#leases.close();
   }
 
-  /** writeBlob is the layout's verified, atomic blob write (leased until an image names the blob). */
-  writeBlob(...args: Parameters<OciLayout["writeBlob"]>): ReturnType<OciLayout["writeBlob"]> {
-    return this.layout.writeBlob(...args);
+  /**
+   * lease starts one operation's lease (a pull, a load, an import) holding
+   * `digests`: they are protected from garbage collection in every process
+   * until `release()`, however other operations' leases on the same blobs
+   * end. Pass it to writeBlob and discardBlobs; release it in a `finally`
+   * once the image naming the blobs is added (or the operation gave up).
+   * Lease blobs before checking that they are present.
+   */
+  async lease(digests: Iterable<Digest> = []): Promise<BlobLease> {
+    const lease = this.#leases.lease();
+    await lease.add(digests);
+    return lease;
+  }
+
+  /**
+   * writeBlob is the layout's verified, atomic blob write; the blob is leased
+   * (by `options.lease`, else by the store until an image names it) before it
+   * becomes visible, so a concurrent collection cannot delete it.
+   */
+  writeBlob(
+    source: BlobSource,
+    expected?: { digest: Digest | string; size?: number },
+    options: StoreWriteOptions = {},
+  ): Promise<{ digest: Digest; size: number }> {
+    const { lease, signal } = options;
+    return this.layout.writeBlob(source, expected, {
+      ...(signal && { signal }),
+      ...(lease && { beforeCommit: (d: Digest) => lease.add([d]) }),
+    });
   }
 
   /**
@@ -151,19 +200,22 @@ export class ImageStore {
   }
 
   /**
-   * leaseBlobs protects blobs this process found already present and is about
-   * to name (a pull that skips what exists) from a concurrent collection; the
-   * leases end when addImage names them, or with discardBlobs/close.
-   */
-  async leaseBlobs(digests: Iterable<Digest>): Promise<void> {
-    for (const d of digests) await this.#leases.add(d);
-  }
-
-  /**
    * addImage stores an image whose layers are already written: it writes the
-   * config and manifest blobs, then adds the index entry under the lock.
+   * config and manifest blobs (under a lease of its own), then adds the index
+   * entry under the lock. The caller's lease on the layers is the caller's
+   * to release; blobs written without a lease are released once named.
    */
   async addImage(options: AddImageOptions): Promise<StoredImage> {
+    const own = this.#leases.lease();
+    try {
+      return await this.#addImage(options, own);
+    } finally {
+      await own.release();
+    }
+  }
+
+  async #addImage(options: AddImageOptions, own: BlobLease): Promise<StoredImage> {
+    const write = { beforeCommit: (d: Digest) => own.add([d]) };
     const bytes =
       options.manifest instanceof Uint8Array
         ? Buffer.from(options.manifest)
@@ -173,9 +225,13 @@ export class ImageStore {
       const cfg =
         options.config instanceof Uint8Array ? Buffer.from(options.config) : canonicalJson(options.config);
       parseImageConfig(cfg);
-      await this.layout.writeBlob(cfg, manifest.config);
+      await this.layout.writeBlob(cfg, manifest.config, write);
     }
-    const written = await this.layout.writeBlob(bytes, { digest: digestOf(bytes), size: bytes.length });
+    const written = await this.layout.writeBlob(
+      bytes,
+      { digest: digestOf(bytes), size: bytes.length },
+      write,
+    );
     const names = (options.names ?? []).map(normalizeName);
     const parent = options.parent === undefined ? undefined : parseDigest(options.parent, "parent");
     const descriptor: Descriptor = {
@@ -202,7 +258,7 @@ export class ImageStore {
       for (const name of names) attachName(entries, entry, name);
       return true;
     });
-    await this.#leases.release(used);
+    await this.#unowned.release(used);
     return this.resolve(`${written.digest}`, { byManifest: true });
   }
 
@@ -313,13 +369,15 @@ export class ImageStore {
   }
 
   /**
-   * discardBlobs deletes blobs this process wrote but will not use (e.g. a
-   * failed pull): under the lock, and only those no image references and no
-   * other process has leased. Deleting blobs directly would race with a
-   * concurrent writer of the same content.
+   * discardBlobs deletes blobs an operation wrote but will not use (e.g. a
+   * failed pull): it releases them from `options.lease` (default: the store's
+   * own lease of writes without one), then, under the lock, deletes those no
+   * image references and no lease holds, in this process or another.
+   * Deleting blobs directly would race with a concurrent writer of the same
+   * content, or with an operation that found them present.
    */
-  async discardBlobs(digests: readonly Digest[]): Promise<Digest[]> {
-    await this.#leases.release(digests);
+  async discardBlobs(digests: readonly Digest[], options: { lease?: BlobLease } = {}): Promise<Digest[]> {
+    await (options.lease ?? this.#unowned).release(digests);
     const removed: Digest[] = [];
     await withFileLock(
       this.#lockPath,
