@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -10,4 +11,15 @@ export function defaultStoreRoot(env: Readonly<Record<string, string | undefined
   if (env.TSBUILD_ROOT) return env.TSBUILD_ROOT;
   if (env.XDG_DATA_HOME) return join(env.XDG_DATA_HOME, "tsbuild");
   return join(env.HOME || homedir(), ".local", "share", "tsbuild");
+}
+
+/**
+ * createStoreRoot makes the store directory, and any parent that is missing,
+ * mode 0700 (before the umask): the store holds whole image filesystems, so
+ * other users get no access by default, as podman's rootless storage and the
+ * XDG base-directory spec ("create it with permission 0700") have it. A
+ * directory that already exists keeps its mode.
+ */
+export async function createStoreRoot(root: string): Promise<void> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
 }

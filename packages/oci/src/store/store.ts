@@ -20,7 +20,7 @@ import {
 import { type BlobLease, Leases, leasedDigests } from "./lease.js";
 import { withFileLock } from "./lock.js";
 import { attachName, detachName, isImageEntry, locate, normalizeName, notFound, shortId } from "./resolve.js";
-import { defaultStoreRoot } from "./root.js";
+import { createStoreRoot, defaultStoreRoot } from "./root.js";
 import { LayerSizes } from "./sizes.js";
 import { type HistoryRow, historyRows, type ImageRow, type InspectResult, inspectResult } from "./views.js";
 
@@ -138,6 +138,7 @@ export class ImageStore {
   /** open opens (creating if needed) the store at `root`. */
   static async open(options: OpenStoreOptions = {}): Promise<ImageStore> {
     const root = options.root ?? defaultStoreRoot();
+    await createStoreRoot(root);
     const leases = new Leases(root);
     const unowned = leases.lease();
     // Blobs written through `layout` directly are held by the store's own lease too.
