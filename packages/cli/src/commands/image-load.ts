@@ -34,22 +34,20 @@ export async function loadArchive(root: string | undefined, path: string): Promi
   try {
     await withStore({ ...(root !== undefined && { root }) }, async (store) => {
       const written: Digest[] = [];
+      const layers = archive.images
+        .flatMap((img) => img.manifest.layers)
+        .filter((l) => !isForeignLayer(l.mediaType) || archive.hasBlob(l.digest));
       // Leased before looking, so a layer found present is still there when its image is named.
-      const lease = await store.lease();
+      const lease = await store.lease(layers.map((l) => l.digest));
       try {
-        for (const img of archive.images) {
-          for (const layer of img.manifest.layers) {
-            if (isForeignLayer(layer.mediaType) && !archive.hasBlob(layer.digest)) continue;
-            if (lease.holds(layer.digest)) continue;
-            await lease.add([layer.digest]);
-            if (await store.layout.hasBlob(layer.digest)) continue;
-            written.push(layer.digest);
-            await store.writeBlob(
-              archive.openBlob(layer.digest),
-              { digest: layer.digest, size: layer.size },
-              { lease },
-            );
-          }
+        for (const layer of layers) {
+          if (written.includes(layer.digest) || (await store.layout.hasBlob(layer.digest))) continue;
+          written.push(layer.digest);
+          await store.writeBlob(
+            archive.openBlob(layer.digest),
+            { digest: layer.digest, size: layer.size },
+            { lease },
+          );
         }
         for (const img of archive.images) lines.push(...(await addLoaded(store, img)));
       } catch (err) {

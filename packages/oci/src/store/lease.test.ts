@@ -8,6 +8,7 @@ import { makeImage } from "./__fixtures__/images.js";
 import { useTempStore } from "./__fixtures__/temp-store.js";
 import type { BlobLease } from "./lease.js";
 import { leasedDigests } from "./lease.js";
+import { withFileLock } from "./lock.js";
 import { ImageStore } from "./store.js";
 
 const t = useTempStore("lease-test-");
@@ -173,6 +174,29 @@ describe("lease handles", () => {
       await (i % 2 === 0 ? lease.release() : lease.release([d]));
     }
     expect(await survivesGc(d)).toBe(false);
+  });
+
+  it("store.lease waits while a collection holds the index lock, so a blob it deletes is then seen missing", async () => {
+    const d = (await collector.writeBlob(Buffer.from("present already"))).digest;
+    await collector.close();
+    let leased = false;
+    let pending: Promise<BlobLease> | undefined;
+    await withFileLock(join(t.root, "index.json.lock"), async () => {
+      // A collection in progress has read the leases (none for d) and is about to delete d.
+      pending = t.store.lease([d]).then((l) => {
+        leased = true;
+        return l;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(leased).toBe(false);
+      expect(await leasedDigests(t.root)).not.toContain(d);
+      await collector.layout.deleteBlob(d);
+    });
+    const lease = await pending;
+    // The operation looks after leasing: the blob is gone, so it fetches it again rather than naming a missing blob.
+    expect(await t.store.layout.hasBlob(d)).toBe(false);
+    expect(await leasedDigests(t.root)).toContain(d);
+    await lease?.release();
   });
 
   it("writes without a lease stay leased by the store until an image names them", async () => {

@@ -157,11 +157,18 @@ export class ImageStore {
    * until `release()`, however other operations' leases on the same blobs
    * end. Pass it to writeBlob and discardBlobs; release it in a `finally`
    * once the image naming the blobs is added (or the operation gave up).
-   * Lease blobs before checking that they are present.
+   *
+   * Lease blobs here before checking that they are present: the leases are
+   * written under the index lock, so a collection (which holds that lock
+   * from reading the leases until it has deleted) either finished before
+   * (a blob it deleted is then seen missing) or sees them. `lease.add` and
+   * writeBlob lease without the lock, which is right for blobs about to be
+   * written, not for ones found present.
    */
   async lease(digests: Iterable<Digest> = []): Promise<BlobLease> {
     const lease = this.#leases.lease();
-    await lease.add(digests);
+    const wanted = [...digests];
+    if (wanted.length > 0) await withFileLock(this.#lockPath, () => lease.add(wanted), this.#lockOptions());
     return lease;
   }
 
