@@ -1,5 +1,4 @@
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { PassThrough, pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import { createGunzip } from "node:zlib";
 import {
@@ -36,7 +35,7 @@ export async function layerFromSource(
       return createLayer({ dir: source }, { sourceDateEpoch: options.sourceDateEpoch, ...signal });
     }
   }
-  const input = source === "-" ? (options.stdin as Readable) : createReadStream(source);
+  const input = source === "-" ? (options.stdin as Readable) : await openSource(source);
   return layerFromTar(input, source === "-" ? "stdin" : source, signal);
 }
 
@@ -124,6 +123,21 @@ class TarValidator extends Transform {
     this.#side.end();
     this.#reader.then(() => cb(this.#error ?? null));
   }
+}
+
+/**
+ * openSource opens a tarball before anything reads it, so a file the user may
+ * not read (EACCES) is a clear error here rather than an unhandled stream
+ * 'error' event that crashes the process.
+ */
+async function openSource(source: string): Promise<Readable> {
+  const file = await open(source, "r").catch((cause: unknown) => {
+    throw new OciError("INVALID_ARCHIVE", `cannot read import source: ${(cause as Error).message}`, {
+      where: source,
+      cause,
+    });
+  });
+  return file.createReadStream();
 }
 
 /** isUrl says whether an import source is fetched over HTTP rather than read from disk. */

@@ -90,7 +90,8 @@ export async function writeDockerArchive(
     await pipeline(stream, createWriteStream(tmp), { signal: opts.signal });
     await rename(tmp, dest);
   } catch (err) {
-    await rm(tmp, { force: true });
+    // Cleanup must not replace the real error (an unwritable directory fails the rm's lstat too).
+    await rm(tmp, { force: true }).catch(() => {});
     throw err;
   }
 }

@@ -296,7 +296,8 @@ export async function writeLayerTo(
       await rename(tmp, dest);
       return r;
     } catch (err) {
-      await rm(tmp, { force: true });
+      // Cleanup must not replace the real error (an unwritable directory fails the rm's lstat too).
+      await rm(tmp, { force: true }).catch(() => {});
       throw err;
     }
   }
