@@ -176,27 +176,87 @@ describe("lease handles", () => {
     expect(await survivesGc(d)).toBe(false);
   });
 
-  it("store.lease waits while a collection holds the index lock, so a blob it deletes is then seen missing", async () => {
-    const d = (await collector.writeBlob(Buffer.from("present already"))).digest;
-    await collector.close();
-    let leased = false;
-    let pending: Promise<BlobLease> | undefined;
-    await withFileLock(join(t.root, "index.json.lock"), async () => {
-      // A collection in progress has read the leases (none for d) and is about to delete d.
-      pending = t.store.lease([d]).then((l) => {
-        leased = true;
-        return l;
-      });
-      await new Promise((r) => setTimeout(r, 100));
-      expect(leased).toBe(false);
-      expect(await leasedDigests(t.root)).not.toContain(d);
-      await collector.layout.deleteBlob(d);
-    });
-    const lease = await pending;
+  const present = Buffer.from("present already");
+  const whileCollecting: {
+    name: string;
+    lease: (store: ImageStore, d: Digest) => Promise<BlobLease | undefined>;
+    after: boolean;
+  }[] = [
     // The operation looks after leasing: the blob is gone, so it fetches it again rather than naming a missing blob.
-    expect(await t.store.layout.hasBlob(d)).toBe(false);
-    expect(await leasedDigests(t.root)).toContain(d);
-    await lease?.release();
+    { name: "store.lease", lease: (store, d) => store.lease([d]), after: false },
+    {
+      name: "lease.add",
+      lease: async (store, d) => {
+        const lease = await store.lease();
+        await lease.add([d]);
+        return lease;
+      },
+      after: false,
+    },
+    // writeBlob finds the blob missing once it may look, so it writes it rather than trusting a doomed copy.
+    {
+      name: "writeBlob of a present blob, with a lease",
+      lease: async (store, d) => {
+        const lease = await store.lease();
+        await store.writeBlob(present, { digest: d, size: present.length }, { lease });
+        return lease;
+      },
+      after: true,
+    },
+    {
+      name: "writeBlob of a present blob, without a lease",
+      lease: async (store, d) => {
+        await store.writeBlob(present, { digest: d, size: present.length });
+        return undefined;
+      },
+      after: true,
+    },
+  ];
+
+  it.each(whileCollecting)(
+    "$name waits while a collection holds the index lock, then sees what it left",
+    async ({ lease, after }) => {
+      const d = (await collector.writeBlob(present)).digest;
+      await collector.close();
+      let leased = false;
+      let pending: Promise<BlobLease | undefined> | undefined;
+      await withFileLock(join(t.root, "index.json.lock"), async () => {
+        // A collection in progress has read the leases (none for d) and is about to delete d.
+        pending = lease(t.store, d).then((l) => {
+          leased = true;
+          return l;
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        expect(leased).toBe(false);
+        expect(await leasedDigests(t.root)).not.toContain(d);
+        await collector.layout.deleteBlob(d);
+      });
+      const held = await pending;
+      expect(await t.store.layout.hasBlob(d)).toBe(after);
+      expect(await leasedDigests(t.root)).toContain(d);
+      await held?.release();
+    },
+  );
+
+  it("a lease that could not be written (lock timeout) holds nothing, and a later one is written", async () => {
+    const store = await ImageStore.open({ root: t.root, lockTimeoutMs: 150 });
+    const d = digestOf("x");
+    try {
+      await withFileLock(join(t.root, "index.json.lock"), async () => {
+        const tries = await Promise.allSettled([store.lease([d]), store.lease([d])]);
+        expect(tries.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+        expect((tries[0] as PromiseRejectedResult).reason).toMatchObject({ code: "LOCK_TIMEOUT" });
+      });
+      expect(await leasedDigests(t.root)).not.toContain(d);
+      const lease = await store.lease([d]);
+      expect(lease.holds(d)).toBe(true);
+      expect(await leasedDigests(t.root)).toContain(d);
+      // The failed leases hold nothing: releasing the good one frees the blob.
+      await lease.release();
+      expect(await leasedDigests(t.root)).not.toContain(d);
+    } finally {
+      await store.close();
+    }
   });
 
   it("writes without a lease stay leased by the store until an image names them", async () => {

@@ -15,17 +15,28 @@ import { isProcessAlive, pidOfTempName, tempName, writeFileAtomic } from "../lay
  * load, an import) holds each of its digests once, and a digest stays in the
  * file while any lease of this instance holds it, so one operation ending
  * never drops the protection another still relies on.
+ *
+ * A digest new to the file is written under the store's index lock, which a
+ * collection holds from reading the leases until it has deleted: so the
+ * collection either finished before (a blob it deleted is then seen missing)
+ * or sees the lease, and a blob found present after leasing stays. (Never
+ * lease while holding that lock: it is not reentrant.)
  */
 export class Leases {
   readonly #dir: string;
   readonly #file: string;
   readonly #counts = new Map<Digest, number>();
+  /** #onDisk are the digests the file lists (each written under the lock). */
+  readonly #onDisk = new Set<Digest>();
   readonly #open = new Set<BlobLease>();
+  readonly #locked: (fn: () => Promise<void>) => Promise<void>;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(root: string) {
+  /** `locked` runs its function under the store's index lock. */
+  constructor(root: string, locked: (fn: () => Promise<void>) => Promise<void>) {
     this.#dir = join(root, ".tmp");
     this.#file = join(this.#dir, tempName("lease"));
+    this.#locked = locked;
   }
 
   /** lease starts an empty lease handle; add digests to it, release it when done. */
@@ -40,20 +51,22 @@ export class Leases {
     await Promise.all([...this.#open].map((l) => l.release()));
   }
 
-  /** acquire counts one more holder of each digest; the new ones are on disk when it resolves. */
+  /**
+   * acquire counts one more holder of each digest; they are all on disk when
+   * it resolves. Whatever is not on disk yet when its turn comes is written
+   * then (also a digest whose first writer failed), so no caller returns
+   * before its digests are listed.
+   */
   acquire(digests: readonly Digest[]): Promise<void> {
-    const added: Digest[] = [];
-    for (const d of digests) {
-      const n = this.#counts.get(d) ?? 0;
-      this.#counts.set(d, n + 1);
-      if (n === 0) added.push(d);
-    }
-    // Even with nothing new, wait for earlier writes: a digest another lease
-    // added a moment ago may not be on disk yet.
+    for (const d of digests) this.#counts.set(d, (this.#counts.get(d) ?? 0) + 1);
     return this.#serial(async () => {
-      if (added.length === 0) return;
-      await mkdir(this.#dir, { recursive: true });
-      await appendFile(this.#file, added.map((d) => `${d}\n`).join(""));
+      const missing = digests.filter((d) => this.#counts.has(d) && !this.#onDisk.has(d));
+      if (missing.length === 0) return;
+      await this.#locked(async () => {
+        await mkdir(this.#dir, { recursive: true });
+        await appendFile(this.#file, missing.map((d) => `${d}\n`).join(""));
+      });
+      for (const d of missing) this.#onDisk.add(d);
     });
   }
 
@@ -70,10 +83,14 @@ export class Leases {
     if (lease.size === 0) this.#open.delete(lease);
     if (!gone) return this.#serial(async () => {});
     // The file is rewritten from the counts as they are when the write runs, so
-    // a digest leased again meanwhile is never left out.
+    // a digest leased again meanwhile is never left out; one not on disk yet is
+    // left to its acquire, which writes it under the lock.
     return this.#serial(async () => {
-      if (this.#counts.size === 0) await unlink(this.#file).catch(() => {});
-      else await writeFileAtomic(this.#file, [...this.#counts.keys()].map((d) => `${d}\n`).join(""));
+      const keep = [...this.#onDisk].filter((d) => this.#counts.has(d));
+      if (keep.length === 0) await unlink(this.#file).catch(() => {});
+      else await writeFileAtomic(this.#file, keep.map((d) => `${d}\n`).join(""));
+      this.#onDisk.clear();
+      for (const d of keep) this.#onDisk.add(d);
     });
   }
 
@@ -120,7 +137,11 @@ export class BlobLease {
     const fresh = [...new Set(digests)].filter((d) => !this.#held.has(d));
     if (fresh.length > 0) this.#leases.track(this);
     for (const d of fresh) this.#held.add(d);
-    return this.#leases.acquire(fresh);
+    return this.#leases.acquire(fresh).catch(async (err: unknown) => {
+      // Not on disk (e.g. LOCK_TIMEOUT): this lease does not hold them.
+      await this.release(fresh);
+      throw err;
+    });
   }
 
   /** release ends this lease's hold on `digests` (default: all it holds); other leases keep theirs. */

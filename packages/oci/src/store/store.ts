@@ -139,7 +139,9 @@ export class ImageStore {
   static async open(options: OpenStoreOptions = {}): Promise<ImageStore> {
     const root = options.root ?? defaultStoreRoot();
     await createStoreRoot(root);
-    const leases = new Leases(root);
+    const lock = join(root, "index.json.lock");
+    const lockOptions = options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {};
+    const leases = new Leases(root, (fn) => withFileLock(lock, fn, lockOptions));
     const unowned = leases.lease();
     // Blobs written through `layout` directly are held by the store's own lease too.
     const layout = await OciLayout.open(root, { create: true, beforeCommit: (d) => unowned.add([d]) });
@@ -157,18 +159,12 @@ export class ImageStore {
    * until `release()`, however other operations' leases on the same blobs
    * end. Pass it to writeBlob and discardBlobs; release it in a `finally`
    * once the image naming the blobs is added (or the operation gave up).
-   *
-   * Lease blobs here before checking that they are present: the leases are
-   * written under the index lock, so a collection (which holds that lock
-   * from reading the leases until it has deleted) either finished before
-   * (a blob it deleted is then seen missing) or sees them. `lease.add` and
-   * writeBlob lease without the lock, which is right for blobs about to be
-   * written, not for ones found present.
+   * Lease blobs before checking that they are present: a blob found present
+   * after its lease is on disk stays (see {@link Leases}).
    */
   async lease(digests: Iterable<Digest> = []): Promise<BlobLease> {
     const lease = this.#leases.lease();
-    const wanted = [...digests];
-    if (wanted.length > 0) await withFileLock(this.#lockPath, () => lease.add(wanted), this.#lockOptions());
+    await lease.add(digests);
     return lease;
   }
 
