@@ -392,6 +392,37 @@ describe("pullImage against a fault-injecting registry", () => {
     expect((await a).image.id).toBe(cfg.digest);
   });
 
+  it.each(["succeeds and its image is removed again", "fails"])(
+    "a pull that %s leaves another operation's lease on a shared blob alone",
+    async (outcome) => {
+      const { shared, slow, bad, manifest } = sharedLayerImages();
+      manifest("ok", [shared, slow]);
+      manifest("ko", [shared, bad]);
+      // Another operation on this store (a load, an import) wrote the shared layer and has not named it yet.
+      const other = await store.lease();
+      const body = fake.blobs.get(shared.digest) as Buffer;
+      await store.writeBlob(body, { digest: shared.digest, size: body.length }, { lease: other });
+      if (outcome === "fails") {
+        await expect(pullImage(client, ref("x/ko:ko"), { store })).rejects.toMatchObject({
+          code: "DIGEST_MISMATCH",
+        });
+      } else {
+        await pullImage(client, ref("x/ok:ok"), { store });
+        await store.remove(`${fake.host}/x/ok:ok`);
+      }
+      const collector = await ImageStore.open({ root: dir });
+      try {
+        await collector.gc();
+        expect(await blobsInStore()).toContain(shared.digest.slice(7));
+        await other.release();
+        await collector.gc();
+        expect(await blobsInStore()).not.toContain(shared.digest.slice(7));
+      } finally {
+        await collector.close();
+      }
+    },
+  );
+
   it("retries a blob after a 500 and after a 429 with Retry-After", async () => {
     const img = fake.addImage("flaky");
     const failures = [500, 429];
