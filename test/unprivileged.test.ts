@@ -2,6 +2,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -28,8 +29,22 @@ import {
 
 const exec = promisify(execFile);
 const repo = fileURLToPath(new URL("..", import.meta.url));
-const MAIN = join(repo, "packages/cli/dist/main.js");
-const OCI_DIST = join(repo, "packages/oci/dist/index.js");
+/** MAIN and OCI_DIST are what the user runs; they move to a readable copy when the checkout is not readable. */
+let MAIN = join(repo, "packages/cli/dist/main.js");
+let OCI_DIST = join(repo, "packages/oci/dist/index.js");
+let stagedCopy: string | undefined;
+
+/**
+ * stageReadableCopy copies the built checkout (without .git; pnpm's relative
+ * symlinks survive) to a directory every user may read, for CI clones that
+ * live somewhere other users cannot enter (e.g. under a 0700 mktemp dir).
+ */
+async function stageReadableCopy(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "tsbuild-unpriv-checkout-"));
+  await chmod(dir, 0o755);
+  execFileSync("sh", ["-c", 'tar -C "$1" --exclude=./.git -cf - . | tar -C "$2" -xf -', "sh", repo, dir]);
+  return dir;
+}
 const isRoot = process.getuid?.() === 0;
 /** WORLD_WRITABLE are the directories besides its home where an unprivileged user can create files. */
 const WORLD_WRITABLE = ["/tmp", "/var/tmp", "/dev/shm"];
@@ -78,7 +93,14 @@ describe.runIf(isRoot)("tsbuild as an unprivileged user", () => {
     work = await mkdtemp(join(user.home, "run-"));
     await chown(work, user.uid, user.gid);
     await userDir("home");
-    const probe = await runAsUser(user, process.execPath, [MAIN, "--version"], { env: userEnv(), cwd: work });
+    let probe = await runAsUser(user, process.execPath, [MAIN, "--version"], { env: userEnv(), cwd: work });
+    if (probe.code !== 0) {
+      // The checkout is not readable by other users: run a readable copy of it instead.
+      stagedCopy = await stageReadableCopy();
+      MAIN = join(stagedCopy, "packages/cli/dist/main.js");
+      OCI_DIST = join(stagedCopy, "packages/oci/dist/index.js");
+      probe = await runAsUser(user, process.execPath, [MAIN, "--version"], { env: userEnv(), cwd: work });
+    }
     if (probe.code !== 0) {
       throw new Error(
         `${user.name} (uid ${user.uid}) cannot run ${MAIN}: the checkout and its node_modules must be readable ` +
@@ -110,6 +132,7 @@ describe.runIf(isRoot)("tsbuild as an unprivileged user", () => {
 
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
+    if (stagedCopy) await rm(stagedCopy, { recursive: true, force: true });
   });
 
   it("runs with the user's ids and no supplementary groups", async () => {
