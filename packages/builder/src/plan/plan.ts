@@ -106,7 +106,7 @@ export function planBuild(input: Dockerfile | string, options: PlanOptions = {})
           lines,
           from.location,
           "INVALID_PLATFORM",
-          `empty platform value from expression ${from.platform}`,
+          `empty platform value from expression ${from.platform}${suggestAny(m.unmatched, fromArgKeys)}`,
           from.platform,
         );
       }
@@ -117,7 +117,7 @@ export function planBuild(input: Dockerfile | string, options: PlanOptions = {})
           lines,
           from.location,
           "INVALID_PLATFORM",
-          `failed to parse platform ${from.platform}: ${(err as Error).message}`,
+          `failed to parse platform ${from.platform}: ${(err as Error).message}${suggestAny(m.unmatched, fromArgKeys)}`,
           from.platform,
         );
       }
@@ -251,6 +251,18 @@ export function planBuild(input: Dockerfile | string, options: PlanOptions = {})
     proxyEnv: proxyEnv(buildArgs),
     unusedBuildArgs,
   };
+
+  /**
+   * suggestAny is BuildKit's wrapSuggestAny for FROM --platform errors: ` (did you mean X?)` for the first
+   * unset variable that is close to a declared one, so a typo in `$BULIDPLATFORM` says what was meant.
+   */
+  function suggestAny(unmatched: ReadonlySet<string>, known: ReadonlySet<string>): string {
+    for (const name of unmatched) {
+      const hint = closest(name, known);
+      if (hint !== "") return ` (did you mean ${hint}?)`;
+    }
+    return "";
+  }
 
   function reportFromArgs(
     unmatched: ReadonlySet<string>,

@@ -90,7 +90,7 @@ const cases: [rule: string, positive: string, finding: string, negative: string]
   [
     "NoEmptyContinuation",
     "FROM scratch\nRUN echo a \\\n\n  b\n",
-    "NoEmptyContinuation:2: Empty continuation line",
+    "NoEmptyContinuation:4: Empty continuation line",
     "FROM scratch\nRUN echo a \\\n# a comment line\n  b\n",
   ],
   [

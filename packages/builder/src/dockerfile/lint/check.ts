@@ -2,6 +2,10 @@ import { DockerfileError, isDockerfileError } from "../../errors.js";
 import { planBuild } from "../../plan/plan.js";
 import type { PlanOptions } from "../../plan/types.js";
 import { type Dockerfile, parseDockerfile } from "../dockerfile.js";
+import { parseInstruction } from "../instructions/parse.js";
+import type { Instruction } from "../instructions/types.js";
+import type { ParsedDockerfile } from "../parser/ast.js";
+import { parse } from "../parser/parser.js";
 import { LintConfigError, Linter, type LintWarning, parseLintConfig } from "./linter.js";
 import { lintStatic } from "./static.js";
 
@@ -35,11 +39,15 @@ export function checkDockerfile(text: string | Uint8Array, options: CheckOptions
   const file = options.file ?? "Dockerfile";
   const lines = sourceLines(text);
   let df: Dockerfile;
+  let parseError: DockerfileError | undefined;
   try {
     df = parseDockerfile(text, { file });
   } catch (err) {
     if (!isDockerfileError(err)) throw err;
-    return { warnings: [], error: err, lines, errorOnWarning: false };
+    const partial = parsePrefix(text, file);
+    if (partial === undefined) return { warnings: [], error: err, lines, errorOnWarning: false };
+    df = partial;
+    parseError = err;
   }
   const directive = df.directives.find((d) => d.name === "check");
   const fromArg = options.buildArgs?.BUILDKIT_DOCKERFILE_CHECK;
@@ -58,18 +66,50 @@ export function checkDockerfile(text: string | Uint8Array, options: CheckOptions
     return { warnings: [], error, lines, errorOnWarning: false };
   }
   lintStatic(df, linter);
-  let error: DockerfileError | undefined;
-  try {
-    planBuild(df, { ...options, linter, allStages: options.allStages ?? options.target === undefined });
-  } catch (err) {
-    if (!isDockerfileError(err)) throw err;
-    error = err;
+  let error: DockerfileError | undefined = parseError;
+  if (parseError === undefined) {
+    try {
+      planBuild(df, { ...options, linter, allStages: options.allStages ?? options.target === undefined });
+    } catch (err) {
+      if (!isDockerfileError(err)) throw err;
+      error = err;
+    }
   }
   const violation = linter.violation();
   if (error === undefined && violation !== undefined) {
     error = new DockerfileError("LINT_VIOLATION", violation, { file, line: 0, column: 0 });
   }
   return { warnings: linter.sorted(), error, lines, errorOnWarning: linter.config.errorOnWarning };
+}
+
+/**
+ * parsePrefix is the Dockerfile up to the first instruction that does not parse, or undefined when the
+ * syntax itself is broken. BuildKit lints instructions as it parses them, so `--check` on a file with a
+ * bad instruction still reports the parse-time findings (StageNameCasing, MaintainerDeprecated…) above it.
+ */
+function parsePrefix(text: string | Uint8Array, file: string): Dockerfile | undefined {
+  let ast: ParsedDockerfile;
+  try {
+    ast = parse(text, { file });
+  } catch {
+    return undefined;
+  }
+  const instructions: Instruction[] = [];
+  for (const node of ast.children) {
+    try {
+      instructions.push(parseInstruction(node, { file, lines: ast.lines }));
+    } catch {
+      break;
+    }
+  }
+  return {
+    file,
+    directives: ast.directives,
+    escapeToken: ast.escapeToken,
+    instructions,
+    warnings: ast.warnings,
+    ast,
+  };
 }
 
 /** sourceLines splits the source like BuildKit's snippet printer: at every `\n`, without a BOM or `\r`. */

@@ -13,7 +13,8 @@ const isSelfConsistent = (s: string) => s === s.toLowerCase() || s === s.toUpper
 export function lintStatic(df: Dockerfile, linter: Linter): void {
   for (const w of df.warnings) {
     if (w.rule === rules.NoEmptyContinuation.name) {
-      linter.run(rules.NoEmptyContinuation, { file: df.file, startLine: w.startLine, endLine: w.endLine });
+      // BuildKit places this finding on the instruction's last line, where its parser notices it.
+      linter.run(rules.NoEmptyContinuation, { file: df.file, startLine: w.endLine, endLine: w.endLine });
     }
   }
 
