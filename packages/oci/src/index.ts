@@ -41,6 +41,7 @@ export {
   type RemoveResult,
   type StoredImage,
   type StoreWriteOptions,
+  type UnreadableImage,
 } from "./store/store.js";
 export type { HistoryRow, ImageRow, InspectResult } from "./store/views.js";
 export type * from "./types.js";

@@ -4,7 +4,7 @@ import { createdSince, formatCreatedAt, parseTime } from "../format/duration.js"
 import { imageIdCell } from "../format/id.js";
 import { renderList } from "../format/list.js";
 import { humanSize } from "../format/size.js";
-import { CliUsageError, print } from "../output.js";
+import { CliUsageError, io, print } from "../output.js";
 import { type StoreArgs, withStore } from "./image-store.js";
 
 interface LsArgs extends StoreArgs {
@@ -220,7 +220,14 @@ export function lsCommand(command: string, aliases: string[] = []): CommandModul
         .option("quiet", { alias: "q", type: "boolean", describe: "Only show image IDs" }),
     handler: async (argv) => {
       await withStore(argv, async (store) => {
-        const rows = await listImages(await store.images(), {
+        // A broken image is reported and left out; the rest of the store still lists.
+        const images = await store.images({
+          onUnreadable: ({ names, manifestDigest, error }) =>
+            io().stderr.write(
+              `WARNING: skipping image ${names.length > 0 ? names.join(", ") : manifestDigest} that cannot be read: ${error instanceof Error ? error.message : String(error)}\n`,
+            ),
+        });
+        const rows = await listImages(images, {
           ...(argv.all !== undefined && { all: argv.all }),
           ...(argv.reference !== undefined && { reference: argv.reference }),
           filters: argv.filter ?? [],

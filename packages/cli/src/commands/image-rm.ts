@@ -22,12 +22,13 @@ export function rmCommand(command: string, aliases: string[] = []): CommandModul
     handler: async (argv) => {
       const failed = await withStore(argv, (store) =>
         eachImage(argv.images, async (image) => {
-          const before = await store.resolve(image);
+          // An image that cannot be read can still be removed; it just has no repo digests to list.
+          const before = await store.resolve(image).catch(() => undefined);
           const r = await store.remove(image, { force: argv.force ?? false });
           let out = "";
           for (const name of r.untagged) out += `Untagged: ${familiarString(name)}\n`;
           // A pulled or pushed image also loses its repo@digest references, which docker lists too.
-          if (before.repoDigests && r.deleted.includes(before.id)) {
+          if (before?.repoDigests && r.deleted.includes(before.id)) {
             const repos = new Set(before.names.map((n) => parseReference(n).familiarName));
             for (const repo of repos) out += `Untagged: ${repo}@${before.manifestDigest}\n`;
           }

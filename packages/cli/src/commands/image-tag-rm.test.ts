@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { ImageStore } from "@tsbuild/oci";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../testing.js";
@@ -26,6 +28,30 @@ describe("image tag / rm / rmi", () => {
       `Untagged: app:2\nUntagged: other:latest\nDeleted: ${id}\nDeleted: ${layer}\n`,
     );
     expect((await tsb(root, ["images", "-q"])).stdout).toBe("");
+  });
+
+  it("lists around an image whose config blob was edited, warns about it, and still removes it by name", async () => {
+    const root = await tempDir();
+    const good = await importTree(root, "good:1");
+    const bad = await importTree(root, "bad:1", { SOURCE_DATE_EPOCH: "1000000000" });
+    // Another tool (or a disk fault) changed the config blob, so its digest no longer matches.
+    await writeFile(join(root, "blobs", "sha256", bad.slice("sha256:".length)), '{"edited":true}');
+
+    const ls = await tsb(root, ["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toBe(`good:1 ${good.slice(7, 19)}\n`);
+    expect(ls.stderr).toMatch(
+      /^WARNING: skipping image docker\.io\/library\/bad:1 that cannot be read: .*expected sha256:/,
+    );
+
+    const rm = await tsb(root, ["rmi", "bad:1"]);
+    expect(rm).toMatchObject({ code: 0, stderr: "" });
+    expect(rm.stdout).toMatch(/^Untagged: bad:1\nDeleted: sha256:/);
+    expect(await tsb(root, ["images", "-q"])).toEqual({
+      code: 0,
+      stdout: `${good.slice(7, 19)}\n`,
+      stderr: "",
+    });
   });
 
   it("reports each missing image, still removes the rest, exits 1", async () => {

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../canonical-json.js";
@@ -31,7 +31,7 @@ async function addEntry(manifest: Uint8Array, name: string): Promise<string> {
 describe("malformed documents in the store", () => {
   it("a manifest that is not JSON", async () => {
     const d = await addEntry(Buffer.from("{not json"), "docker.io/library/bad:latest");
-    await expect(t.store.images()).rejects.toMatchObject({
+    await expect(t.store.resolve("bad")).rejects.toMatchObject({
       code: "INVALID_JSON",
       message: expect.stringContaining(
         `${t.root}: index.json: manifest ${d}: manifest: manifest is not valid JSON`,
@@ -76,4 +76,62 @@ describe("malformed documents in the store", () => {
       message: expect.stringContaining(`${t.root}: config ${digestOf(cfg)} of manifest ${d}: config.os: `),
     });
   });
+});
+
+/** addImage writes a config and a layerless manifest for it and names it; returns the manifest and config digests. */
+async function addImage(name: string, os: string): Promise<{ manifest: string; config: string }> {
+  const cfg = canonicalJson({ architecture: "amd64", os, rootfs: { type: "layers", diff_ids: [] } });
+  await t.store.writeBlob(cfg);
+  const manifest = canonicalJson({
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    config: { mediaType: MediaType.OciConfig, digest: digestOf(cfg), size: cfg.length },
+    layers: [],
+  });
+  return { manifest: await addEntry(manifest, name), config: digestOf(cfg) };
+}
+
+const blobPath = (root: string, d: string) => join(root, "blobs", "sha256", d.slice("sha256:".length));
+
+describe("one unreadable image leaves the rest of the store usable", () => {
+  const corruptions = [
+    {
+      name: "its manifest blob deleted",
+      corrupt: (root: string, b: { manifest: string }) => rm(blobPath(root, b.manifest)),
+    },
+    {
+      name: "its config blob edited (digest no longer matches)",
+      corrupt: (root: string, b: { config: string }) =>
+        writeFile(blobPath(root, b.config), '{"edited":true}'),
+    },
+  ];
+  for (const c of corruptions) {
+    it(`an image with ${c.name}`, async () => {
+      const good = await addImage("docker.io/library/good:1", "linux");
+      const bad = await addImage("docker.io/library/bad:1", "freebsd");
+      await c.corrupt(t.root, bad);
+
+      const unreadable: string[] = [];
+      const images = await t.store.images({ onUnreadable: (u) => unreadable.push(...u.names) });
+      expect(images.map((i) => i.names)).toEqual([["docker.io/library/good:1"]]);
+      expect(unreadable).toEqual(["docker.io/library/bad:1"]);
+      expect((await t.store.history("good:1")).length).toBeGreaterThanOrEqual(0);
+      expect((await t.store.resolve(good.config.slice(7, 19))).id).toBe(good.config);
+      await expect(t.store.inspect("bad:1")).rejects.toThrow(t.root);
+
+      // prune -a deletes what it can read and keeps the unreadable image (it cannot tell what it holds).
+      const pruned = await t.store.prune({ all: true });
+      expect(pruned.deleted).toEqual([good.config]);
+      const names = () => readFile(join(t.root, "index.json"), "utf8").then((s) => s);
+      expect(await names()).toContain("docker.io/library/bad:1");
+
+      // rm by name still removes it.
+      const removed = await t.store.remove("bad:1");
+      expect(removed.untagged).toEqual(["docker.io/library/bad:1"]);
+      expect(await names()).not.toContain("docker.io/library/bad:1");
+      expect(await t.store.images({ onUnreadable: () => expect.fail("nothing unreadable is left") })).toEqual(
+        [],
+      );
+    });
+  }
 });

@@ -15,7 +15,7 @@ const ID_RE = /^(?:sha256:)?([0-9a-f]{1,64})$/;
  */
 export async function locate(
   entries: readonly StoreEntry[],
-  idOf: (e: StoreEntry) => Promise<Digest>,
+  idOf: (e: StoreEntry) => Promise<Digest | undefined>,
   s: string,
 ): Promise<{ entry: StoreEntry; byName?: string }> {
   const idMatch = ID_RE.exec(s);
@@ -42,13 +42,15 @@ export async function locate(
 
 async function byIdPrefix(
   entries: readonly StoreEntry[],
-  idOf: (e: StoreEntry) => Promise<Digest>,
+  idOf: (e: StoreEntry) => Promise<Digest | undefined>,
   hexPrefix: string,
   input: string,
 ): Promise<StoreEntry> {
   const hits = new Map<Digest, StoreEntry>();
   for (const e of entries.filter(isImageEntry)) {
     const id = await idOf(e);
+    // An image whose id cannot be read is found by name only.
+    if (id === undefined) continue;
     if (digestHex(id).startsWith(hexPrefix) && !hits.has(id)) hits.set(id, e);
   }
   if (hits.size > 1) {

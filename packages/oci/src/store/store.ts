@@ -31,6 +31,13 @@ export interface OpenStoreOptions {
   readonly lockTimeoutMs?: number;
 }
 
+/** UnreadableImage is a store entry whose manifest or config could not be read; `error` says which and where. */
+export interface UnreadableImage {
+  readonly manifestDigest: Digest;
+  readonly names: readonly string[];
+  readonly error: unknown;
+}
+
 /** StoredImage is an image in the store, as `resolve` returns it. */
 export interface StoredImage {
   /** id is the config digest (docker's image ID). */
@@ -281,9 +288,23 @@ export class ImageStore {
     return this.#image((await locate(entries, (e) => this.#idOf(e), nameOrId)).entry);
   }
 
-  /** images returns every image (named and dangling). */
-  async images(): Promise<StoredImage[]> {
-    return Promise.all((await this.#entries()).filter(isImageEntry).map((e) => this.#image(e)));
+  /**
+   * images returns every image (named and dangling). An image whose manifest
+   * or config cannot be read (deleted or edited blob) is left out and handed
+   * to `onUnreadable`, so one broken image does not make the rest unusable.
+   */
+  async images(options: { onUnreadable?: (entry: UnreadableImage) => void } = {}): Promise<StoredImage[]> {
+    const read = await Promise.all(
+      (await this.#entries()).filter(isImageEntry).map(async (e) => {
+        try {
+          return await this.#image(e);
+        } catch (err) {
+          options.onUnreadable?.({ manifestDigest: e.descriptor.digest, names: [...e.names], error: err });
+          return undefined;
+        }
+      }),
+    );
+    return read.filter((i) => i !== undefined);
   }
 
   /** tag gives the image `source` resolves to the name `name` (moved away from any other image). */
@@ -318,7 +339,8 @@ export class ImageStore {
     const result: RemoveResult = { untagged: [], deleted: [], deletedLayers: [], reclaimedBytes: 0 };
     await this.#mutate(async (entries) => {
       const { entry, byName } = await locate(entries, (e) => this.#idOf(e), nameOrId);
-      const id = (await this.#contentOf(entry.descriptor)).id;
+      // An image whose documents cannot be read can still be removed by name (its id is then a best guess).
+      const id = (await this.#idOf(entry)) ?? entry.descriptor.digest;
       const children = await this.#children(entries, id);
       if (byName !== undefined) {
         detachName(entry, byName);
@@ -358,8 +380,9 @@ export class ImageStore {
         const victims: StoreEntry[] = [];
         for (const e of entries) {
           if (!isImageEntry(e) || (!options.all && e.names.length > 0)) continue;
-          const id = (await this.#contentOf(e.descriptor)).id;
-          if ((await this.#children(entries, id)).length === 0) victims.push(e);
+          // An unreadable image is kept: prune removes only what it can show is unused.
+          const id = await this.#readableId(e);
+          if (id !== undefined && (await this.#children(entries, id)).length === 0) victims.push(e);
         }
         if (victims.length === 0) return result.deleted.length > 0;
         for (const e of victims) {
@@ -478,7 +501,9 @@ export class ImageStore {
           const layers = new Map<Digest, { size: number; chainId: Digest | undefined }>();
           for (const e of entriesFromIndex(index)) {
             if (kept.has(e.descriptor.digest) || !isImageEntry(e)) continue;
-            const { manifest, config } = await this.#contentOf(e.descriptor);
+            const content = await this.#contentOf(e.descriptor).catch(() => undefined);
+            if (content === undefined) continue;
+            const { manifest, config } = content;
             const chain = chainIds(config.rootfs.diff_ids);
             for (const [i, l] of [...manifest.layers.entries()].reverse())
               layers.set(l.digest, { size: await this.#sizes.of(l), chainId: chain[i] });
@@ -511,13 +536,12 @@ export class ImageStore {
     const i = entries.indexOf(entry);
     if (i < 0) return;
     entries.splice(i, 1);
-    const id = (await this.#contentOf(entry.descriptor)).id;
+    const id = (await this.#idOf(entry)) ?? entry.descriptor.digest;
     if (!entries.some((e) => this.#cachedId(e) === id)) result.deleted.push(id);
     const parent = entry.descriptor.annotations?.[PARENT];
     if (!cascade || parent === undefined) return;
     for (const p of [...entries]) {
-      if (p.names.length > 0 || !isImageEntry(p) || (await this.#contentOf(p.descriptor)).id !== parent)
-        continue;
+      if (p.names.length > 0 || !isImageEntry(p) || (await this.#idOf(p)) !== parent) continue;
       if ((await this.#children(entries, parent)).length === 0) await this.#delete(entries, p, result);
     }
   }
@@ -530,8 +554,25 @@ export class ImageStore {
     return this.#content.get(e.descriptor.digest)?.id;
   }
 
-  async #idOf(e: StoreEntry): Promise<Digest> {
-    return (await this.#contentOf(e.descriptor)).id;
+  /** #readableId is the image id when the manifest and config both read; undefined otherwise. */
+  async #readableId(e: StoreEntry): Promise<Digest | undefined> {
+    return (await this.#contentOf(e.descriptor).catch(() => undefined))?.id;
+  }
+
+  /**
+   * #idOf is the image id, taken from the manifest alone when only the config
+   * is unreadable; undefined when the manifest cannot be read either (such an
+   * image can still be found by name).
+   */
+  async #idOf(e: StoreEntry): Promise<Digest | undefined> {
+    const id = await this.#readableId(e);
+    if (id !== undefined || !isManifestMediaType(e.descriptor.mediaType)) return id;
+    try {
+      return parseManifest(await this.layout.readBlob(e.descriptor.digest), e.descriptor.mediaType).config
+        .digest;
+    } catch {
+      return undefined;
+    }
   }
 
   async #contentOf(desc: Descriptor): Promise<Content> {
