@@ -140,7 +140,7 @@ export function parseMount(raw: string, options: MountOptions = {}): RunMount {
       if (!(MOUNT_TYPES as readonly string[]).includes(lower)) {
         throw new ParseProblem(
           "INVALID_FLAG_VALUE",
-          `unsupported mount type ${JSON.stringify(t)} (expected one of ${MOUNT_TYPES.join(", ")})`,
+          `unsupported mount type ${JSON.stringify(t)}${suggest(t, MOUNT_TYPES)}`,
           t,
         );
       }
@@ -249,7 +249,7 @@ export function parseMount(raw: string, options: MountOptions = {}): RunMount {
         if (!(SHARING as readonly string[]).includes(s)) {
           throw new ParseProblem(
             "INVALID_FLAG_VALUE",
-            `unsupported sharing value ${JSON.stringify(value)} (expected shared, private or locked)`,
+            `unsupported sharing value ${JSON.stringify(value)}${suggest(value, SHARING)}`,
             value,
           );
         }

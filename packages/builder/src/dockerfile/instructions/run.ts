@@ -16,8 +16,7 @@ export function parseRun(ctx: InstructionContext): RunInstruction {
     try {
       return parseMount(raw);
     } catch (e) {
-      if (e instanceof ParseProblem)
-        throw ctx.error(e.code, `--mount=${raw}: ${e.message}`, [e.needle, raw, "--mount"]);
+      if (e instanceof ParseProblem) throw ctx.error(e.code, e.message, [e.needle, raw, "--mount"]);
       throw e;
     }
   });
@@ -57,7 +56,8 @@ export function resolveMounts(run: RunInstruction, expand: (value: string) => st
       return parseMount(m.raw, { expand });
     } catch (e) {
       if (e instanceof ParseProblem) {
-        throw new DockerfileError(e.code, `--mount=${m.raw}: ${e.message}`, {
+        // BuildKit's text as is (no `--mount=…:` prefix); the location names the RUN.
+        throw new DockerfileError(e.code, e.message, {
           file: run.location.file,
           line: run.location.startLine,
           column: 0,
