@@ -73,6 +73,36 @@ describe("tsbuild push / pull against docker-registry", () => {
     expect(quiet.stdout).toBe(`${registry.host}/me/custom:latest\n`);
   });
 
+  it("a push gives the pushed repository a digest in image ls --digests and inspect; a local tag has none", async () => {
+    const root = join(dir, "store-digests");
+    const store = await ImageStore.open({ root });
+    let img: StoredImage;
+    try {
+      img = await makeTestImage(store, {
+        layers: [fileLayer("d", { "d.txt": "digests" })],
+        names: [`${registry.host}/me/digests:1`, "local/only:1"],
+      });
+    } finally {
+      await store.close();
+    }
+    const ls = async () =>
+      (
+        await runCli(["image", "ls", "--digests", "--format", "{{.Repository}} {{.Digest}}"], {
+          env: env(root),
+        })
+      ).stdout
+        .split("\n")
+        .filter(Boolean)
+        .sort();
+    expect(await ls()).toEqual([`${registry.host}/me/digests <none>`, "local/only <none>"]);
+    expect((await runCli(["push", `${registry.host}/me/digests:1`], { env: env(root) })).code).toBe(0);
+    expect(await ls()).toEqual([`${registry.host}/me/digests ${img.manifestDigest}`, "local/only <none>"]);
+    const inspect = await runCli(["image", "inspect", "--format", "{{json .RepoDigests}}", "local/only:1"], {
+      env: env(root),
+    });
+    expect(JSON.parse(inspect.stdout)).toEqual([`${registry.host}/me/digests@${img.manifestDigest}`]);
+  });
+
   it("pushes a multi-platform image (an index in the store) with its manifests", async () => {
     const root = join(dir, "store");
     const store = await ImageStore.open({ root });

@@ -87,6 +87,9 @@ export async function pushImage(
   const tag = ref.tag ?? "latest";
   const { digest, blobs } = await pushManifestTree(ctx, { bytes, mediaType }, tag);
   await ctx.recordSources(blobs.map((b) => b.digest));
+  // The repository now holds the image by digest (docker's RepoDigests); bookkeeping only, so a
+  // store that cannot record it does not turn a finished push into a failure.
+  await options.store.addRepoDigest(digest, ref.name).catch(() => {});
   return { digest, size: bytes.length, tag, blobs };
 }
 

@@ -178,15 +178,22 @@ export async function listImages(
       // docker's VirtualSize column uses go-units HumanSize (4 digits), Size 3.
       VirtualSize: humanSize(sizes[i] ?? 0, 4),
     };
-    const digest = img.repoDigests ? img.manifestDigest : "<none>";
+    // A row shows the digest only when its repository holds the image by digest (pulled or pushed there).
+    const digestIn = (repo: string | undefined) =>
+      (repo === undefined ? img.repoDigests.length > 0 : img.repoDigests.includes(repo))
+        ? img.manifestDigest
+        : "<none>";
     if (names.length === 0) {
-      out.push({ row: { ...base, Digest: digest, Repository: "<none>", Tag: "<none>" }, image: img });
+      out.push({
+        row: { ...base, Digest: digestIn(undefined), Repository: "<none>", Tag: "<none>" },
+        image: img,
+      });
       continue;
     }
     for (const name of names) {
       const ref = parseReference(name);
       out.push({
-        row: { ...base, Digest: digest, Repository: ref.familiarName, Tag: ref.tag ?? "<none>" },
+        row: { ...base, Digest: digestIn(ref.name), Repository: ref.familiarName, Tag: ref.tag ?? "<none>" },
         image: img,
       });
     }

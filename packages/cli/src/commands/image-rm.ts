@@ -28,9 +28,9 @@ export function rmCommand(command: string, aliases: string[] = []): CommandModul
           let out = "";
           for (const name of r.untagged) out += `Untagged: ${familiarString(name)}\n`;
           // A pulled or pushed image also loses its repo@digest references, which docker lists too.
-          if (before?.repoDigests && r.deleted.includes(before.id)) {
-            const repos = new Set(before.names.map((n) => parseReference(n).familiarName));
-            for (const repo of repos) out += `Untagged: ${repo}@${before.manifestDigest}\n`;
+          if (before && r.deleted.includes(before.id)) {
+            for (const repo of before.repoDigests)
+              out += `Untagged: ${parseReference(repo).familiarName}@${before.manifestDigest}\n`;
           }
           for (const id of [...r.deleted, ...r.deletedLayers]) out += `Deleted: ${id}\n`;
           print(out);

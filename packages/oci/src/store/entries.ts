@@ -5,7 +5,7 @@ import type { Descriptor, Index } from "../types.js";
 export const REF_NAME = "org.opencontainers.image.ref.name";
 /** PARENT is the store's annotation for the image id an image was built on (docker's Parent). */
 export const PARENT = "io.tsbuild.image.parent";
-/** REPO_DIGESTS marks an image whose names' repositories hold it by digest (pulled or pushed), as docker's RepoDigests. */
+/** REPO_DIGESTS lists (comma-separated) the repositories that hold an image by digest (pulled or pushed), as docker's RepoDigests. */
 export const REPO_DIGESTS = "io.tsbuild.image.repo-digests";
 /** TAG_TIME records when a name was last attached (docker's Metadata.LastTagTime). */
 export const TAG_TIME = "io.tsbuild.image.tag-time";

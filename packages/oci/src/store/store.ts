@@ -56,7 +56,12 @@ export interface StoredImage {
   readonly size: number;
   readonly created: string | undefined;
   readonly parent: Digest | undefined;
-  readonly repoDigests: boolean;
+  /**
+   * repoDigests are the repositories (full names, `docker.io/library/busybox`)
+   * known to hold this manifest by digest because it was pulled from or pushed
+   * to them: docker's RepoDigests. A name only tagged locally is not one.
+   */
+  readonly repoDigests: readonly string[];
   readonly tagTimes: ReadonlyMap<string, string>;
 }
 
@@ -69,7 +74,7 @@ export interface AddImageOptions {
   readonly names?: readonly string[];
   /** parent is the image id this image was built on. */
   readonly parent?: string;
-  /** repoDigests: the image is held by digest in its names' repositories (pulled/pushed). */
+  /** repoDigests: the image is held by digest in the repositories of `names` (it was pulled from them). */
   readonly repoDigests?: boolean;
 }
 
@@ -265,7 +270,10 @@ export class ImageStore {
         entries.push(entry);
       }
       if (parent !== undefined) entry.descriptor = setAnnotation(entry.descriptor, PARENT, parent);
-      if (options.repoDigests) entry.descriptor = setAnnotation(entry.descriptor, REPO_DIGESTS, "true");
+      if (options.repoDigests) {
+        const repos = names.map((n) => parseReference(n).name);
+        entry.descriptor = setAnnotation(entry.descriptor, REPO_DIGESTS, addRepos(entry, repos));
+      }
       for (const name of names) attachName(entries, entry, name);
       return true;
     });
@@ -313,6 +321,21 @@ export class ImageStore {
     await this.#mutate(async (entries) => {
       const { entry } = await locate(entries, (e) => this.#idOf(e), source);
       attachName(entries, entry, full);
+      return true;
+    });
+  }
+
+  /**
+   * addRepoDigest records that `repository` holds the image with manifest
+   * `manifestDigest` by digest (after a push), as docker adds a RepoDigest.
+   * Nothing happens when no stored image has that manifest.
+   */
+  async addRepoDigest(manifestDigest: Digest, repository: string): Promise<void> {
+    const repo = parseReference(repository).name;
+    await this.#mutate(async (entries) => {
+      const entry = entries.find((e) => e.descriptor.digest === manifestDigest);
+      if (!entry || repoDigestsOf(entry).includes(repo)) return false;
+      entry.descriptor = setAnnotation(entry.descriptor, REPO_DIGESTS, addRepos(entry, [repo]));
       return true;
     });
   }
@@ -620,8 +643,24 @@ export class ImageStore {
       size: manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
       created: config.created,
       parent: parent === undefined ? undefined : parseDigest(parent),
-      repoDigests: entry.descriptor.annotations?.[REPO_DIGESTS] === "true",
+      repoDigests: repoDigestsOf(entry),
       tagTimes: new Map(entry.tagTimes),
     };
   }
+}
+
+/**
+ * repoDigestsOf reads the REPO_DIGESTS annotation: a comma-separated list of
+ * repositories, or "true" as stores before the list wrote it (meaning the
+ * repositories of the image's names).
+ */
+function repoDigestsOf(entry: StoreEntry): string[] {
+  const value = entry.descriptor.annotations?.[REPO_DIGESTS];
+  if (value === undefined || value === "") return [];
+  const repos = value === "true" ? entry.names.map((n) => parseReference(n).name) : value.split(",");
+  return [...new Set(repos)];
+}
+
+function addRepos(entry: StoreEntry, repos: readonly string[]): string {
+  return [...new Set([...repoDigestsOf(entry), ...repos])].join(",");
 }

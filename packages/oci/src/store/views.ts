@@ -137,9 +137,7 @@ export function dockerConfig(config: ContainerConfig | undefined): ContainerConf
  */
 export function inspectResult(img: StoredImage, size: number): InspectResult {
   const refs = img.names.map((n) => parseReference(n));
-  const repoDigests = img.repoDigests
-    ? [...new Set(refs.map((r) => `${r.familiarName}@${img.manifestDigest}`))]
-    : [];
+  const repoDigests = img.repoDigests.map((r) => `${parseReference(r).familiarName}@${img.manifestDigest}`);
   const lastTag = [...img.tagTimes.values()].sort().at(-1);
   const c = img.config;
   return {
