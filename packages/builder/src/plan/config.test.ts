@@ -80,7 +80,7 @@ describe("foldImageConfig: history created_by as BuildKit writes it", () => {
     [
       "EXPOSE forms",
       "FROM scratch\nARG P=53\nEXPOSE 80 443/tcp ${P}/udp 8000-8002\n",
-      ["ARG P=53", "EXPOSE [80/tcp 443/tcp 53/udp 8000/tcp 8001/tcp 8002/tcp]"],
+      ["ARG P=53", "EXPOSE [53/udp 443/tcp 80/tcp 8000/tcp 8001/tcp 8002/tcp]"],
     ],
     [
       "CMD and ENTRYPOINT",

@@ -161,8 +161,10 @@ class Folder {
     const ins: Instruction = step.expanded;
     switch (ins.kind) {
       case "env":
-        for (const p of ins.pairs) this.env = this.env.with(p.key, p.value);
-        this.config.Env = this.env.toArray().map(([k, v]) => `${k}=${v}`);
+        for (const p of ins.pairs) {
+          this.env = this.env.with(p.key, p.value);
+          this.config.Env = addEnv(this.config.Env ?? [], p.key, p.value, this.os);
+        }
         return [`ENV ${ins.pairs.map((p) => `${p.key}=${p.value}`).join(" ")}`, false];
       case "label":
         this.config.Labels = {
@@ -256,6 +258,22 @@ class Folder {
         return;
     }
   }
+}
+
+/**
+ * addEnv is BuildKit's addEnv: the first entry with the key (`k=v`, or a bare `k`) is replaced in place,
+ * later duplicates are kept as they are; a new key is appended. Keys compare case-insensitively on Windows.
+ */
+function addEnv(env: readonly string[], key: string, value: string, os: string): string[] {
+  const same = (k: string) => (os === "windows" ? k.toLowerCase() === key.toLowerCase() : k === key);
+  const out = [...env];
+  const i = out.findIndex((e) => {
+    const eq = e.indexOf("=");
+    return same(eq < 0 ? e : e.slice(0, eq));
+  });
+  if (i < 0) out.push(`${key}=${value}`);
+  else out[i] = `${key}=${value}`;
+  return out;
 }
 
 /**

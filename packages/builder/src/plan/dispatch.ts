@@ -172,6 +172,13 @@ function expandInstruction(
     case "copy":
     case "add": {
       const out = expandCopy(ins, x) as CopyInstruction | AddInstruction;
+      if (out.kind === "copy") {
+        // BuildKit's dispatchCopy: only ADD fetches remote sources; COPY names them as an error.
+        for (const src of out.sources) {
+          const what = isGitSource(src) ? "git ref" : /^https?:\/\//.test(src) ? "URL" : undefined;
+          if (what) throw errorAt(ctx.lines, loc, "INVALID_ARGUMENTS", `source can't be a ${what} for COPY`);
+        }
+      }
       if (ctx.ignored && ctx.linter && !(out.kind === "copy" && out.from)) {
         for (const src of out.sources) {
           if (out.kind === "add" && /^(https?|git):\/\//.test(src)) continue;
@@ -277,6 +284,15 @@ function expandCopy(ins: CopyInstruction | AddInstruction, x: StepExpander): Ins
   if (ins.kind === "add" && ins.checksum !== undefined)
     (out as AddInstruction).checksum = x.word(ins.checksum);
   return out;
+}
+
+/**
+ * isGitSource approximates BuildKit's gitutil.ParseGitRef for what it accepts as remote: `git://`, `ssh://`,
+ * `git@host:path`, and http(s) URLs of a `.git` repository (optionally with a `#ref` fragment).
+ */
+function isGitSource(src: string): boolean {
+  if (/^(git|ssh):\/\//.test(src) || /^[\w.-]+@[\w.-]+:/.test(src)) return true;
+  return /^https?:\/\/[^#]*\.git(#.*)?$/.test(src);
 }
 
 function isAbsolute(path: string, os: string): boolean {

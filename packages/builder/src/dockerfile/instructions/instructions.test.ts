@@ -90,7 +90,7 @@ describe("typed instructions", () => {
       { kind: "env", pairs: [{ key: "GOPATH", value: "/go  x", legacy: true }] },
     ],
     ["MAINTAINER", "MAINTAINER Jane <j@x.org>", { kind: "maintainer", maintainer: "Jane <j@x.org>" }],
-    ["EXPOSE", "EXPOSE 80 53/udp $PORT", { kind: "expose", ports: ["80", "53/udp", "$PORT"] }],
+    ["EXPOSE", "EXPOSE 80 53/udp $PORT", { kind: "expose", ports: ["$PORT", "53/udp", "80"] }],
     [
       "COPY",
       "COPY --from=build --chown=1:2 --chmod=0755 --link --parents --exclude=*.md --exclude=.git a b /dst/",

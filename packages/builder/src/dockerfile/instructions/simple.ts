@@ -42,7 +42,10 @@ export function parseExpose(ctx: InstructionContext): ExposeInstruction {
   parseFlags(ctx, {});
   if (ctx.node.args.length === 0)
     throw ctx.error("INVALID_ARGUMENTS", "EXPOSE requires at least one argument");
-  return Object.assign(ctx.base("expose"), { ports: [...ctx.node.args] });
+  // BuildKit's parseExpose sorts the words (Go's byte order, before expansion); that order reaches the
+  // image history (`EXPOSE [1234/udp 2375/tcp 5000/tcp]`).
+  const ports = [...ctx.node.args].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return Object.assign(ctx.base("expose"), { ports });
 }
 
 /** parseVolume parses `VOLUME path…` or `VOLUME ["path", …]`. */
