@@ -160,3 +160,57 @@ describe(`${D}testEnvEmptyFormatting`, () => {
     expect(folded("FROM busybox AS build\nENV myenv foo%sbar\n").config.Env).toContain("myenv=foo%sbar");
   });
 });
+
+const CF = "dockerfile_test.go (config tests)#";
+
+describe(`${CF}testCmdShell`, () => {
+  it("ENTRYPOINT under an inherited SHELL resets the base image's CMD", () => {
+    const c = folded('FROM docker.io/moby/cmdoverridetest:latest\nSHELL ["ls"]\nENTRYPOINT my entrypoint\n', {
+      config: { Cmd: ["test"], Env: ["PATH=/bin"] },
+    }).config;
+    expect(c.Cmd).toBeNull(); // Go's nil slice: `"Cmd": null` in the config JSON
+    expect(c.Entrypoint).toEqual(["ls", "my entrypoint"]);
+  });
+});
+
+describe(`${CF}testDefaultShellAndPath`, () => {
+  it.each([
+    [{ os: "windows", architecture: "amd64" }, ["cmd", "/S", "/C", "foo bar"], undefined],
+    [
+      AMD64,
+      ["/bin/sh", "-c", "foo bar"],
+      ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    ],
+  ])("%j", (platform, entrypoint, env) => {
+    const c = folded(
+      "FROM scratch\nENTRYPOINT foo bar\nCOPY Dockerfile .\n",
+      {},
+      { targetPlatform: platform },
+    ).config;
+    expect(c.Entrypoint).toEqual(entrypoint);
+    expect(c.Env).toEqual(env);
+  });
+});
+
+describe(`${CF}testInvalidJSONCommands`, () => {
+  it("a broken JSON array is a shell-form command", () => {
+    const run = plan('FROM alpine\nRUN ["echo", "hello"]this is invalid\n').stages[0]!.steps[0]!.expanded;
+    expect(run.kind === "run" && run.command).toMatchObject({
+      args: ['["echo", "hello"]this is invalid'],
+      prependShell: true,
+    });
+    expect(folded("FROM alpine\nENTRYPOINT []random string\n").config.Entrypoint).toEqual([
+      "/bin/sh",
+      "-c",
+      "[]random string",
+    ]);
+  });
+});
+
+describe(`${CF}testDockerfileInvalidInstruction`, () => {
+  it("suggests the instruction meant", () => {
+    const e = errorOf('FROM scratch\nFNTRYPOINT ["/bin/sh", "-c", "echo invalidinstruction"]\n');
+    expect(e).toContain("unknown instruction: FNTRYPOINT");
+    expect(e).toContain("did you mean ENTRYPOINT?");
+  });
+});
