@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -95,7 +95,8 @@ export function loadCommand(command: string): CommandModule<StoreArgs, LoadArgs>
           type: "string",
           describe: "Read from tar archive file, instead of STDIN",
         })
-        .option("quiet", { alias: "q", type: "boolean", describe: "Suppress the load output" }),
+        // docker's -q hides only progress bars (tsbuild prints none); the "Loaded image" lines stay.
+        .option("quiet", { alias: "q", type: "boolean", describe: "Suppress the load progress output" }),
     handler: async (argv) => {
       const { stdin } = io();
       let path = argv.input;
@@ -108,10 +109,18 @@ export function loadCommand(command: string): CommandModule<StoreArgs, LoadArgs>
         spool = await mkdtemp(join(tmpdir(), "tsbuild-load-"));
         path = join(spool, "archive.tar");
         await pipeline(stdin as Readable, createWriteStream(path));
+        if ((await stat(path)).size === 0) {
+          await rm(spool, { recursive: true, force: true });
+          throw new Error("requested load from stdin, but stdin is empty");
+        }
       }
       try {
-        const lines = await loadArchive(argv.root, path);
-        if (!argv.quiet) print(lines.map((l) => `${l}\n`).join(""));
+        const lines = await loadArchive(argv.root, path).catch((err: unknown) => {
+          // The spool file is ours, not the user's: name what they gave, stdin.
+          if (spool && err instanceof Error) err.message = err.message.split(path).join("stdin");
+          throw err;
+        });
+        print(lines.map((l) => `${l}\n`).join(""));
       } finally {
         if (spool) await rm(spool, { recursive: true, force: true });
       }

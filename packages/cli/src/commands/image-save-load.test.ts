@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../testing.js";
-import { importTree, tsb } from "./__fixtures__/image.js";
+import { importTree, readImage, tsb } from "./__fixtures__/image.js";
 
 describe("image save / load", () => {
   it("save -o writes an archive that load reads back with the same ids and names", async () => {
@@ -38,7 +38,51 @@ describe("image save / load", () => {
     expect(loaded).toEqual({ code: 0, stdout: `Loaded image ID: ${id}\n`, stderr: "" });
   });
 
-  it("load says when a name moves off an older image; -q is quiet", async () => {
+  it("save into a missing directory, or of a layer whose stored blob was damaged, fails saying where", async () => {
+    const root = await tempDir();
+    const id = await importTree(root, "app:1");
+    const work = await tempDir();
+    const missing = await tsb(root, ["save", "-o", join(work, "nope", "x.tar"), "app:1"]);
+    expect(missing).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `Error: failed to save image: invalid output path: directory "${join(work, "nope")}" does not exist\n`,
+    });
+
+    const layer = (await readImage(root, id)).manifest.layers[0]?.digest ?? "";
+    const path = join(root, "blobs", "sha256", layer.slice("sha256:".length));
+    const bytes = await readFile(path);
+    bytes[100] = (bytes[100] ?? 0) ^ 0xff;
+    await writeFile(path, bytes);
+    const out = join(work, "x.tar");
+    const damaged = await tsb(root, ["save", "-o", out, "app:1"]);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toContain(
+      `Error: ${root}: corrupt blob ${path}: ${layer}: blob content hashes to sha256:`,
+    );
+    await expect(readFile(out)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("load from an empty or cut-off stdin fails naming stdin, not a temp file, and stores nothing", async () => {
+    const root = await tempDir();
+    await importTree(root, "app:1");
+    const work = await tempDir();
+    const tar = join(work, "app.tar");
+    await tsb(root, ["save", "-o", tar, "app:1"]);
+    const other = await tempDir();
+    expect(await tsb(other, ["load"], { stdin: Buffer.alloc(0) })).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "Error: requested load from stdin, but stdin is empty\n",
+    });
+    const cut = await tsb(other, ["load"], { stdin: (await readFile(tar)).subarray(0, 3000) });
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/^Error: stdin(@\d+)?: /);
+    expect(cut.stderr).not.toContain("tsbuild-load-");
+    expect((await tsb(other, ["images", "-a", "-q"])).stdout).toBe("");
+  });
+
+  it("load says when a name moves off an older image; -q still prints the loaded names, as docker", async () => {
     const root = await tempDir();
     await importTree(root, "app:1", { SOURCE_DATE_EPOCH: "1000" });
     const work = await tempDir();
@@ -51,7 +95,8 @@ describe("image save / load", () => {
     expect(r.stdout).toMatch(
       /^The image app:1 already exists, renaming the old one with ID sha256:[0-9a-f]{64} to empty string\nLoaded image: app:1\n$/,
     );
-    expect((await tsb(other, ["load", "-q", "-i", old])).stdout).toBe("");
+    // docker's -q only hides progress bars; scripts read "Loaded image: NAME" from `docker load -q`.
+    expect((await tsb(other, ["load", "-q", "-i", old])).stdout).toBe("Loaded image: app:1\n");
   });
 
   it("loads an OCI archive written by skopeo (same layers)", async () => {

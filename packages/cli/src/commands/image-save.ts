@@ -1,7 +1,11 @@
+import { stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { Writable } from "node:stream";
 import {
   type Digest,
   type ImageStore,
+  isOciError,
+  locateError,
   parseReference,
   type StoredImage,
   writeDockerArchive,
@@ -69,6 +73,7 @@ export function saveCommand(command: string): CommandModule<StoreArgs, SaveArgs>
       if (argv.output === undefined && (stdout as NodeJS.WriteStream).isTTY) {
         throw new CliUsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
       }
+      if (argv.output !== undefined) await validateOutputPath(argv.output);
       await withStore(argv, async (store) => {
         const selected = await selectForSave(store, argv.images);
         const inputs = await Promise.all(
@@ -79,7 +84,12 @@ export function saveCommand(command: string): CommandModule<StoreArgs, SaveArgs>
             blob: (d: Digest) => store.layout.openBlob(d),
           })),
         );
-        await writeDockerArchive(argv.output ?? keepOpen(stdout), inputs);
+        await writeDockerArchive(argv.output ?? keepOpen(stdout), inputs).catch((err: unknown) => {
+          // A blob that no longer matches its digest is the store's damaged copy: say where it is.
+          if ((isOciError(err, "DIGEST_MISMATCH") || isOciError(err, "SIZE_MISMATCH")) && err.where)
+            throw locateError(err, `${store.root}: corrupt blob ${store.layout.blobPath(err.where)}`);
+          throw err;
+        });
       });
     },
   };
@@ -93,4 +103,15 @@ function keepOpen(out: NodeJS.WritableStream): Writable {
       else out.once("drain", () => cb());
     },
   });
+}
+
+/** validateOutputPath is docker's check before a save: the file's directory must exist (not a temp-file ENOENT later). */
+async function validateOutputPath(output: string): Promise<void> {
+  const dir = dirname(resolve(output));
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    throw new Error(
+      `failed to save image: invalid output path: directory ${JSON.stringify(dirname(output))} does not exist`,
+    );
+  }
 }
