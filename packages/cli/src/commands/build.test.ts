@@ -207,6 +207,72 @@ describe("tsbuild build --check", () => {
   });
 });
 
+describe("tsbuild build --check exit status, as BuildKit's lint tests expect", () => {
+  const SRC = "FROM scratch as base\ncopy Dockerfile .\n";
+  // [source (dockerfile_lint_test.go), directive, build args, exit code, rules reported, error text]
+  const cases: [string, string, string[], number, string[], string | undefined][] = [
+    ["testRuleCheckOption", "#check=skip=all", [], 0, [], undefined],
+    ["testRuleCheckOption", "#check=skip=all;error=true", [], 0, [], undefined],
+    [
+      "testRuleCheckOption",
+      "#check=skip=ConsistentInstructionCasing,FromAsCasing;error=true",
+      [],
+      0,
+      [],
+      undefined,
+    ],
+    ["testRuleCheckOption", "#check=skip=ConsistentInstructionCasing", [], 1, ["FromAsCasing"], undefined],
+    [
+      "testRuleCheckOption",
+      "#check=skip=ConsistentInstructionCasing;error=true",
+      [],
+      1,
+      ["FromAsCasing"],
+      "lint violation found for rules: FromAsCasing",
+    ],
+    [
+      "testRuleCheckOption (build arg wins)",
+      "#check=skip=all",
+      ["--build-arg", "BUILDKIT_DOCKERFILE_CHECK=skip=ConsistentInstructionCasing;error=true"],
+      1,
+      ["FromAsCasing"],
+      "lint violation found for rules: FromAsCasing",
+    ],
+    [
+      "testRuleCheckOption (build arg skip=all)",
+      "#check=error=true",
+      ["--build-arg", "BUILDKIT_DOCKERFILE_CHECK=skip=all"],
+      0,
+      [],
+      undefined,
+    ],
+  ];
+  it.each(cases)("%s: %s %j", async (_src, directive, flags, code, rules, error) => {
+    const dir = await context({ Dockerfile: `${directive}\n${SRC}` });
+    const r = await runCli(["build", "--check", "--progress", "json", ...flags, dir]);
+    expect(r.code).toBe(code);
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; rule?: string; error?: { message?: string } | string });
+    expect(events.filter((e) => e.type === "lint").map((e) => e.rule)).toEqual(rules);
+    const check = events.find((e) => e.type === "check");
+    expect(JSON.stringify(check?.error ?? null)).toContain(error ?? "null");
+  });
+
+  it("testWarningsBeforeError: findings above a bad instruction are printed with the error", async () => {
+    const dir = await context({
+      Dockerfile: "\nFROM scratch AS BadStageName\nMAINTAINER me@example.org\nBADCMD\n",
+    });
+    const r = await runCli(["build", "--check", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("Check complete, 2 warnings have been found!");
+    expect(r.stdout).toContain("WARNING: StageNameCasing");
+    expect(r.stdout).toContain("WARNING: MaintainerDeprecated");
+    expect(r.stdout + r.stderr).toContain("unknown instruction: BADCMD");
+  });
+});
+
 describe("tsbuild build --check with images in the local store", () => {
   async function storeWith(name: string, env: string[]): Promise<string> {
     const root = await tempDir("tsbuild-store-");
