@@ -214,3 +214,31 @@ describe(`${CF}testDockerfileInvalidInstruction`, () => {
     expect(e).toContain("did you mean ENTRYPOINT?");
   });
 });
+
+describe(`${CF}testExposeExpansion, testLabels, testUser, testTargetMistype`, () => {
+  it("testExposeExpansion: an ARG holding several ports expands to several ports", () => {
+    const c = folded('FROM scratch\nARG PORTS="3000 4000/udp"\nEXPOSE $PORTS\nEXPOSE 5000\n').config;
+    expect(Object.keys(c.ExposedPorts ?? {}).sort()).toEqual(["3000/tcp", "4000/udp", "5000/tcp"]);
+  });
+  it("testLabels: LABEL foo=bar (the `label:bar` frontend attr is docker build --label, not planned here)", () => {
+    expect(folded("FROM scratch\nLABEL foo=bar\n").config.Labels).toEqual({ foo: "bar" });
+  });
+  it("testUser: the final stage's USER is the image's user", () => {
+    const src =
+      "FROM busybox AS base\nUSER daemon\nRUN id -un\nFROM scratch\nCOPY --from=base /out /\nUSER nobody\n";
+    expect(folded(src).config.User).toBe("nobody");
+  });
+  it("testTargetMistype: a mistyped --target suggests the stage", () => {
+    const src = "FROM scratch AS build\nCOPY Dockerfile /out\n\nFROM scratch\nCOPY --from=build /out /\n";
+    expect(errorOf(src, { target: "bulid" })).toBe(
+      'target stage "bulid" could not be found (did you mean build?)',
+    );
+  });
+  it("scratch + ENV: one empty-layer history entry, the env and PATH, a WorkingDir", () => {
+    const f = folded("FROM scratch\nENV foo=bar\n");
+    expect(f.history).toEqual([expect.objectContaining({ created_by: "ENV foo=bar", empty_layer: true })]);
+    expect(f.config.Env).toContain("foo=bar");
+    expect(f.config.Env?.some((e) => e.startsWith("PATH="))).toBe(true);
+    expect(f.config.WorkingDir).not.toBe("");
+  });
+});
