@@ -59,6 +59,10 @@ export class Template {
       last = m.index + m[0].length;
     }
     this.#parts.push({ text: unescapeTabs(source.slice(last)) });
+    // A "{{" left in the text opened an action that never closed; Go's text/template refuses it too.
+    if (this.#parts.some((p) => "text" in p && p.text.includes("{{"))) {
+      throw new Error("template: unclosed action");
+    }
   }
 
   /** fields lists the top-level fields the template reads (for table headers). */
