@@ -114,10 +114,23 @@ export function isProxyArg(name: string): boolean {
   return (PROXY_ARGS as readonly string[]).includes(name.toLowerCase());
 }
 
-/** proxyEnv picks the proxy build args out of `--build-arg` values. */
+/**
+ * proxyEnv is the environment BuildKit gives RUN for the proxy build args: its proxyEnvFromBuildArgs
+ * matches the names in any case and, when several spellings are given, keeps the one last in byte order
+ * (so `http_proxy` wins over `HTTP_PROXY`); the executor then sets both spellings to that value, and
+ * leaves an empty one out.
+ */
 export function proxyEnv(buildArgs: Readonly<Record<string, string>>): Record<string, string> {
+  const picked = new Map<string, string>();
+  const keys = Object.keys(buildArgs).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const k of keys) if (isProxyArg(k)) picked.set(k.toLowerCase(), buildArgs[k]!);
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(buildArgs)) if (isProxyArg(k)) out[k] = v;
+  for (const name of PROXY_ARGS) {
+    const v = picked.get(name);
+    if (v === undefined || v === "") continue;
+    out[name.toUpperCase()] = v;
+    out[name] = v;
+  }
   return out;
 }
 

@@ -242,3 +242,28 @@ describe(`${CF}testExposeExpansion, testLabels, testUser, testTargetMistype`, ()
     expect(f.config.WorkingDir).not.toBe("");
   });
 });
+
+describe(`${C}TestProxyEnvFromBuildArgs*`, () => {
+  it("DeterministicOrder: the lowercase spelling wins; RUN sees both spellings (executor's proxyEnvList)", () => {
+    const p = plan("FROM scratch\nRUN env\n", {
+      buildArgs: {
+        ALL_PROXY: "all-upper",
+        all_proxy: "all-lower",
+        HTTP_PROXY: "http-upper",
+        http_proxy: "http-lower",
+        NO_PROXY: "no-proxy",
+      },
+    });
+    expect(p.proxyEnv).toEqual({
+      HTTP_PROXY: "http-lower",
+      http_proxy: "http-lower",
+      NO_PROXY: "no-proxy",
+      no_proxy: "no-proxy",
+      ALL_PROXY: "all-lower",
+      all_proxy: "all-lower",
+    });
+  });
+  it("NilWhenNoProxyArgs", () => {
+    expect(plan("FROM scratch\n", { buildArgs: { FOO: "bar" } }).proxyEnv).toEqual({});
+  });
+});

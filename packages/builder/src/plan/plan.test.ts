@@ -125,7 +125,12 @@ describe("ARG scoping", () => {
 
   it("gives proxy build args to RUN without ARG and keeps them out of step args", () => {
     const p = plan("FROM scratch\nRUN env\n", { buildArgs: { HTTP_PROXY: "http://p", no_proxy: "x" } });
-    expect(p.proxyEnv).toEqual({ HTTP_PROXY: "http://p", no_proxy: "x" });
+    expect(p.proxyEnv).toEqual({
+      HTTP_PROXY: "http://p",
+      http_proxy: "http://p",
+      NO_PROXY: "x",
+      no_proxy: "x",
+    });
     const step = p.stages[0]!.steps[0]!;
     expect(step.buildArgs).toEqual([]);
     expect(step.env.map(([k]) => k)).toEqual(["PATH"]);
