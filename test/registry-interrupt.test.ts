@@ -52,7 +52,7 @@ describe("Ctrl-C during tsbuild pull", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("stops, exits 1 and leaves the store as it was", async () => {
+  it("stops, exits 130 (as a shell reports docker killed by Ctrl-C) and leaves the store as it was", async () => {
     const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const root = join(dir, "store");
     const child = spawn(process.execPath, [MAIN, "--root", root, "pull", `${host}/me/slow:1`], {
@@ -74,7 +74,7 @@ describe("Ctrl-C during tsbuild pull", () => {
     const exited = once(child, "exit");
     child.kill("SIGINT");
     const [code] = await exited;
-    expect(code).toBe(1);
+    expect(code).toBe(130);
     expect(stderr).toBe("Error: interrupted\n");
     expect(await readdir(join(root, "blobs", "sha256")).catch(() => [])).toEqual([]);
     const index = JSON.parse(await readFile(join(root, "index.json"), "utf8")) as { manifests: unknown[] };

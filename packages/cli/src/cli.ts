@@ -1,5 +1,6 @@
 import yargs, { type Argv } from "yargs";
 import { commands } from "./commands/index.js";
+import { clearInterrupt, interruptExitCode } from "./interrupt.js";
 import { type CliIO, CliUsageError, io, ReportedFailure, reportError, withIO } from "./output.js";
 import { VERSION } from "./version.js";
 
@@ -87,8 +88,11 @@ async function runBound(argv: readonly string[]): Promise<number> {
       stderr.write(`tsbuild: ${err.message}\nSee 'tsbuild --help'.\n`);
       return 2;
     }
-    return reportError(err);
+    const code = reportError(err);
+    // Stopped by Ctrl-C or SIGTERM: the status a shell gives a process that signal killed (as docker's).
+    return interruptExitCode() ?? code;
   } finally {
+    clearInterrupt();
     process.exitCode = outerExitCode;
   }
 }
