@@ -1,7 +1,9 @@
 import yargs, { type Argv } from "yargs";
+import { imageSubcommands } from "./commands/image.js";
 import { commands } from "./commands/index.js";
 import { clearInterrupt, interruptExitCode } from "./interrupt.js";
 import { type CliIO, CliUsageError, io, ReportedFailure, reportError, withIO } from "./output.js";
+import { usageErrorText } from "./usage.js";
 import { VERSION } from "./version.js";
 
 /** GlobalOptions are accepted by every command. */
@@ -85,7 +87,7 @@ async function runBound(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ReportedFailure) return 1;
     if (err instanceof CliUsageError) {
-      stderr.write(`tsbuild: ${err.message}\nSee 'tsbuild --help'.\n`);
+      stderr.write(usageErrorText(argv, err.message, { commands, groups: { image: imageSubcommands } }));
       return 2;
     }
     const code = reportError(err);

@@ -15,7 +15,7 @@ import { tagCommand } from "./image-tag.js";
  * the order `tsbuild image --help` lists them (docker's).
  */
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
-const imageSubcommands: CommandModule<StoreArgs, any>[] = [
+export const imageSubcommands: CommandModule<StoreArgs, any>[] = [
   historyCommand("history <image>"),
   importCommand("import <source> [reference]"),
   inspectCommand("inspect <images..>"),
