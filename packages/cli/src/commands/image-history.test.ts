@@ -67,8 +67,14 @@ describe("image history", () => {
       "Size",
     ]);
 
+    // docker's daemon names the tag it looked for.
     const missing = await tsb(root, ["history", "nope"]);
-    expect(missing).toMatchObject({ code: 1, stderr: "Error: No such image: nope\n" });
+    expect(missing).toMatchObject({ code: 1, stderr: "Error: No such image: nope:latest\n" });
+    const byDigest = await tsb(root, ["history", `nope@sha256:${"0".repeat(64)}`]);
+    expect(byDigest).toMatchObject({
+      code: 1,
+      stderr: `Error: No such image: nope@sha256:${"0".repeat(64)}\n`,
+    });
   });
 
   it("history -H=false prints raw sizes and RFC 3339 dates", async () => {

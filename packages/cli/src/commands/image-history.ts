@@ -6,7 +6,7 @@ import { renderList } from "../format/list.js";
 import { humanSize } from "../format/size.js";
 import { ellipsis } from "../format/table.js";
 import { print } from "../output.js";
-import { type StoreArgs, withStore } from "./image-store.js";
+import { daemonNotFound, type StoreArgs, withStore } from "./image-store.js";
 
 interface HistoryArgs extends StoreArgs {
   image: string;
@@ -60,7 +60,9 @@ export function historyCommand(command: string): CommandModule<StoreArgs, Histor
         .option("no-trunc", { type: "boolean", describe: "Don't truncate output" })
         .option("quiet", { alias: "q", type: "boolean", describe: "Only show image IDs" }),
     handler: async (argv) => {
-      const rows = await withStore(argv, (store) => store.history(argv.image));
+      const rows = await withStore(argv, (store) =>
+        daemonNotFound(argv.image, () => store.history(argv.image)),
+      );
       const opts = { noTrunc: argv["no-trunc"] ?? false, human: argv.human ?? true };
       const list = rows.map((r) => historyListRow(r, opts));
       if (argv.quiet) {

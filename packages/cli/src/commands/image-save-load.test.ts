@@ -125,7 +125,7 @@ describe("image save / load", () => {
     const root = await tempDir();
     const work = await tempDir();
     const missing = await tsb(root, ["save", "-o", join(work, "x.tar"), "ghost"]);
-    expect(missing).toMatchObject({ code: 1, stderr: "Error: No such image: ghost\n" });
+    expect(missing).toMatchObject({ code: 1, stderr: "Error: No such image: ghost:latest\n" });
     await writeFile(join(work, "junk.tar"), "not an archive".repeat(100));
     const junk = await tsb(root, ["load", "-i", join(work, "junk.tar")]);
     expect(junk.code).toBe(1);

@@ -12,7 +12,7 @@ import {
 } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io } from "../output.js";
-import { imagesPositional, type StoreArgs, withStore } from "./image-store.js";
+import { daemonNotFound, imagesPositional, type StoreArgs, withStore } from "./image-store.js";
 
 interface SaveArgs extends StoreArgs {
   images: string[];
@@ -51,7 +51,7 @@ export async function selectForSave(
         continue;
       }
     }
-    const image = await store.resolve(arg);
+    const image = await daemonNotFound(arg, () => store.resolve(arg));
     const named = ref?.tag !== undefined ? image.names.filter((n) => n === ref.toString()) : [];
     add(image, named);
   }

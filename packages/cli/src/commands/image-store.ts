@@ -1,4 +1,11 @@
-import { defaultStoreRoot, ImageStore } from "@tsbuild/oci";
+import {
+  defaultStoreRoot,
+  familiarString,
+  ImageStore,
+  isOciError,
+  OciError,
+  parseReference,
+} from "@tsbuild/oci";
 import type { Argv } from "yargs";
 import { io, reportError } from "../output.js";
 
@@ -19,6 +26,28 @@ export async function withStore<T>(argv: StoreArgs, fn: (store: ImageStore) => P
     return await fn(store);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * daemonNotFound words a missing image as docker's daemon does for history,
+ * tag and save: the name with its tag made explicit (`No such image:
+ * nginx:latest`); inspect and rmi keep the name as given, as docker's client
+ * does. Other errors pass through.
+ */
+export async function daemonNotFound<T>(input: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isOciError(err, "IMAGE_NOT_FOUND")) throw err;
+    let ref: ReturnType<typeof parseReference>;
+    try {
+      ref = parseReference(input);
+    } catch {
+      throw err;
+    }
+    if (ref.digest !== undefined) throw err;
+    throw new OciError("IMAGE_NOT_FOUND", `No such image: ${familiarString(ref.toString())}`, { cause: err });
   }
 }
 

@@ -68,7 +68,8 @@ describe("image tag / rm / rmi", () => {
     const root = await tempDir();
     const r = await tsb(root, ["tag", "ghost", "x"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("Error: No such image: ghost\n");
+    expect(r.stderr).toBe("Error: No such image: ghost:latest\n");
+    expect((await tsb(root, ["tag", "me/ghost:2", "x"])).stderr).toBe("Error: No such image: me/ghost:2\n");
     expect((await tsb(root, ["tag", "only-one"])).code).toBe(2);
     expect((await tsb(root, ["rmi"])).code).toBe(2);
   });

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from "yargs";
-import { type StoreArgs, withStore } from "./image-store.js";
+import { daemonNotFound, type StoreArgs, withStore } from "./image-store.js";
 
 interface TagArgs extends StoreArgs {
   source: string;
@@ -19,7 +19,9 @@ export function tagCommand(command: string): CommandModule<StoreArgs, TagArgs> {
         })
         .positional("target", { type: "string", describe: "TARGET_IMAGE[:TAG]", demandOption: true }),
     handler: async (argv) => {
-      await withStore(argv, (store) => store.tag(argv.source, argv.target));
+      await withStore(argv, (store) =>
+        daemonNotFound(argv.source, () => store.tag(argv.source, argv.target)),
+      );
     },
   };
 }
