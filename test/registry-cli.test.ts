@@ -250,6 +250,8 @@ describe("tsbuild push / pull against docker-registry", () => {
     expect(r.stderr).toBe(
       `Error: manifest for ${registry.host}/me/custom:nope not found: manifest unknown\n`,
     );
+    // docker prints "nope: Pulling from …" only once the manifest is found.
+    expect(r.stdout).toBe("");
   });
 });
 

@@ -58,11 +58,20 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
     await withRegistryClient(argv, (client, signal) =>
       withStore(argv, async (store) => {
         if (usesDefaultTag(argv.name)) out.say("Using default tag: latest");
-        out.say(`${ref.digest ?? ref.tag ?? "latest"}: Pulling from ${ref.repository}`);
+        // docker says "Pulling from" once the manifest is found, so a missing tag or a
+        // registry that cannot be reached prints only the error.
+        const render = out.events(pullProgress(out.rows));
+        let announced = false;
         const result = await pullImage(client, ref, {
           store,
           ...(platform ? { platform } : {}),
-          onProgress: out.events(pullProgress(out.rows)),
+          onProgress: (e) => {
+            if (!announced && e.type === "resolved") {
+              announced = true;
+              out.say(`${ref.digest ?? ref.tag ?? "latest"}: Pulling from ${ref.repository}`);
+            }
+            render(e);
+          },
           signal,
         });
         out.rows.finish();
