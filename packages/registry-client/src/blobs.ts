@@ -246,15 +246,16 @@ export async function uploadBlob(
     if (!options.onBytes) return stream;
     let sent = start;
     const onBytes = options.onBytes;
-    return stream.pipe(
-      new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          sent += chunk.length;
-          onBytes(sent);
-          cb(null, chunk);
-        },
-      }),
-    );
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        sent += chunk.length;
+        onBytes(sent);
+        cb(null, chunk);
+      },
+    });
+    // pipe() does not forward errors: a file that cannot be read must fail the request, not the process.
+    stream.on("error", (err) => counted.destroy(err));
+    return stream.pipe(counted);
   };
   let location = session.location;
   const base = {

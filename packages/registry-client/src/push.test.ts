@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ImageStore, MediaType, parseReference, type StoredImage } from "@tsbuild/oci";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BlobSources } from "./blob-sources.js";
+import { startUpload, uploadBlob } from "./blobs.js";
 import { RegistryClient } from "./client.js";
 import { pushImage } from "./push.js";
 
@@ -294,6 +295,38 @@ describe("pushImage against an upload-checking registry", () => {
       name: "RegistryError",
     });
     expect(reg.log.filter((l) => l.startsWith("POST"))).toHaveLength(3);
+  });
+
+  it("fails clearly, without crashing, when a layer the registry needs is missing from the store", async () => {
+    const layer = image.manifest.layers[0]!.digest;
+    await rm(store.layout.blobPath(layer));
+    const progress: unknown[] = [];
+    await expect(
+      pushImage(client, image, ref("me/missing-layer:1"), { store, onProgress: (e) => progress.push(e) }),
+    ).rejects.toMatchObject({
+      code: "BLOB_NOT_FOUND",
+      message: expect.stringContaining(
+        `${dir}: blob ${layer}: the image needs it but the store has no ${store.layout.blobPath(layer)}`,
+      ),
+    });
+    expect(reg.manifests.has("me/missing-layer:1")).toBe(false);
+  });
+
+  it("a blob file that cannot be read fails the upload, not the process (with progress counting)", async () => {
+    const start = await startUpload(client, { registry: reg.host, repository: "me/unreadable" });
+    if (start.mounted) throw new Error("unexpected mount");
+    await expect(
+      uploadBlob(
+        client,
+        { registry: reg.host, repository: "me/unreadable" },
+        start,
+        image.manifest.layers[0]!,
+        {
+          path: join(dir, "no-such-file"),
+          onBytes: () => {},
+        },
+      ),
+    ).rejects.toThrow();
   });
 
   it("fails when the registry's manifest digest is not ours", async () => {

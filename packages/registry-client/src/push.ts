@@ -7,6 +7,7 @@ import {
   isManifestMediaType,
   type Manifest,
   MediaType,
+  OciError,
   parseManifestOrIndex,
   parseReference,
   type Reference,
@@ -251,6 +252,16 @@ async function pushBlob(
   },
 ): Promise<{ status: "pushed" | "exists" | "mounted"; from?: string }> {
   if ((await blobSize(client, target, desc.digest)) !== undefined) return { status: "exists" };
+  // The registry needs it from us: a blob missing from the store is the store's fault, said as such.
+  if (!(await store.layout.hasBlob(desc.digest))) {
+    throw new OciError(
+      "BLOB_NOT_FOUND",
+      `the image needs it but the store has no ${store.layout.blobPath(desc.digest)}`,
+      {
+        where: `${store.root}: blob ${desc.digest}`,
+      },
+    );
+  }
   // Try each known source; a 202 means the registry did not find the blob there (a
   // deleted repository): forget that source and try the next, uploading into the last session.
   let session: UploadStart | undefined;

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../testing.js";
@@ -60,6 +60,12 @@ describe("image save / load", () => {
     expect(damaged.stderr).toContain(
       `Error: ${root}: corrupt blob ${path}: ${layer}: blob content hashes to sha256:`,
     );
+    await expect(readFile(out)).rejects.toMatchObject({ code: "ENOENT" });
+
+    await rm(path);
+    const gone = await tsb(root, ["save", "-o", out, "app:1"]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain(`Error: ${root}: missing blob ${path}: ${layer}: blob not found`);
     await expect(readFile(out)).rejects.toMatchObject({ code: "ENOENT" });
   });
 

@@ -85,9 +85,11 @@ export function saveCommand(command: string): CommandModule<StoreArgs, SaveArgs>
           })),
         );
         await writeDockerArchive(argv.output ?? keepOpen(stdout), inputs).catch((err: unknown) => {
-          // A blob that no longer matches its digest is the store's damaged copy: say where it is.
+          // A blob that no longer matches its digest, or is gone, is the store's damage: say where.
           if ((isOciError(err, "DIGEST_MISMATCH") || isOciError(err, "SIZE_MISMATCH")) && err.where)
             throw locateError(err, `${store.root}: corrupt blob ${store.layout.blobPath(err.where)}`);
+          if (isOciError(err, "BLOB_NOT_FOUND") && err.where)
+            throw locateError(err, `${store.root}: missing blob ${store.layout.blobPath(err.where)}`);
           throw err;
         });
       });
