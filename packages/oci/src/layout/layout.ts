@@ -100,11 +100,23 @@ export class OciLayout {
 
   async #create(): Promise<void> {
     await mkdir(join(this.root, "blobs", "sha256"), { recursive: true });
+    // index.json first, oci-layout last: an oci-layout file says the layout was made, so an
+    // index.json missing beside it is damage for readIndex to report, not a new empty index
+    // that hides every image (and lets the next gc delete all their blobs).
+    const made = await stat(join(this.root, "oci-layout")).then(
+      () => true,
+      () => false,
+    );
+    if (!made) {
+      await createIfMissing(
+        join(this.root, "index.json"),
+        canonicalJson({ schemaVersion: 2, manifests: [] }),
+      );
+    }
     await createIfMissing(
       join(this.root, "oci-layout"),
       canonicalJson({ imageLayoutVersion: OCI_LAYOUT_VERSION }),
     );
-    await createIfMissing(join(this.root, "index.json"), canonicalJson({ schemaVersion: 2, manifests: [] }));
   }
 
   async #checkLayoutFile(): Promise<void> {

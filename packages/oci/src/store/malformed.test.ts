@@ -5,6 +5,7 @@ import { canonicalJson } from "../canonical-json.js";
 import { digestOf } from "../digest.js";
 import { MediaType } from "../media-types.js";
 import { useTempStore } from "./__fixtures__/temp-store.js";
+import { ImageStore } from "./store.js";
 
 /**
  * A store edited by hand or by another tool can hold documents that do not
@@ -134,4 +135,34 @@ describe("one unreadable image leaves the rest of the store usable", () => {
       );
     });
   }
+});
+
+describe("a store whose index.json was deleted", () => {
+  it("is reported on the next open, not recreated empty (which would let gc delete every blob)", async () => {
+    const img = await addImage("docker.io/library/kept:1", "linux");
+    await t.store.close();
+    await rm(join(t.root, "index.json"));
+    const reopened = await ImageStore.open({ root: t.root });
+    try {
+      await expect(reopened.images()).rejects.toMatchObject({
+        code: "INVALID_LAYOUT",
+        message: expect.stringContaining(`${join(t.root, "index.json")}: cannot read index.json`),
+      });
+      await expect(reopened.gc()).rejects.toMatchObject({ code: "INVALID_LAYOUT" });
+      await expect(reopened.layout.hasBlob(img.manifest)).resolves.toBe(true);
+      await expect(reopened.layout.hasBlob(img.config)).resolves.toBe(true);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it("a directory with neither file becomes a new store", async () => {
+    const dir = join(t.root, "fresh");
+    const fresh = await ImageStore.open({ root: dir });
+    try {
+      expect(await fresh.images()).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
 });
