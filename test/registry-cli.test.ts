@@ -244,6 +244,23 @@ describe("tsbuild push / pull against docker-registry", () => {
     expect(last).toMatchObject({ type: "pushed", tag: "latest", digest: image.manifestDigest });
   });
 
+  it("pull --platform of a single-platform image that is another platform keeps it and warns, as docker 20.10", async () => {
+    const name = `${registry.host}/me/custom:latest`;
+    const actual = `${image.config.os}/${image.config.architecture}${image.config.variant ? `/${image.config.variant}` : ""}`;
+    const other = image.config.architecture === "s390x" ? "linux/ppc64le" : "linux/s390x";
+    const r = await runCli(["pull", "--platform", other, name], { env: env(join(dir, "pulled-platform")) });
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout.split("\n").slice(-3)).toEqual([
+      `WARNING: image with reference ${registry.host}/me/custom was found but does not match the specified platform: wanted ${other}, actual: ${actual}`,
+      name,
+      "",
+    ]);
+    const same = await runCli(["pull", "--platform", actual, name], {
+      env: env(join(dir, "pulled-platform")),
+    });
+    expect(same.stdout).not.toContain("WARNING");
+  });
+
   it("reports a missing tag as an error naming the manifest", async () => {
     const r = await runCli(["pull", `${registry.host}/me/custom:nope`], { env: env(join(dir, "pulled2")) });
     expect(r.code).toBe(1);

@@ -1,4 +1,11 @@
-import { digestHex, parsePlatform, parseReference } from "@tsbuild/oci";
+import {
+  digestHex,
+  formatPlatform,
+  matchPlatform,
+  type Platform,
+  parsePlatform,
+  parseReference,
+} from "@tsbuild/oci";
 import { type PullProgressEvent, pullImage } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
 import { io } from "../output.js";
@@ -82,6 +89,15 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
             ? `Status: Image is up to date for ${shown}`
             : `Status: Downloaded newer image for ${shown}`,
         );
+        // A single-platform image is kept even when it is not the platform asked for; docker
+        // (20.10.7+) warns, and so do we.
+        const { os, architecture, variant } = result.image.config;
+        const actual = { os, architecture, ...(variant !== undefined && { variant }) };
+        if (platform && !matchPlatform(platform, actual)) {
+          out.say(
+            `WARNING: image with reference ${ref.familiarName} was found but does not match the specified platform: wanted ${shownPlatform(platform)}, actual: ${shownPlatform(actual)}`,
+          );
+        }
         const { digest, upToDate } = result;
         out.result(
           { type: "pulled", name: ref.toString(), digest, id: result.image.id, upToDate },
@@ -91,3 +107,10 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
     );
   },
 };
+
+/** shownPlatform is containerd's platforms.Format after Normalize: arm64's default variant v8 is not shown. */
+function shownPlatform(p: Platform): string {
+  return formatPlatform(
+    p.architecture === "arm64" && p.variant === "v8" ? { os: p.os, architecture: p.architecture } : p,
+  );
+}
