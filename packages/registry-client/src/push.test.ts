@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -310,6 +310,24 @@ describe("pushImage against an upload-checking registry", () => {
       ),
     });
     expect(reg.manifests.has("me/missing-layer:1")).toBe(false);
+  });
+
+  it("a stored layer whose bytes changed is reported as the store's damage, and uploaded once, not again", async () => {
+    const layer = image.manifest.layers[0]!.digest;
+    const path = store.layout.blobPath(layer);
+    const bytes = await readFile(path);
+    bytes[10] = (bytes[10] ?? 0) ^ 0xff;
+    await writeFile(path, bytes);
+    await expect(
+      pushImage(client, image, ref("me/corrupt:1"), { store, concurrency: 1 }),
+    ).rejects.toMatchObject({
+      code: "DIGEST_MISMATCH",
+      message: expect.stringContaining(
+        `${dir}: blob ${layer}: the store's copy is corrupt: ${path} hashes to sha256:`,
+      ),
+    });
+    expect(reg.log.filter((l) => l.startsWith("PUT /v2/me/corrupt/blobs"))).toHaveLength(1);
+    expect(reg.manifests.has("me/corrupt:1")).toBe(false);
   });
 
   it("a blob file that cannot be read fails the upload, not the process (with progress counting)", async () => {

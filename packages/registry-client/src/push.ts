@@ -1,6 +1,9 @@
+import { createReadStream } from "node:fs";
 import {
   type Descriptor,
   type Digest,
+  type DigestAlgorithm,
+  digestOfStream,
   type ImageStore,
   isForeignLayer,
   isIndexMediaType,
@@ -290,9 +293,24 @@ async function pushBlob(
       });
       return { status: "pushed" };
     } catch (err) {
+      // The registry says the bytes do not match the digest: when our own copy is what is
+      // damaged, say so once instead of uploading it again.
+      if (isRegistryError(err) && err.code === "DIGEST_INVALID") await checkStoredBlob(store, desc);
       if (attempt >= UPLOAD_ATTEMPTS || !restartable(err) || target.signal?.aborted) throw err;
       session = undefined;
     }
+  }
+}
+
+/** checkStoredBlob re-hashes a stored blob and throws DIGEST_MISMATCH, naming its file, when it no longer matches. */
+async function checkStoredBlob(store: ImageStore, desc: Descriptor): Promise<void> {
+  const path = store.layout.blobPath(desc.digest);
+  const algorithm = desc.digest.slice(0, desc.digest.indexOf(":")) as DigestAlgorithm;
+  const { digest } = await digestOfStream(createReadStream(path), algorithm);
+  if (digest !== desc.digest) {
+    throw new OciError("DIGEST_MISMATCH", `the store's copy is corrupt: ${path} hashes to ${digest}`, {
+      where: `${store.root}: blob ${desc.digest}`,
+    });
   }
 }
 
