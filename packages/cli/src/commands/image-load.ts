@@ -13,6 +13,7 @@ import {
   readArchive,
 } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
+import { onInterrupt } from "../interrupt.js";
 import { CliUsageError, io, print } from "../output.js";
 import { type StoreArgs, withStore } from "./image-store.js";
 
@@ -28,7 +29,11 @@ interface LoadArgs extends StoreArgs {
  * deletes what this load wrote, so a bad archive leaves the store as it was.
  * Returns the lines docker prints.
  */
-export async function loadArchive(root: string | undefined, path: string): Promise<string[]> {
+export async function loadArchive(
+  root: string | undefined,
+  path: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
   const archive = await readArchive(path);
   const lines: string[] = [];
   try {
@@ -46,7 +51,7 @@ export async function loadArchive(root: string | undefined, path: string): Promi
           await store.writeBlob(
             archive.openBlob(layer.digest),
             { digest: layer.digest, size: layer.size },
-            { lease },
+            { lease, ...(signal && { signal }) },
           );
         }
         for (const img of archive.images) lines.push(...(await addLoaded(store, img)));
@@ -101,27 +106,31 @@ export function loadCommand(command: string): CommandModule<StoreArgs, LoadArgs>
       const { stdin } = io();
       let path = argv.input;
       let spool: string | undefined;
-      if (path === undefined) {
-        if ((stdin as NodeJS.ReadStream).isTTY) {
-          throw new CliUsageError("requested load from stdin, but stdin is empty; use -i FILE or a pipe");
-        }
-        // The archive reader seeks; stdin is spooled to a private temp file first.
-        spool = await mkdtemp(join(tmpdir(), "tsbuild-load-"));
-        path = join(spool, "archive.tar");
-        await pipeline(stdin as Readable, createWriteStream(path));
-        if ((await stat(path)).size === 0) {
-          await rm(spool, { recursive: true, force: true });
-          throw new Error("requested load from stdin, but stdin is empty");
-        }
+      if (path === undefined && (stdin as NodeJS.ReadStream).isTTY) {
+        throw new CliUsageError("requested load from stdin, but stdin is empty; use -i FILE or a pipe");
       }
+      // Ctrl-C stops the copy and the load, which then remove what they wrote (spool file, blobs).
+      const interrupt = onInterrupt();
+      const { signal } = interrupt;
       try {
-        const lines = await loadArchive(argv.root, path).catch((err: unknown) => {
+        if (path === undefined) {
+          // The archive reader seeks; stdin is spooled to a private temp file first.
+          spool = await mkdtemp(join(tmpdir(), "tsbuild-load-"));
+          path = join(spool, "archive.tar");
+          await pipeline(stdin as Readable, createWriteStream(path), { signal }).catch((err: unknown) => {
+            throw signal.aborted ? signal.reason : err;
+          });
+          if ((await stat(path)).size === 0) throw new Error("requested load from stdin, but stdin is empty");
+        }
+        const archive = path;
+        const lines = await loadArchive(argv.root, archive, signal).catch((err: unknown) => {
           // The spool file is ours, not the user's: name what they gave, stdin.
-          if (spool && err instanceof Error) err.message = err.message.split(path).join("stdin");
+          if (spool && err instanceof Error) err.message = err.message.split(archive).join("stdin");
           throw err;
         });
         print(lines.map((l) => `${l}\n`).join(""));
       } finally {
+        interrupt.dispose();
         if (spool) await rm(spool, { recursive: true, force: true });
       }
     },
