@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../testing.js";
@@ -8,7 +9,7 @@ import { importTree, tsb } from "./__fixtures__/image.js";
 
 const MAIN = join(import.meta.dirname, "..", "..", "dist", "main.js");
 
-describe("load interrupted by Ctrl-C", () => {
+describe("load and save interrupted by Ctrl-C", () => {
   it("while stdin is still arriving: exits 130, leaves no spool file in TMPDIR and nothing in the store", async () => {
     const src = await tempDir();
     await importTree(src, "app:1");
@@ -47,5 +48,30 @@ describe("load interrupted by Ctrl-C", () => {
     expect(stderr).toBe("Error: interrupted\n");
     expect(await readdir(tmp)).toEqual([]);
     expect((await tsb(root, ["images", "-a", "-q"])).stdout).toBe("");
+  });
+
+  it("save blocked on a full stdout pipe: exits 130 with docker's status, not killed mid-write", async () => {
+    const root = await tempDir();
+    // Incompressible, so the archive is far larger than a pipe's buffer.
+    const big = await tempDir();
+    await writeFile(join(big, "noise"), randomBytes(4 << 20));
+    expect((await tsb(root, ["image", "import", big, "big:1"])).code).toBe(0);
+    const child = spawn(process.execPath, [MAIN, "--root", root, "save", "big:1"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c;
+    });
+    // Read the first chunk only, then stop reading: the save now waits on the pipe.
+    await once(child.stdout, "data");
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(child.exitCode).toBeNull();
+    const exited = once(child, "exit");
+    child.kill("SIGINT");
+    const [code] = await exited;
+    expect(code).toBe(130);
+    expect(stderr).toBe("Error: interrupted\n");
   });
 });

@@ -11,6 +11,7 @@ import {
   writeDockerArchive,
 } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
+import { onInterrupt } from "../interrupt.js";
 import { CliUsageError, io } from "../output.js";
 import { daemonNotFound, imagesPositional, type StoreArgs, withStore } from "./image-store.js";
 
@@ -84,14 +85,19 @@ export function saveCommand(command: string): CommandModule<StoreArgs, SaveArgs>
             blob: (d: Digest) => store.layout.openBlob(d),
           })),
         );
-        await writeDockerArchive(argv.output ?? keepOpen(stdout), inputs).catch((err: unknown) => {
-          // A blob that no longer matches its digest, or is gone, is the store's damage: say where.
-          if ((isOciError(err, "DIGEST_MISMATCH") || isOciError(err, "SIZE_MISMATCH")) && err.where)
-            throw locateError(err, `${store.root}: corrupt blob ${store.layout.blobPath(err.where)}`);
-          if (isOciError(err, "BLOB_NOT_FOUND") && err.where)
-            throw locateError(err, `${store.root}: missing blob ${store.layout.blobPath(err.where)}`);
-          throw err;
-        });
+        // Ctrl-C stops the write, and the partial temp file beside FILE is removed.
+        const interrupt = onInterrupt();
+        await writeDockerArchive(argv.output ?? keepOpen(stdout), inputs, { signal: interrupt.signal })
+          .finally(() => interrupt.dispose())
+          .catch((err: unknown) => {
+            if (interrupt.signal.aborted) throw interrupt.signal.reason;
+            // A blob that no longer matches its digest, or is gone, is the store's damage: say where.
+            if ((isOciError(err, "DIGEST_MISMATCH") || isOciError(err, "SIZE_MISMATCH")) && err.where)
+              throw locateError(err, `${store.root}: corrupt blob ${store.layout.blobPath(err.where)}`);
+            if (isOciError(err, "BLOB_NOT_FOUND") && err.where)
+              throw locateError(err, `${store.root}: missing blob ${store.layout.blobPath(err.where)}`);
+            throw err;
+          });
       });
     },
   };
