@@ -261,6 +261,22 @@ describe("tsbuild push / pull against docker-registry", () => {
     expect(same.stdout).not.toContain("WARNING");
   });
 
+  it("an image pulled by digest lists as REPO <none> DIGEST and keeps its RepoDigest, as docker", async () => {
+    const root = join(dir, "pulled-by-digest");
+    const byDigest = `${registry.host}/me/custom@${image.manifestDigest}`;
+    expect((await runCli(["pull", "-q", byDigest], { env: env(root) })).code).toBe(0);
+    const ls = await runCli(["images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}"], {
+      env: env(root),
+    });
+    expect(ls.stdout).toBe(`${registry.host}/me/custom <none> ${image.manifestDigest}\n`);
+    const inspect = await runCli(["image", "inspect", "--format", "{{json .RepoDigests}}", image.id], {
+      env: env(root),
+    });
+    expect(JSON.parse(inspect.stdout)).toEqual([byDigest]);
+    const rm = await runCli(["rmi", byDigest], { env: env(root) });
+    expect(rm.stdout.split("\n")[0]).toBe(`Untagged: ${byDigest}`);
+  });
+
   it("reports a missing tag as an error naming the manifest", async () => {
     const r = await runCli(["pull", `${registry.host}/me/custom:nope`], { env: env(join(dir, "pulled2")) });
     expect(r.code).toBe(1);

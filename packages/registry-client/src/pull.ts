@@ -129,7 +129,8 @@ export async function pullImage(
     const image = await store.addImage({
       manifest: fetched.bytes,
       ...(name ? { names: [name] } : {}),
-      repoDigests: true,
+      // Pulled by digest, it has no name, but its repository holds it (docker's RepoDigests).
+      repoDigests: [ref.name],
     });
     await new BlobSources(store.root, { hasBlob: (d) => store.layout.hasBlob(d) })
       .record(ref.registry, ref.repository, [manifest.config.digest, ...layers.map((l) => l.digest)])

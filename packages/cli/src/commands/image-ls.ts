@@ -183,12 +183,19 @@ export async function listImages(
       (repo === undefined ? img.repoDigests.length > 0 : img.repoDigests.includes(repo))
         ? img.manifestDigest
         : "<none>";
-    if (names.length === 0) {
+    // As docker's formatter: a repository that holds the image by digest but has no tag of it
+    // (pulled by digest, or its tags moved on) is a row `REPO <none> DIGEST`.
+    const taggedRepos = new Set(img.names.map((n) => parseReference(n).name));
+    const digestOnly = matchers.length > 0 ? [] : img.repoDigests.filter((r) => !taggedRepos.has(r));
+    if (names.length === 0 && digestOnly.length === 0) {
       out.push({
         row: { ...base, Digest: digestIn(undefined), Repository: "<none>", Tag: "<none>" },
         image: img,
       });
-      continue;
+    }
+    for (const repo of digestOnly) {
+      const Repository = parseReference(repo).familiarName;
+      out.push({ row: { ...base, Digest: img.manifestDigest, Repository, Tag: "<none>" }, image: img });
     }
     for (const name of names) {
       const ref = parseReference(name);

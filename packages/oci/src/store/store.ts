@@ -74,8 +74,11 @@ export interface AddImageOptions {
   readonly names?: readonly string[];
   /** parent is the image id this image was built on. */
   readonly parent?: string;
-  /** repoDigests: the image is held by digest in the repositories of `names` (it was pulled from them). */
-  readonly repoDigests?: boolean;
+  /**
+   * repoDigests: the image is held by digest in these repositories (it was pulled from them);
+   * `true` means the repositories of `names`.
+   */
+  readonly repoDigests?: boolean | readonly string[];
 }
 
 export interface StoreWriteOptions {
@@ -271,7 +274,10 @@ export class ImageStore {
       }
       if (parent !== undefined) entry.descriptor = setAnnotation(entry.descriptor, PARENT, parent);
       if (options.repoDigests) {
-        const repos = names.map((n) => parseReference(n).name);
+        const repos =
+          options.repoDigests === true
+            ? names.map((n) => parseReference(n).name)
+            : options.repoDigests.map((r) => parseReference(r).name);
         entry.descriptor = setAnnotation(entry.descriptor, REPO_DIGESTS, addRepos(entry, repos));
       }
       for (const name of names) attachName(entries, entry, name);
