@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { OciError } from "../errors.js";
 
 /**
  * defaultStoreRoot is where the local image store lives when `--root` is not
@@ -21,5 +22,15 @@ export function defaultStoreRoot(env: Readonly<Record<string, string | undefined
  * directory that already exists keeps its mode.
  */
 export async function createStoreRoot(root: string): Promise<void> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(root, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    // A file where the store (or one of its parents) should be: say that, not mkdir's EEXIST.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EEXIST" && code !== "ENOTDIR") throw err;
+    throw new OciError("INVALID_LAYOUT", "the image store must be a directory, and this path is not one", {
+      where: root,
+      cause: err,
+    });
+  }
 }
