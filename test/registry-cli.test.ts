@@ -156,12 +156,19 @@ describe("tsbuild push / pull against docker-registry", () => {
     expect(ls.stdout.trim()).toBe(base.id);
   });
 
-  it("fails clearly when the image is not in the store", async () => {
+  it("fails clearly when the image is not in the store, in docker's words", async () => {
+    // No image of the repository at all: docker names the repository, and prints nothing else.
     const r = await runCli(["push", `${registry.host}/me/missing:1`], { env: env(join(dir, "store")) });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe(
-      `Error: An image does not exist locally with the tag: ${registry.host}/me/missing:1\n`,
-    );
+    expect(r).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `Error: An image does not exist locally with the tag: ${registry.host}/me/missing\n`,
+    });
+    // The repository has images, not this tag.
+    const tag = await runCli(["push", `${registry.host}/me/custom:nope`], { env: env(join(dir, "store")) });
+    expect(tag.code).toBe(1);
+    expect(tag.stdout).toBe(`The push refers to repository [${registry.host}/me/custom]\n`);
+    expect(tag.stderr).toBe(`Error: tag does not exist: ${registry.host}/me/custom:nope\n`);
   });
 
   it("pulls like docker and stores the image under its name", async () => {

@@ -83,15 +83,16 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
     await withRegistryClient(argv, (client, signal) =>
       withStore(argv, async (store) => {
         let refs: Reference[] = [ref];
-        if (argv["all-tags"]) {
-          const names = (await store.images()).flatMap((img) => img.names);
-          refs = names
-            .map((n) => parseReference(n))
-            .filter((r) => r.name === ref.name && r.tag !== undefined)
-            .sort((a, b) => (a.tag ?? "").localeCompare(b.tag ?? ""));
-          if (refs.length === 0)
-            throw new Error(`An image does not exist locally with the tag: ${ref.familiarName}`);
-        }
+        // As docker: no image in the repository at all is this error, before anything is printed;
+        // a repository that has images but not this tag is "tag does not exist" below.
+        // Every named entry counts, multi-platform indexes too (StoredImage does not model them).
+        const inRepo = (await store.layout.readIndex()).manifests
+          .flatMap((d) => d.annotations?.[REF_NAME] ?? [])
+          .map((n) => parseReference(n))
+          .filter((r) => r.name === ref.name && r.tag !== undefined);
+        if (inRepo.length === 0)
+          throw new Error(`An image does not exist locally with the tag: ${ref.familiarName}`);
+        if (argv["all-tags"]) refs = inRepo.sort((a, b) => (a.tag ?? "").localeCompare(b.tag ?? ""));
         if (!argv["all-tags"] && usesDefaultTag(argv.name)) out.say("Using default tag: latest");
         out.say(`The push refers to repository [${ref.name}]`);
         for (const target of refs) {
@@ -106,7 +107,7 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
           } else {
             const image = await store.resolve(target.toString()).catch((err: unknown) => {
               if (isOciError(err, "IMAGE_NOT_FOUND")) {
-                throw new Error(`An image does not exist locally with the tag: ${target.familiarString()}`);
+                throw new Error(`tag does not exist: ${target.familiarString()}`);
               }
               throw err;
             });
