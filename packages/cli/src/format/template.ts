@@ -44,7 +44,10 @@ export function goString(v: unknown): string {
  * not silently printed.
  */
 export class Template {
-  readonly #parts: ({ text: string } | { fn: string | undefined; path: string[] })[] = [];
+  readonly #parts: (
+    | { text: string }
+    | { fn: string | undefined; path: string[]; args: (string | number)[] }
+  )[] = [];
 
   constructor(source: string) {
     const re = /\{\{-?\s*(.*?)\s*-?\}\}/g;
@@ -52,10 +55,19 @@ export class Template {
     for (const m of source.matchAll(re)) {
       this.#parts.push({ text: unescapeTabs(source.slice(last, m.index)) });
       const expr = m[1]!;
-      const em = /^(?:(json|upper|lower|title)\s+)?(\.[A-Za-z0-9_.]*)$/.exec(expr);
+      const em =
+        /^(?:(json|upper|lower|title)\s+)?(\.[A-Za-z0-9_.]*)$/.exec(expr) ??
+        // `index .RepoDigests 0`, `index .Config.Labels "k"`, `join .RepoTags ","`: common in docker scripts.
+        /^(index|join)\s+(\.[A-Za-z0-9_.]*)((?:\s+(?:\d+|"(?:[^"\\]|\\.)*"))+)$/.exec(expr);
       if (!em) throw new Error(`template: unsupported action {{${expr}}}`);
       const path = em[2] === "." ? [] : em[2]!.slice(1).split(".");
-      this.#parts.push({ fn: em[1], path });
+      const args = [...(em[3] ?? "").matchAll(/\d+|"(?:[^"\\]|\\.)*"/g)].map((a): string | number =>
+        a[0].startsWith('"') ? (JSON.parse(a[0]) as string) : Number(a[0]),
+      );
+      if (em[1] === "join" && (args.length !== 1 || typeof args[0] !== "string")) {
+        throw new Error(`template: join takes one string separator: {{${expr}}}`);
+      }
+      this.#parts.push({ fn: em[1], path, args });
       last = m.index + m[0].length;
     }
     this.#parts.push({ text: unescapeTabs(source.slice(last)) });
@@ -84,6 +96,28 @@ export class Template {
           v = obj[key];
         }
         switch (p.fn) {
+          case "index":
+            for (const key of p.args) {
+              if (Array.isArray(v) && typeof key === "number") {
+                if (key >= v.length)
+                  throw new Error(`template: error calling index: index out of range: ${key}`);
+                v = v[key];
+              } else if (
+                v !== null &&
+                typeof v === "object" &&
+                !Array.isArray(v) &&
+                typeof key === "string"
+              ) {
+                v = (v as Record<string, unknown>)[key];
+              } else {
+                throw new Error(`template: error calling index: cannot index ${goString(v)} with ${key}`);
+              }
+            }
+            return goString(v);
+          case "join":
+            if (!Array.isArray(v))
+              throw new Error(`template: error calling join: ${goString(v)} is not a list`);
+            return v.map(goString).join(String(p.args[0]));
           case "json":
             return goJson(v ?? null);
           case "upper":
