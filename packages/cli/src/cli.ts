@@ -90,9 +90,15 @@ async function runBound(argv: readonly string[]): Promise<number> {
       stderr.write(usageErrorText(argv, err.message, { commands, groups: { image: imageSubcommands } }));
       return 2;
     }
-    const code = reportError(err);
-    // Stopped by Ctrl-C or SIGTERM: the status a shell gives a process that signal killed (as docker's).
-    return interruptExitCode() ?? code;
+    // Stopped by Ctrl-C or SIGTERM: one plain line (not the aborted request's error), and the
+    // status a shell gives a process that signal killed (as docker's).
+    const interrupted = interruptExitCode();
+    if (interrupted !== undefined) {
+      stderr.write(`Error: ${interrupted === 130 ? "interrupted" : "terminated"}\n`);
+      if (io().env.TSBUILD_DEBUG && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
+      return interrupted;
+    }
+    return reportError(err);
   } finally {
     clearInterrupt();
     process.exitCode = outerExitCode;
