@@ -1,11 +1,7 @@
 import { DockerfileError, isDockerfileError } from "../../errors.js";
 import { planBuild } from "../../plan/plan.js";
 import type { PlanOptions } from "../../plan/types.js";
-import { type Dockerfile, parseDockerfile } from "../dockerfile.js";
-import { parseInstruction } from "../instructions/parse.js";
-import type { Instruction } from "../instructions/types.js";
-import type { ParsedDockerfile } from "../parser/ast.js";
-import { parse } from "../parser/parser.js";
+import { type Dockerfile, parseDockerfilePrefix } from "../dockerfile.js";
 import { LintConfigError, Linter, type LintWarning, parseLintConfig } from "./linter.js";
 import { lintStatic } from "./static.js";
 
@@ -41,13 +37,11 @@ export function checkDockerfile(text: string | Uint8Array, options: CheckOptions
   let df: Dockerfile;
   let parseError: DockerfileError | undefined;
   try {
-    df = parseDockerfile(text, { file });
+    ({ dockerfile: df, error: parseError } = parseDockerfilePrefix(text, { file }));
   } catch (err) {
+    // The syntax itself is broken: nothing to lint.
     if (!isDockerfileError(err)) throw err;
-    const partial = parsePrefix(text, file);
-    if (partial === undefined) return { warnings: [], error: err, lines, errorOnWarning: false };
-    df = partial;
-    parseError = err;
+    return { warnings: [], error: err, lines, errorOnWarning: false };
   }
   const directive = df.directives.find((d) => d.name === "check");
   const fromArg = options.buildArgs?.BUILDKIT_DOCKERFILE_CHECK;
@@ -80,36 +74,6 @@ export function checkDockerfile(text: string | Uint8Array, options: CheckOptions
     error = new DockerfileError("LINT_VIOLATION", violation, { file, line: 0, column: 0 });
   }
   return { warnings: linter.sorted(), error, lines, errorOnWarning: linter.config.errorOnWarning };
-}
-
-/**
- * parsePrefix is the Dockerfile up to the first instruction that does not parse, or undefined when the
- * syntax itself is broken. BuildKit lints instructions as it parses them, so `--check` on a file with a
- * bad instruction still reports the parse-time findings (StageNameCasing, MaintainerDeprecated…) above it.
- */
-function parsePrefix(text: string | Uint8Array, file: string): Dockerfile | undefined {
-  let ast: ParsedDockerfile;
-  try {
-    ast = parse(text, { file });
-  } catch {
-    return undefined;
-  }
-  const instructions: Instruction[] = [];
-  for (const node of ast.children) {
-    try {
-      instructions.push(parseInstruction(node, { file, lines: ast.lines }));
-    } catch {
-      break;
-    }
-  }
-  return {
-    file,
-    directives: ast.directives,
-    escapeToken: ast.escapeToken,
-    instructions,
-    warnings: ast.warnings,
-    ast,
-  };
 }
 
 /** sourceLines splits the source like BuildKit's snippet printer: at every `\n`, without a BOM or `\r`. */
