@@ -1,13 +1,4 @@
-import {
-  type Descriptor,
-  type Digest,
-  digestHex,
-  type ImageStore,
-  isIndexMediaType,
-  isOciError,
-  parseReference,
-  type Reference,
-} from "@tsbuild/oci";
+import { type Digest, digestHex, isOciError, parseReference, type Reference } from "@tsbuild/oci";
 import { type PushProgressEvent, type PushResult, pushImage, pushIndex } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
 import { io } from "../output.js";
@@ -43,21 +34,6 @@ function pushProgress(rows: LayerRows, ids: Map<Digest, string>): (e: PushProgre
   };
 }
 
-/**
- * storedIndex finds a multi-platform image (an index entry of the store named
- * `target`), which StoredImage does not model; undefined for a plain image.
- */
-async function storedIndex(store: ImageStore, target: Reference): Promise<Descriptor | undefined> {
-  const name = target.toString();
-  const entry = (await store.layout.readIndex()).manifests.find(
-    (d) => d.annotations?.[REF_NAME] === name && isIndexMediaType(d.mediaType),
-  );
-  return entry;
-}
-
-/** REF_NAME is the OCI annotation the store names its entries with. */
-const REF_NAME = "org.opencontainers.image.ref.name";
-
 /** pushCommand is `tsbuild push NAME[:TAG]`, docker's verb: the name says where (`localhost:5000/me/app:1`). */
 export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
   command: "push <name>",
@@ -86,8 +62,7 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
         // As docker: no image in the repository at all is this error, before anything is printed;
         // a repository that has images but not this tag is "tag does not exist" below.
         // Every named entry counts, multi-platform indexes too (StoredImage does not model them).
-        const inRepo = (await store.layout.readIndex()).manifests
-          .flatMap((d) => d.annotations?.[REF_NAME] ?? [])
+        const inRepo = (await store.names())
           .map((n) => parseReference(n))
           .filter((r) => r.name === ref.name && r.tag !== undefined);
         if (inRepo.length === 0)
@@ -96,7 +71,7 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
         if (!argv["all-tags"] && usesDefaultTag(argv.name)) out.say("Using default tag: latest");
         out.say(`The push refers to repository [${ref.name}]`);
         for (const target of refs) {
-          const multi = await storedIndex(store, target);
+          const multi = await store.indexNamed(target.toString());
           let result: PushResult;
           if (multi) {
             result = await pushIndex(client, multi, target, {

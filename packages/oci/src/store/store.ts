@@ -6,7 +6,7 @@ import { locateError, OciError } from "../errors.js";
 import { type BlobSource, OciLayout } from "../layout/layout.js";
 import { reachableBlobs } from "../layout/reachable.js";
 import { parseManifest } from "../manifest.js";
-import { isForeignLayer, isManifestMediaType, MediaType } from "../media-types.js";
+import { isForeignLayer, isIndexMediaType, isManifestMediaType, MediaType } from "../media-types.js";
 import { parseReference } from "../reference.js";
 import type { Descriptor, ImageConfig, Index, Manifest } from "../types.js";
 import {
@@ -507,6 +507,23 @@ export class ImageStore {
   async inspect(nameOrId: string): Promise<InspectResult> {
     const img = await this.resolve(nameOrId);
     return inspectResult(img, await this.unpackedSize(img));
+  }
+
+  /** names lists every full name in the store, multi-platform index entries included. */
+  async names(): Promise<string[]> {
+    return (await this.#entries()).flatMap((e) => e.names);
+  }
+
+  /**
+   * indexNamed returns the descriptor of a multi-platform image (an index entry) named `name`,
+   * which StoredImage does not model; undefined when the name is a plain image or unknown.
+   */
+  async indexNamed(name: string): Promise<Descriptor | undefined> {
+    const full = normalizeName(name);
+    const entry = (await this.#entries()).find(
+      (e) => e.names.includes(full) && isIndexMediaType(e.descriptor.mediaType),
+    );
+    return entry?.descriptor;
   }
 
   // ---- internals ----
