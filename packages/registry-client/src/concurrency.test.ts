@@ -31,6 +31,17 @@ describe("mapLimit", () => {
     expect(ended).toEqual([1]);
   });
 
+  it("rejects with the failure that came first in time, not the first in input order", async () => {
+    const err = await mapLimit([0, 1], 2, async (n) => {
+      if (n === 0) {
+        await new Promise((r) => setTimeout(r, 10));
+        throw new Error("stopped because 1 failed");
+      }
+      throw new Error("1 failed first");
+    }).catch((e: Error) => e);
+    expect((err as Error).message).toBe("1 failed first");
+  });
+
   it("handles an empty list", async () => {
     expect(await mapLimit([], 3, async () => 1)).toEqual([]);
   });

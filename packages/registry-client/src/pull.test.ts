@@ -329,6 +329,48 @@ describe("pullImage against a fault-injecting registry", () => {
     await expectNothingKept(indexBefore);
   });
 
+  it("names the layer that failed verification, once, never the config (repeated to catch the race)", async () => {
+    const config = Buffer.from(
+      '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
+    );
+    const cfg = { ...fake.addBlob(config), mediaType: MediaType.OciConfig };
+    const good = [fake.addBlob(randomBytes(300_000)), fake.addBlob(randomBytes(4000))];
+    const bad = fake.addBlob(randomBytes(2000));
+    const flipped = Buffer.from(fake.blobs.get(bad.digest)!);
+    flipped[1000] = (flipped[1000] as number) ^ 1;
+    fake.blobs.set(bad.digest, flipped);
+    const body = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        config: cfg,
+        layers: [bad, ...good],
+      }),
+    );
+    fake.manifests.set("flipped", { body, type: MediaType.OciManifest });
+    // The config and the good layers are still downloading when the bad layer fails (parallel downloads).
+    let round = 0;
+    fake.override = (req, res) => {
+      const blob = [cfg, ...good].find((b) => req.url?.endsWith(b.digest));
+      if (blob === undefined) return false;
+      const data = fake.blobs.get(blob.digest)!;
+      res.writeHead(200, { "content-length": data.length });
+      res.write(data.subarray(0, 10));
+      setTimeout(() => res.end(data.subarray(10)), (round % 4) * 5);
+      return true;
+    };
+    for (round = 0; round < 12; round++) {
+      const err = await pullImage(client, ref("x/flip:flipped"), { store, concurrency: 4 }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: "DIGEST_MISMATCH", where: bad.digest });
+      const message = (err as Error).message;
+      expect(message).toContain(bad.digest);
+      expect(message).not.toContain(cfg.digest);
+      expect(message.split("failed verification")).toHaveLength(2);
+    }
+  });
+
   it("keeps the blobs of stored images when a pull sharing them fails", async () => {
     const good = fake.addImage("kept");
     await pullImage(client, ref("x/good:kept"), { store });

@@ -245,6 +245,8 @@ async function downloadInto(
   try {
     await store.writeBlob(body, { digest: desc.digest, size: desc.size }, { signal: target.signal, lease });
   } catch (err) {
+    // Stopped because another blob failed: that blob's error is the reason, already worded.
+    if (target.signal.aborted && err === target.signal.reason) throw err;
     if (err instanceof OciError && (err.code === "DIGEST_MISMATCH" || err.code === "SIZE_MISMATCH")) {
       throw new OciError(
         err.code,
