@@ -241,7 +241,7 @@ describe("RegistryResponse helpers", () => {
       c.request({ registry: s.host, repository: "x", method: "GET", path: `/v2/x/manifests/${ref}` });
     for (const ref of ["declared", "chunked"]) {
       const err = await (await get(ref)).bytes(1024).catch((e: unknown) => e);
-      expect(isRegistryError(err, "INVALID_RESPONSE")).toBe(true);
+      expect(isRegistryError(err, "TOO_LARGE")).toBe(true);
       expect((err as Error).message).toContain("1024-byte limit");
       expect((await (await get(ref)).bytes(4096)).length).toBe(2048);
     }

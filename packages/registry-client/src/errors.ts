@@ -45,6 +45,7 @@ export type TransportErrorCode =
   | "TOO_MANY_REDIRECTS"
   | "ABORTED"
   | "INVALID_RESPONSE"
+  | "TOO_LARGE"
   | "BODY_NOT_REPLAYABLE"
   | "AUTH_FAILED"
   | "CREDENTIAL_HELPER"

@@ -38,6 +38,7 @@ export {
   putManifest,
 } from "./manifest.js";
 export {
+  CONFIG_SIZE_LIMIT,
   type PullLayerStatus,
   type PullOptions,
   type PullProgressEvent,

@@ -81,7 +81,7 @@ export async function fetchManifest(
   if (Number.isFinite(declared) && declared > limit) {
     res.body.destroy();
     throw new RegistryError(
-      "INVALID_RESPONSE",
+      "TOO_LARGE",
       `manifest for ${where(target)} is ${declared} bytes, over the ${limit}-byte limit`,
       { method: "GET", url: res.url, status: res.status },
     );
@@ -90,12 +90,13 @@ export async function fetchManifest(
   try {
     bytes = await res.bytes(limit);
   } catch (err) {
-    if (isRegistryError(err, "INVALID_RESPONSE")) {
-      throw new RegistryError(
-        "INVALID_RESPONSE",
-        `manifest for ${where(target)} is over the ${limit}-byte limit`,
-        { method: "GET", url: res.url, status: res.status, cause: err },
-      );
+    if (isRegistryError(err, "TOO_LARGE")) {
+      throw new RegistryError("TOO_LARGE", `manifest for ${where(target)} is over the ${limit}-byte limit`, {
+        method: "GET",
+        url: res.url,
+        status: res.status,
+        cause: err,
+      });
     }
     throw err;
   }

@@ -275,7 +275,7 @@ describe("pullImage against a fault-injecting registry", () => {
         fake.manifests.set("huge", { body: Buffer.alloc(5 * 1024 * 1024, 32), type: MediaType.OciManifest });
         return "x/bad:huge";
       },
-      code: "INVALID_RESPONSE",
+      code: "TOO_LARGE",
       error: /limit/,
     },
     {
@@ -369,6 +369,78 @@ describe("pullImage against a fault-injecting registry", () => {
       expect(message).not.toContain(cfg.digest);
       expect(message.split("failed verification")).toHaveLength(2);
     }
+  });
+
+  it.each([
+    ["an image config", "config", 10 * 1024 ** 3],
+    ["a platform's manifest in an index", "manifest", 5 * 1024 * 1024],
+  ])(
+    "refuses %s whose descriptor claims more than the limit, before downloading it",
+    async (_n, what, size) => {
+      const img = fake.addImage("claims");
+      const claimed = { ...img.config, size };
+      let top: Buffer;
+      if (what === "config") {
+        top = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: MediaType.OciManifest,
+            config: claimed,
+            layers: img.layers,
+          }),
+        );
+      } else {
+        const platform = { os: "linux", architecture: "amd64" };
+        top = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: MediaType.OciIndex,
+            manifests: [{ mediaType: MediaType.OciManifest, digest: img.digest, size, platform }],
+          }),
+        );
+      }
+      fake.manifests.set("claims-big", {
+        body: top,
+        type: what === "config" ? MediaType.OciManifest : MediaType.OciIndex,
+      });
+      const indexBefore = await readFile(join(dir, "index.json"), "utf8");
+      fake.requests = [];
+      const err = await pullImage(client, ref("x/big:claims-big"), {
+        store,
+        platform: { os: "linux", architecture: "amd64" },
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "TOO_LARGE" });
+      expect((err as Error).message).toContain(String(size));
+      const refused = what === "config" ? img.config.digest : img.digest;
+      expect((err as Error).message).toContain(refused);
+      expect(fake.requests.filter((r) => r.includes(refused))).toEqual([]);
+      await expectNothingKept(indexBefore);
+    },
+  );
+
+  it("stops reading a config whose body is longer than its descriptor says", async () => {
+    const img = fake.addImage("long-config");
+    let sent = 0;
+    fake.override = (req, res) => {
+      if (!req.url?.endsWith(img.config.digest)) return false;
+      // A lying registry: no Content-Length, and far more bytes than the descriptor's size.
+      res.writeHead(200, { "transfer-encoding": "chunked" });
+      const chunk = Buffer.alloc(64 * 1024, 32);
+      const pump = () => {
+        while (sent < 256 * 1024 * 1024 && !res.destroyed && res.write(chunk)) sent += chunk.length;
+        if (sent < 256 * 1024 * 1024 && !res.destroyed) res.once("drain", pump);
+        else res.end();
+      };
+      res.on("close", () => {
+        sent = Math.min(sent, 256 * 1024 * 1024);
+      });
+      pump();
+      return true;
+    };
+    const err = await pullImage(client, ref("x/lc:long-config"), { store }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "INVALID_RESPONSE" });
+    expect((err as Error).message).toContain(`longer than its ${img.config.size} bytes`);
+    expect(sent).toBeLessThan(256 * 1024 * 1024);
   });
 
   it("keeps the blobs of stored images when a pull sharing them fails", async () => {

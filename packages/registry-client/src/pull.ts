@@ -20,7 +20,22 @@ import { readBlob } from "./blobs.js";
 import type { RegistryClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";
 import { RegistryError } from "./errors.js";
-import { type FetchedManifest, fetchManifest, headManifest, type ManifestTarget } from "./manifest.js";
+import {
+  type FetchedManifest,
+  fetchManifest,
+  headManifest,
+  MANIFEST_SIZE_LIMIT,
+  type ManifestTarget,
+} from "./manifest.js";
+
+/**
+ * CONFIG_SIZE_LIMIT bounds an image config (8 MiB). A config is JSON read
+ * whole into memory and parsed; real ones are a few KiB, the largest seen
+ * (hundreds of history entries and labels) well under 1 MiB. Twice the
+ * manifest limit leaves room without letting a hostile descriptor make a pull
+ * write gigabytes (or hit V8's string limit) before failing.
+ */
+export const CONFIG_SIZE_LIMIT = 8 * 1024 * 1024;
 
 /** PullLayerStatus follows a layer through a pull, as docker's progress lines do. */
 export type PullLayerStatus = "waiting" | "downloading" | "verifying" | "done" | "exists";
@@ -39,6 +54,8 @@ export interface PullOptions {
   readonly signal?: AbortSignal;
   /** concurrency bounds parallel blob downloads (default 3, as docker's max-concurrent-downloads). */
   readonly concurrency?: number;
+  /** configLimit bounds the image config's size (default CONFIG_SIZE_LIMIT). */
+  readonly configLimit?: number;
 }
 
 export interface PullResult {
@@ -90,6 +107,7 @@ export async function pullImage(
   const { fetched, manifest, platform } = await resolvePlatform(client, ref, top, options);
   options.onProgress?.({ type: "resolved", digest: top.digest, manifestDigest: fetched.digest, platform });
 
+  refuseTooLarge(ref, "config", manifest.config, options.configLimit ?? CONFIG_SIZE_LIMIT);
   const layers = manifest.layers.filter((l) => !isForeignLayer(l.mediaType));
   const blobs: { desc: Descriptor; layer: boolean }[] = [
     { desc: manifest.config, layer: false },
@@ -209,6 +227,7 @@ async function resolvePlatform(
       `no matching manifest for ${formatPlatform(wanted)} in the manifest list entries of ${ref.toString()}`,
     );
   }
+  refuseTooLarge(ref, "manifest", chosen, MANIFEST_SIZE_LIMIT);
   const fetched = await fetchManifest(client, {
     registry: ref.registry,
     repository: ref.repository,
@@ -221,6 +240,19 @@ async function resolvePlatform(
     });
   }
   return { fetched, manifest: fetched.parsed.manifest, platform: chosen.platform };
+}
+
+/**
+ * refuseTooLarge stops a pull before any download when a descriptor claims
+ * more than a JSON document may hold (the download itself would also stop
+ * at the claimed size, so a lie in the other direction is bounded too).
+ */
+function refuseTooLarge(ref: Reference, what: string, desc: Descriptor, limit: number): void {
+  if (desc.size <= limit) return;
+  throw new RegistryError(
+    "TOO_LARGE",
+    `${what} ${desc.digest} of ${ref.toString()} claims ${desc.size} bytes, over the ${limit}-byte limit for an image ${what}`,
+  );
 }
 
 async function downloadInto(

@@ -32,10 +32,10 @@ export class RegistryResponse {
     return Array.isArray(v) ? v[0] : v;
   }
 
-  /** bytes reads the whole body, failing with INVALID_RESPONSE past `limit` bytes. */
+  /** bytes reads the whole body, failing with TOO_LARGE past `limit` bytes (declared or received). */
   async bytes(limit = DEFAULT_JSON_LIMIT): Promise<Buffer> {
     const tooLarge = () =>
-      new RegistryError("INVALID_RESPONSE", `response body is larger than the ${limit}-byte limit`, {
+      new RegistryError("TOO_LARGE", `response body is larger than the ${limit}-byte limit`, {
         method: this.method,
         url: this.url,
         status: this.status,

@@ -6,7 +6,7 @@ import { isRegistryError } from "../errors.js";
 import { undiciSend } from "../transport/undici.js";
 import { Authenticator } from "./authenticator.js";
 import { parseChallenges } from "./challenge.js";
-import { fetchToken } from "./token.js";
+import { fetchToken, TOKEN_RESPONSE_LIMIT } from "./token.js";
 
 const agent = new Agent();
 const send = undiciSend(() => agent);
@@ -100,6 +100,20 @@ describe("fetchToken", () => {
     expect(isRegistryError(err, code as "AUTH_FAILED")).toBe(true);
     expect((err as { temporary: boolean }).temporary).toBe(temporary);
     expect((err as Error).message).not.toContain("secret-pw-77");
+  });
+
+  it("refuses a token reply over the limit, reading no further than it", async () => {
+    const s = await tokenServer(() => [200, { token: "t", padding: "x".repeat(TOKEN_RESPONSE_LIMIT) }]);
+    const err = await fetchToken({
+      send,
+      challenge: challengeFor(s),
+      scopes: [],
+      credential: undefined,
+      registry: "r",
+      userAgent: "ua",
+    }).catch((e: unknown) => e);
+    expect(isRegistryError(err, "TOO_LARGE")).toBe(true);
+    expect((err as Error).message).toContain(`${TOKEN_RESPONSE_LIMIT}-byte limit`);
   });
 
   it("needs a realm", async () => {

@@ -1,7 +1,7 @@
 import type { Credential } from "../credentials/store.js";
 import { RegistryError, registryErrorFromResponse } from "../errors.js";
 import { registerSecret } from "../redact.js";
-import { type HttpResponse, readText, type Send } from "../transport/send.js";
+import { type HttpResponse, readAtMost, type Send } from "../transport/send.js";
 import type { Challenge } from "./challenge.js";
 
 /** Token is a bearer token from a registry's token service. */
@@ -14,6 +14,9 @@ export interface Token {
 
 /** DEFAULT_EXPIRES_IN_S is the token spec's lifetime when the server gives none. */
 export const DEFAULT_EXPIRES_IN_S = 60;
+
+/** TOKEN_RESPONSE_LIMIT bounds a token service's reply (1 MiB: a JWT is a few KiB). */
+export const TOKEN_RESPONSE_LIMIT = 1024 * 1024;
 
 export interface FetchTokenOptions {
   send: Send;
@@ -83,7 +86,7 @@ export async function fetchToken(o: FetchTokenOptions): Promise<Token> {
     if (c?.username && c.password) headers.authorization = basic(c.username, c.password);
     res = await o.send({ method, url, headers, signal: o.signal });
   }
-  const text = await readText(res.body, 1024 * 1024);
+  const { text, over } = await readAtMost(res.body, TOKEN_RESPONSE_LIMIT);
   if (res.status === 401 || res.status === 403) {
     const who = c?.username ? `as ${c.username}` : "anonymously";
     const why = c?.username || c?.identityToken ? "incorrect username or password" : "access denied";
@@ -103,6 +106,13 @@ export async function fetchToken(o: FetchTokenOptions): Promise<Token> {
       errors: inner.errors,
       temporary: inner.temporary,
     });
+  }
+  if (over) {
+    throw new RegistryError(
+      "TOO_LARGE",
+      `token response from ${o.registry}'s token service is over the ${TOKEN_RESPONSE_LIMIT}-byte limit`,
+      { status: res.status, method, url: realmUrl },
+    );
   }
   let body: {
     token?: unknown;

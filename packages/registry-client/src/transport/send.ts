@@ -83,6 +83,15 @@ export async function drain(res: HttpResponse): Promise<void> {
 
 /** readText reads up to `limit` bytes of a body as UTF-8 (the rest is discarded). */
 export async function readText(body: Readable, limit = 64 * 1024): Promise<string> {
+  return (await readAtMost(body, limit)).text;
+}
+
+/**
+ * readAtMost reads up to `limit` bytes of a body as UTF-8 and stops there
+ * (the rest is never received); `over` says whether there was more. Read
+ * errors end the text early: a truncated error body still says something.
+ */
+export async function readAtMost(body: Readable, limit: number): Promise<{ text: string; over: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -90,12 +99,12 @@ export async function readText(body: Readable, limit = 64 * 1024): Promise<strin
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
       if (size < limit) chunks.push(buf.subarray(0, limit - size));
       size += buf.length;
-      if (size >= limit) break;
+      if (size > limit) break;
     }
   } catch {
-    // A truncated error body still says something.
+    // keep what arrived
   } finally {
     discard(body);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return { text: Buffer.concat(chunks).toString("utf8"), over: size > limit };
 }
