@@ -23,7 +23,10 @@ export type OciErrorCode =
   | "INVALID_REFERENCE"
   | "IMAGE_IN_USE"
   | "AMBIGUOUS_REFERENCE"
-  | "LOCK_TIMEOUT";
+  | "LOCK_TIMEOUT"
+  | "NO_SPACE"
+  | "READ_ONLY"
+  | "FILE_ERROR";
 
 /** OciError is the one error class of @tsbuild/oci. `where` locates the problem (a JSON path, a file, a tar entry). */
 export class OciError extends Error {

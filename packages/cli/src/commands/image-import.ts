@@ -65,9 +65,14 @@ export async function importImage(options: {
     });
     const lease = await store.lease();
     try {
+      const writing = store.writeBlob(layer.stream, undefined, { lease });
+      // The store's error (a full disk) first: it also makes the layer stream fail, which says less.
       const [written, { diffId, diskSize }] = await Promise.all([
-        store.writeBlob(layer.stream, undefined, { lease }),
-        layer.result,
+        writing,
+        layer.result.catch(async (err: unknown) => {
+          await writing;
+          throw err;
+        }),
       ]);
       // docker's message goes both into the config's comment (inspect's Comment) and its one history entry.
       const comment = options.message || `Imported from ${isUrl(options.source) ? options.source : "-"}`;

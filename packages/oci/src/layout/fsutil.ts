@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { OciError } from "../errors.js";
 
 /** tempName gives a unique file name carrying our pid, so debris of a dead process can be recognised. */
 export function tempName(prefix: string): string {
@@ -66,4 +67,33 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
 
 export function isErrno(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === code;
+}
+
+/** errnoText is the strerror part of a Node file-system error ("permission denied"), else its message. */
+function errnoText(err: NodeJS.ErrnoException): string {
+  const m = /^[A-Z]+: ([^,]+)/.exec(err.message);
+  return m?.[1] ?? err.message;
+}
+
+/**
+ * fileError turns a Node file-system error into an OciError that says what
+ * tsbuild was doing (`doing`: "writing a blob to /store") and where: NO_SPACE
+ * for a full disk or quota, READ_ONLY for a read-only file system, FILE_ERROR
+ * otherwise, naming `path`. Errors that are not errno errors pass through.
+ */
+export function fileError(err: unknown, doing: string, path?: string): unknown {
+  if (err instanceof OciError) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (typeof e?.code !== "string" || typeof e.syscall !== "string") return err;
+  if (e.code === "ENOSPC" || e.code === "EDQUOT") {
+    return new OciError("NO_SPACE", `no space left on device while ${doing}`, { cause: err });
+  }
+  if (e.code === "EROFS") {
+    return new OciError("READ_ONLY", `read-only file system while ${doing}`, { cause: err });
+  }
+  const where = e.path ?? path;
+  return new OciError("FILE_ERROR", `${errnoText(e)} while ${doing}`, {
+    ...(where !== undefined && { where }),
+    cause: err,
+  });
 }

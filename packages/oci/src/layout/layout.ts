@@ -28,7 +28,15 @@ import {
 import { OciError } from "../errors.js";
 import { parseIndex } from "../manifest.js";
 import type { Index } from "../types.js";
-import { fsyncDir, isErrno, isProcessAlive, pidOfTempName, tempName, writeFileAtomic } from "./fsutil.js";
+import {
+  fileError,
+  fsyncDir,
+  isErrno,
+  isProcessAlive,
+  pidOfTempName,
+  tempName,
+  writeFileAtomic,
+} from "./fsutil.js";
 import { reachableBlobs } from "./reachable.js";
 
 /** OCI_LAYOUT_VERSION is the `imageLayoutVersion` this code writes and reads. */
@@ -99,6 +107,17 @@ export class OciLayout {
   }
 
   async #create(): Promise<void> {
+    // A layout that exists is opened without writing anything, so reading works on a full disk or
+    // a read-only file system.
+    if (await isFile(join(this.root, "oci-layout"))) return;
+    try {
+      await this.#make();
+    } catch (err) {
+      throw fileError(err, `creating an image layout in ${this.root}`, this.root);
+    }
+  }
+
+  async #make(): Promise<void> {
     await mkdir(join(this.root, "blobs", "sha256"), { recursive: true });
     // index.json first, oci-layout last: an oci-layout file says the layout was made, so an
     // index.json missing beside it is damage for readIndex to report, not a new empty index
@@ -222,10 +241,10 @@ export class OciLayout {
     }
     const algorithm: DigestAlgorithm = want ? digestAlgorithm(want.digest) : "sha256";
     const tmpDir = join(this.root, TEMP_DIR);
-    await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, tempName("blob"));
     let actual: { digest: Digest; size: number };
     try {
+      await mkdir(tmpDir, { recursive: true });
       actual = await streamToFile(source, tmp, algorithm, want?.size, options.signal);
       if (want) verifyDigest(want, actual, want.digest);
       if (!want) await beforeCommit?.(actual.digest);
@@ -239,7 +258,7 @@ export class OciLayout {
       }
     } catch (err) {
       await unlink(tmp).catch(() => {});
-      throw err;
+      throw fileError(err, `writing a blob to ${this.root}`, tmp);
     }
     return actual;
   }
@@ -269,7 +288,10 @@ export class OciLayout {
 
   /** writeIndex replaces index.json atomically (temp file + rename). */
   async writeIndex(index: Index): Promise<void> {
-    await writeFileAtomic(join(this.root, "index.json"), canonicalJson(index));
+    const path = join(this.root, "index.json");
+    await writeFileAtomic(path, canonicalJson(index)).catch((err: unknown) => {
+      throw fileError(err, `writing ${path}`, path);
+    });
   }
 
   /** listBlobs lists every stored blob digest (files named like digests under blobs/<alg>/). */
@@ -346,6 +368,13 @@ export class OciLayout {
   }
 }
 
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (st) => st.isFile(),
+    () => false,
+  );
+}
+
 function notFoundOr(err: unknown, d: string): unknown {
   if (isErrno(err, "ENOENT"))
     return new OciError("BLOB_NOT_FOUND", "blob not found", { where: d, cause: err });
@@ -407,15 +436,24 @@ async function streamToFile(
   let batch: Uint8Array[] = [];
   let batched = 0;
   let writing: Promise<void> | undefined;
+  // A write that fails while the next chunk is awaited must not be an unhandled rejection (it
+  // crashed the process on a full disk): its error is kept and thrown by the loop.
+  let failed: { err: unknown } | undefined;
   const flush = async (): Promise<void> => {
     await writing;
     const bufs = batch;
     batch = [];
     batched = 0;
-    writing = bufs.length > 0 ? writeAll(h, bufs) : undefined;
+    writing = undefined;
+    if (bufs.length === 0) return;
+    writing = writeAll(h, bufs);
+    writing.catch((err: unknown) => {
+      failed ??= { err };
+    });
   };
   try {
     for await (const chunk of chunks(source)) {
+      if (failed) throw failed.err;
       signal?.throwIfAborted();
       size += chunk.length;
       if (maxSize !== undefined && size > maxSize) {

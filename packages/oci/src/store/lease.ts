@@ -88,7 +88,15 @@ export class Leases {
     return this.#serial(async () => {
       const keep = [...this.#onDisk].filter((d) => this.#counts.has(d));
       if (keep.length === 0) await unlink(this.#file).catch(() => {});
-      else await writeFileAtomic(this.#file, keep.map((d) => `${d}\n`).join(""));
+      else {
+        try {
+          await writeFileAtomic(this.#file, keep.map((d) => `${d}\n`).join(""));
+        } catch {
+          // A full disk or a read-only store: the old file stays, listing more than is held, which
+          // only spares those blobs from collection until this process ends (or a later drop).
+          return;
+        }
+      }
       this.#onDisk.clear();
       for (const d of keep) this.#onDisk.add(d);
     });

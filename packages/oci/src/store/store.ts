@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { canonicalJson } from "../canonical-json.js";
 import { parseImageConfig } from "../config.js";
 import { chainIds, type Digest, digestOf, parseDigest } from "../digest.js";
-import { locateError, OciError } from "../errors.js";
+import { isOciError, locateError, OciError } from "../errors.js";
+import { fileError } from "../layout/fsutil.js";
 import { type BlobSource, OciLayout } from "../layout/layout.js";
 import { reachableBlobs } from "../layout/reachable.js";
 import { parseManifest } from "../manifest.js";
@@ -133,6 +134,7 @@ export class ImageStore {
   readonly #lockTimeoutMs: number | undefined;
   readonly #content = new Map<Digest, Content>();
   readonly #sizes: LayerSizes;
+  #swept: Promise<void> | undefined;
 
   private constructor(
     root: string,
@@ -179,7 +181,7 @@ export class ImageStore {
    */
   async lease(digests: Iterable<Digest> = []): Promise<BlobLease> {
     const lease = this.#leases.lease();
-    await lease.add(digests);
+    await this.#writing("lease blobs", () => lease.add(digests));
     return lease;
   }
 
@@ -194,10 +196,12 @@ export class ImageStore {
     options: StoreWriteOptions = {},
   ): Promise<{ digest: Digest; size: number }> {
     const { lease, signal } = options;
-    return this.layout.writeBlob(source, expected, {
-      ...(signal && { signal }),
-      ...(lease && { beforeCommit: (d: Digest) => lease.add([d]) }),
-    });
+    return this.#writing("write a blob", () =>
+      this.layout.writeBlob(source, expected, {
+        ...(signal && { signal }),
+        ...(lease && { beforeCommit: (d: Digest) => lease.add([d]) }),
+      }),
+    );
   }
 
   /**
@@ -205,7 +209,7 @@ export class ImageStore {
    * it: createLayer's diskSize), so listing never has to read the layer.
    */
   recordLayerSize(digest: Digest, diskSize: number): Promise<void> {
-    return this.#sizes.record(digest, diskSize);
+    return this.#writing("record a layer size", () => this.#sizes.record(digest, diskSize));
   }
 
   /**
@@ -227,7 +231,7 @@ export class ImageStore {
   async addImage(options: AddImageOptions): Promise<StoredImage> {
     const own = this.#leases.lease();
     try {
-      return await this.#addImage(options, own);
+      return await this.#writing("add an image", () => this.#addImage(options, own));
     } finally {
       await own.release();
     }
@@ -435,6 +439,11 @@ export class ImageStore {
   async discardBlobs(digests: readonly Digest[], options: { lease?: BlobLease } = {}): Promise<Digest[]> {
     await (options.lease ?? this.#unowned).release(digests);
     const removed: Digest[] = [];
+    await this.#writing("delete blobs", () => this.#discardLocked(digests, removed));
+    return removed;
+  }
+
+  async #discardLocked(digests: readonly Digest[], removed: Digest[]): Promise<void> {
     await withFileLock(
       this.#lockPath,
       async () => {
@@ -449,19 +458,20 @@ export class ImageStore {
       },
       this.#lockOptions(),
     );
-    return removed;
   }
 
   /** gc collects every blob no image references and no live process has leased. */
   async gc(): Promise<{ removed: readonly Digest[]; reclaimedBytes: number }> {
-    return withFileLock(
-      this.#lockPath,
-      async () => {
-        const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
-        await this.#sizes.forget(gc.removed);
-        return gc;
-      },
-      this.#lockOptions(),
+    return this.#writing("collect unused blobs", () =>
+      withFileLock(
+        this.#lockPath,
+        async () => {
+          const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
+          await this.#sizes.forget(gc.removed);
+          return gc;
+        },
+        this.#lockOptions(),
+      ),
     );
   }
 
@@ -534,6 +544,10 @@ export class ImageStore {
 
   /** #mutate runs `fn` on the entries under the lock, writes the index if it says so, and collects garbage after deletions. */
   async #mutate(fn: (entries: StoreEntry[]) => Promise<boolean>, gcInto?: RemoveResult): Promise<void> {
+    await this.#writing("change the image index", () => this.#mutateLocked(fn, gcInto));
+  }
+
+  async #mutateLocked(fn: (entries: StoreEntry[]) => Promise<boolean>, gcInto?: RemoveResult): Promise<void> {
     await withFileLock(
       this.#lockPath,
       async () => {
@@ -566,6 +580,31 @@ export class ImageStore {
       },
       this.#lockOptions(),
     );
+  }
+
+  /**
+   * #writing runs one write operation: first (once per instance) it removes
+   * the temp files and leases of processes that are gone, so debris of a
+   * killed writer does not pile up; then it runs `fn`, and words a
+   * file-system failure as the store's: READ_ONLY "the image store is
+   * read-only", NO_SPACE, or FILE_ERROR naming the path. `op` is what was
+   * being done ("tag an image").
+   */
+  async #writing<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    this.#swept ??= this.layout.cleanTemp().catch(() => {});
+    await this.#swept;
+    try {
+      return await fn();
+    } catch (err) {
+      const e = fileError(err, `trying to ${op} in ${this.root}`);
+      if (isOciError(e, "READ_ONLY")) {
+        throw new OciError("READ_ONLY", `the image store is read-only, cannot ${op}`, {
+          where: this.root,
+          cause: err,
+        });
+      }
+      throw e;
+    }
   }
 
   #lockOptions(): { timeoutMs?: number } {
