@@ -1,3 +1,4 @@
+import { constants, type Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { PassThrough, pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -9,6 +10,16 @@ import {
   sniffCompression,
   tarEntries,
 } from "@tsbuild/oci";
+import { DEFAULT_IMPORT_MAX_SIZE, formatByteSize } from "./image-import-limit.js";
+
+/** ImportSourceOptions says where stdin comes from and how the layer is made. */
+export interface ImportSourceOptions {
+  stdin: NodeJS.ReadableStream;
+  sourceDateEpoch?: number;
+  /** maxSize bounds the uncompressed bytes of a tarball source (default DEFAULT_IMPORT_MAX_SIZE). */
+  maxSize?: number;
+  signal?: AbortSignal;
+}
 
 /**
  * layerFromSource turns what `image import` was given into one gzip layer:
@@ -16,14 +27,16 @@ import {
  * mtimes clamped to SOURCE_DATE_EPOCH); a tarball (plain or gzip, a file or
  * `-` for stdin, or an http(s) URL as docker import accepts) is checked
  * to be a tar, hashed for its diffID and (re)compressed, all in one
- * streaming pass.
+ * streaming pass. Anything else on disk (a FIFO, a device such as /dev/zero,
+ * a socket) is refused before it is opened: reading it would block or never
+ * end. A tarball that expands past `maxSize` fails the import (a gzip bomb).
  */
-export async function layerFromSource(
-  source: string,
-  options: { stdin: NodeJS.ReadableStream; sourceDateEpoch?: number; signal?: AbortSignal },
-): Promise<CreatedLayer> {
-  const signal = options.signal && { signal: options.signal };
-  if (isUrl(source)) return layerFromTar(await download(source, options.signal), source, signal);
+export async function layerFromSource(source: string, options: ImportSourceOptions): Promise<CreatedLayer> {
+  const tarOptions = {
+    maxSize: options.maxSize ?? DEFAULT_IMPORT_MAX_SIZE,
+    ...(options.signal && { signal: options.signal }),
+  };
+  if (isUrl(source)) return layerFromTar(await download(source, options.signal), source, tarOptions);
   if (source !== "-") {
     const st = await stat(source).catch((cause: unknown) => {
       throw new OciError("INVALID_ARCHIVE", `cannot read import source: ${(cause as Error).message}`, {
@@ -32,11 +45,38 @@ export async function layerFromSource(
       });
     });
     if (st.isDirectory()) {
-      return createLayer({ dir: source }, { sourceDateEpoch: options.sourceDateEpoch, ...signal });
+      return createLayer(
+        { dir: source },
+        { sourceDateEpoch: options.sourceDateEpoch, ...(options.signal && { signal: options.signal }) },
+      );
     }
+    refuseSpecialFile(source, st);
   }
   const input = source === "-" ? (options.stdin as Readable) : await openSource(source);
-  return layerFromTar(input, source === "-" ? "stdin" : source, signal);
+  return layerFromTar(input, source === "-" ? "stdin" : source, tarOptions);
+}
+
+/** fileKind names what a non-regular, non-directory file is, for the error that refuses it. */
+function fileKind(st: Stats): string {
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * refuseSpecialFile throws unless `st` is a regular file: a FIFO with no
+ * writer blocks the open forever, and /dev/zero or /dev/urandom never end.
+ * A pipe is still importable as `-` (stdin), where the user chose to stream.
+ */
+function refuseSpecialFile(source: string, st: Stats): void {
+  if (st.isFile()) return;
+  throw new OciError(
+    "INVALID_ARCHIVE",
+    `import source is ${fileKind(st)}; give a tarball file, a directory, an http(s) URL, or - to read a tarball from stdin`,
+    { where: source },
+  );
 }
 
 /**
@@ -44,16 +84,32 @@ export async function layerFromSource(
  * through byte for byte, hashing it (diffID) and gzipping it in parallel,
  * while the validator checks it is a tar and sums docker's SIZE.
  */
-function layerFromTar(input: Readable, where: string, options: { signal?: AbortSignal } = {}): CreatedLayer {
+function layerFromTar(
+  input: Readable,
+  where: string,
+  options: { maxSize: number; signal?: AbortSignal },
+): CreatedLayer {
   const validator = new TarValidator(where);
-  const layer = createLayer({ tar: checkedTar(input, where, validator) }, options);
+  const layer = createLayer(
+    { tar: checkedTar(input, where, validator, options.maxSize) },
+    options.signal ? { signal: options.signal } : {},
+  );
   const result = layer.result.then((r) => ({ ...r, diskSize: validator.diskSize }));
   result.catch(() => {});
   return { stream: layer.stream, result };
 }
 
-/** checkedTar yields the uncompressed bytes of a plain or gzip tarball through `validator`. */
-async function* checkedTar(input: Readable, where: string, validator: TarValidator): AsyncGenerator<Buffer> {
+/**
+ * checkedTar yields the uncompressed bytes of a plain or gzip tarball through
+ * `validator`, and fails once they pass `maxSize` (stopping the gunzip, so a
+ * gzip bomb costs at most that much work).
+ */
+async function* checkedTar(
+  input: Readable,
+  where: string,
+  validator: TarValidator,
+  maxSize: number,
+): AsyncGenerator<Buffer> {
   try {
     const { compression, stream } = await sniffCompression(input);
     if (compression === "zstd")
@@ -62,7 +118,18 @@ async function* checkedTar(input: Readable, where: string, validator: TarValidat
       compression === "gzip"
         ? pipeline(stream, createGunzip(), validator, () => {})
         : pipeline(stream, validator, () => {});
-    for await (const chunk of tar) yield chunk as Buffer;
+    let total = 0;
+    for await (const chunk of tar) {
+      total += (chunk as Buffer).length;
+      if (total > maxSize) {
+        throw new OciError(
+          "INVALID_ARCHIVE",
+          `tarball expands to more than ${formatByteSize(maxSize)} uncompressed, the import limit (raise it with --max-size or TSBUILD_IMPORT_MAX_SIZE)`,
+          { where },
+        );
+      }
+      yield chunk as Buffer;
+    }
   } catch (err) {
     throw err instanceof OciError
       ? err
@@ -119,6 +186,12 @@ class TarValidator extends Transform {
     });
   }
 
+  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
+    // The side reader must not wait for bytes that will never come.
+    this.#side.destroy();
+    cb(err);
+  }
+
   override _flush(cb: TransformCallback): void {
     this.#side.end();
     this.#reader.then(() => cb(this.#error ?? null));
@@ -128,15 +201,23 @@ class TarValidator extends Transform {
 /**
  * openSource opens a tarball before anything reads it, so a file the user may
  * not read (EACCES) is a clear error here rather than an unhandled stream
- * 'error' event that crashes the process.
+ * 'error' event that crashes the process. O_NONBLOCK keeps the open from
+ * hanging when the path was swapped for a FIFO after it was checked, and the
+ * open file is checked again (it has no effect on a regular file's reads).
  */
 async function openSource(source: string): Promise<Readable> {
-  const file = await open(source, "r").catch((cause: unknown) => {
+  const file = await open(source, constants.O_RDONLY | constants.O_NONBLOCK).catch((cause: unknown) => {
     throw new OciError("INVALID_ARCHIVE", `cannot read import source: ${(cause as Error).message}`, {
       where: source,
       cause,
     });
   });
+  try {
+    refuseSpecialFile(source, await file.stat());
+  } catch (err) {
+    await file.close();
+    throw err;
+  }
   return file.createReadStream();
 }
 

@@ -13,6 +13,7 @@ import {
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io, print } from "../output.js";
 import { applyChanges } from "./image-import-change.js";
+import { importMaxSize } from "./image-import-limit.js";
 import { isUrl, layerFromSource } from "./image-import-source.js";
 import { type StoreArgs, withStore } from "./image-store.js";
 
@@ -22,6 +23,7 @@ interface ImportArgs extends StoreArgs {
   message?: string;
   platform?: string;
   change?: string[];
+  "max-size"?: string;
 }
 
 /** sourceDateEpoch reads SOURCE_DATE_EPOCH (seconds), rejecting junk rather than ignoring it. */
@@ -50,17 +52,21 @@ export async function importImage(options: {
   message?: string;
   platform?: Platform;
   changes?: string[];
+  /** maxSize is the --max-size flag's text; see importMaxSize for the fallbacks. */
+  maxSize?: string;
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
 }): Promise<Digest> {
   for (const name of options.names) parseReference(name);
   const containerConfig = applyChanges({}, options.changes ?? []);
   const epoch = sourceDateEpoch(options.env);
+  const maxSize = importMaxSize(options.maxSize, options.env);
   const created = rfc3339(epoch !== undefined ? epoch * 1000 : Date.now());
   const platform = options.platform ?? hostPlatform();
   return withStore(options, async (store) => {
     const layer = await layerFromSource(options.source, {
       stdin: options.stdin,
+      maxSize,
       ...(epoch !== undefined && { sourceDateEpoch: epoch }),
     });
     const lease = await store.lease();
@@ -135,6 +141,11 @@ export function importCommand(command: string): CommandModule<StoreArgs, ImportA
         .option("platform", {
           type: "string",
           describe: "Set platform (os/arch[/variant]), default the host's",
+        })
+        .option("max-size", {
+          type: "string",
+          describe:
+            "Refuse a tarball that expands to more than this uncompressed (e.g. 512MiB, 64g; default 64GiB or $TSBUILD_IMPORT_MAX_SIZE)",
         }),
     handler: async (argv) => {
       const { stdin, env } = io();
@@ -146,6 +157,7 @@ export function importCommand(command: string): CommandModule<StoreArgs, ImportA
         ...(argv.message !== undefined && { message: argv.message }),
         ...(argv.platform !== undefined && { platform: parsePlatform(argv.platform) }),
         ...(argv.change !== undefined && { changes: argv.change }),
+        ...(argv["max-size"] !== undefined && { maxSize: argv["max-size"] }),
         stdin,
         env,
       });
