@@ -43,7 +43,25 @@ export type DockerfileErrorCode =
 export type BuildErrorCode =
   | DockerfileErrorCode
   /** A .dockerignore pattern is malformed (`[`, a lone `!`). */
-  | "INVALID_IGNORE_PATTERN";
+  | "INVALID_IGNORE_PATTERN"
+  /** Executing a step: a `--chown`/`--chmod` value, a user or group the image does not know. */
+  | "INVALID_CHOWN"
+  | "INVALID_CHMOD"
+  | "UNKNOWN_USER"
+  | "UNKNOWN_GROUP"
+  /** A COPY/ADD source does not exist, escapes the context, or cannot be read; a bad destination. */
+  | "SOURCE_NOT_FOUND"
+  | "SOURCE_ESCAPES_CONTEXT"
+  | "INVALID_DESTINATION"
+  /** An ADD URL failed to download or did not match `--checksum`. */
+  | "DOWNLOAD_FAILED"
+  | "CHECKSUM_MISMATCH"
+  /** A base image could not be found or has no image for the platform. */
+  | "BASE_IMAGE"
+  /** A step the engine cannot execute yet (RUN before the sandbox lands), or an unsupported option. */
+  | "UNSUPPORTED"
+  /** The build was aborted (AbortSignal, Ctrl-C). */
+  | "ABORTED";
 
 /** BuildError is the base class of every error @tsbuild/builder throws. */
 export class BuildError extends Error {

@@ -68,3 +68,6 @@ export type {
   StageBase,
   StageEdge,
 } from "./plan/types.js";
+export { BuildCache, type CacheRecord } from "./exec/cache.js";
+export { build } from "./exec/engine.js";
+export type { BuildEvent, BuildOptions, BuiltImage } from "./exec/types.js";

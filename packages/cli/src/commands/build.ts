@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import {
-  type BuildPlan,
   type CheckResult,
   checkDockerfile,
   type DockerfileError,
@@ -10,10 +9,10 @@ import {
   formatCheckReport,
   isBuildError,
   type LintWarning,
+  PatternMatcher,
   type PlanOptions,
   parseDockerfile,
   planBuild,
-  selectBuildContext,
   unusedBuildArgsWarning,
 } from "@tsbuild/builder";
 import {
@@ -25,6 +24,7 @@ import {
 } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io, ReportedFailure } from "../output.js";
+import { parseOutput, runBuild } from "./build-run.js";
 import { storeRoot, withStore } from "./image-store.js";
 
 /** BuildArgs are docker build's flags that tsbuild accepts. */
@@ -42,6 +42,11 @@ export interface BuildArgs {
   pull?: boolean;
   check?: boolean;
   quiet?: boolean;
+  iidfile?: string;
+  output?: string | string[];
+  push?: boolean;
+  label?: string | string[];
+  "no-cache-filter"?: string | string[];
 }
 
 const PROGRESS = ["auto", "plain", "tty", "json", "quiet"] as const;
@@ -155,21 +160,6 @@ function warningSummary(warnings: readonly LintWarning[]): string {
   return out;
 }
 
-function planSummary(plan: BuildPlan, entries: number, ignorePatterns: number): string {
-  const target = plan.stages.find((s) => s.index === plan.target)!;
-  const n = plan.stages.length;
-  const waves = plan.parallelGroups.length;
-  const targetName = target.name ? `"${target.name}"` : `stage ${target.index}`;
-  return (
-    `planned ${n} of ${plan.stageCount} stage${plan.stageCount === 1 ? "" : "s"} in ${waves} wave${waves === 1 ? "" : "s"} ` +
-    `for target ${targetName}; build context: ${entries} entr${entries === 1 ? "y" : "ies"}` +
-    (ignorePatterns > 0
-      ? ` (${ignorePatterns} .dockerignore pattern${ignorePatterns === 1 ? "" : "s"})`
-      : "") +
-    "\n"
-  );
-}
-
 /**
  * localBaseConfigs looks the external base images up in the local store (never the network), so word
  * expansion and UndefinedVar see their ENV, SHELL and ONBUILD as BuildKit would after resolving them.
@@ -278,7 +268,24 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
         describe: "Set the networking mode for the RUN instructions during build",
       })
       .option("pull", { type: "boolean", describe: "Always attempt to pull all referenced images" })
-      .option("quiet", { alias: "q", type: "boolean", describe: "Suppress the build output" })
+      .option("quiet", {
+        alias: "q",
+        type: "boolean",
+        describe: "Suppress the build output and print image ID on success",
+      })
+      .option("iidfile", { type: "string", describe: "Write the image ID to the file" })
+      .option("output", {
+        alias: "o",
+        type: "string",
+        describe:
+          'Output destination (format: "type=local,dest=path"; types: image, registry, docker, oci, oci-archive, tar, local), repeatable',
+      })
+      .option("push", {
+        type: "boolean",
+        describe: "Push the image to its registry after building (same as --output=type=registry)",
+      })
+      .option("label", { type: "string", describe: "Set metadata for an image (KEY=VALUE), repeatable" })
+      .option("no-cache-filter", { type: "string", describe: "Do not cache specified stages, repeatable" })
       .option("check", {
         type: "boolean",
         describe: "Lint the Dockerfile (BuildKit's checks) without building",
@@ -311,21 +318,36 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
     // A normal build lints what it builds and lists the findings at the end, as docker does.
     const result = checkDockerfile(inputs.dockerfile, { ...common, allStages: false });
     if (result.error) failWith(result);
-    const plan = planBuild(parseDockerfile(inputs.dockerfile, { file: inputs.dockerfileName }), common);
-    let selection: Awaited<ReturnType<typeof selectBuildContext>>;
     try {
-      selection = await selectBuildContext({
-        contextDir: inputs.contextDir,
-        dockerfile: inputs.dockerfilePath,
-      });
+      new PatternMatcher(ignore.patterns);
     } catch (err) {
-      if (isBuildError(err)) throw new Error(`failed to read .dockerignore: ${err.message}`);
+      if (isBuildError(err)) throw new Error(`failed to read .dockerignore: ${ignore.path}: ${err.message}`);
       throw err;
     }
-    if (!argv.quiet)
-      stderr.write(planSummary(plan, selection.entries.length, selection.ignoreFile.patterns.length));
+    const plan = planBuild(parseDockerfile(inputs.dockerfile, { file: inputs.dockerfileName }), common);
     if (result.warnings.length > 0) stderr.write(warningSummary(result.warnings));
     if (plan.unusedBuildArgs.length > 0) stderr.write(`${unusedBuildArgsWarning(plan.unusedBuildArgs)}\n`);
-    throw new Error("executing builds is not supported yet (use --check to lint the Dockerfile)");
+    const labels: Record<string, string> = {};
+    for (const l of list(argv.label)) {
+      const eq = l.indexOf("=");
+      labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? "" : l.slice(eq + 1);
+    }
+    const outputs = list(argv.output).map(parseOutput);
+    await runBuild({
+      argv,
+      tags: list(argv.tag),
+      outputs,
+      dockerfile: inputs.dockerfile,
+      dockerfileName: inputs.dockerfileName,
+      dockerfilePath: inputs.dockerfilePath,
+      contextDir: inputs.contextDir,
+      buildArgs: inputs.buildArgs,
+      ...(argv.target !== undefined ? { target: argv.target } : {}),
+      ...(inputs.platform ? { platform: inputs.platform } : {}),
+      noCache: argv["no-cache"] === true,
+      noCacheFilter: list(argv["no-cache-filter"]),
+      pull: argv.pull === true,
+      labels,
+    });
   },
 };

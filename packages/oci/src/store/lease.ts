@@ -164,7 +164,7 @@ export class BlobLease {
 /** leasedDigests reads the leases of every live process sharing the store at `root`. */
 export async function leasedDigests(root: string): Promise<Set<Digest>> {
   const dir = join(root, ".tmp");
-  const out = new Set<Digest>();
+  const out = await gcRoots(root);
   let names: string[];
   try {
     names = await readdir(dir);
@@ -175,6 +175,30 @@ export async function leasedDigests(root: string): Promise<Set<Digest>> {
     if (!name.startsWith("lease-")) continue;
     const pid = pidOfTempName(name);
     if (pid === undefined || !isProcessAlive(pid)) continue;
+    const text = await readFile(join(dir, name), "utf8").catch(() => "");
+    for (const line of text.split("\n")) if (isDigest(line)) out.add(line);
+  }
+  return out;
+}
+
+/** GC_ROOTS is the store directory whose files list digests kept for good (the build cache's layers). */
+export const GC_ROOTS = "gcroots";
+
+/**
+ * gcRoots reads every file of `<root>/gcroots/`: digests that outlive any process (blobs the build cache
+ * still refers to), so `image rm` and `prune` keep them until their owner (`builder prune`) lets go.
+ */
+export async function gcRoots(root: string): Promise<Set<Digest>> {
+  const out = new Set<Digest>();
+  const dir = join(root, GC_ROOTS);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (name.startsWith(".")) continue;
     const text = await readFile(join(dir, name), "utf8").catch(() => "");
     for (const line of text.split("\n")) if (isDigest(line)) out.add(line);
   }

@@ -1,0 +1,201 @@
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ImageStore } from "@tsbuild/oci";
+import { afterEach, describe, expect, it } from "vitest";
+import { isBuildError } from "../errors.js";
+import { build } from "./engine.js";
+import { addBaseImage, layerEntries, writeTree } from "./testing.js";
+import type { BuildEvent, BuildOptions } from "./types.js";
+
+const cleanup: string[] = [];
+const stores: ImageStore[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  for (const d of cleanup.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function newStore(): Promise<ImageStore> {
+  const root = await mkdtemp(join(tmpdir(), "tsbuild-engine-"));
+  cleanup.push(root);
+  const store = await ImageStore.open({ root });
+  stores.push(store);
+  await addBaseImage(store, "golden/busybox:1");
+  return store;
+}
+
+async function ctx(files: Record<string, string | { link: string }>): Promise<string> {
+  const d = await writeTree(files);
+  cleanup.push(d);
+  return d;
+}
+
+async function run(store: ImageStore, dockerfile: string, contextDir: string, extra: Partial<BuildOptions> = {}) {
+  const events: BuildEvent[] = [];
+  const r = await build({ store, dockerfile, contextDir, onEvent: (e) => events.push(e), ...extra });
+  await r.lease.release();
+  const cached = events.filter((e) => e.type === "cached").map((e) => (e as { id: number }).id);
+  const steps = events.filter((e) => e.type === "step") as Extract<BuildEvent, { type: "step" }>[];
+  return { r, cachedSteps: steps.filter((s) => cached.includes(s.id)).map((s) => s.text) };
+}
+
+const DF = [
+  "FROM golden/busybox:1",
+  "WORKDIR /app",
+  "COPY a.txt ./",
+  "COPY lib/ ./lib/",
+  "ENV MODE=prod",
+  'CMD ["cat", "/app/a.txt"]',
+].join("\n");
+
+describe("build: COPY and metadata onto a base", () => {
+  it("writes layers holding only what changed, parents with the base's metadata", async () => {
+    const store = await newStore();
+    const dir = await ctx({ Dockerfile: DF, "a.txt": "hello\n", "lib/x.js": "x", "lib/sub/y.js": "yy" });
+    const { r } = await run(store, DF, dir);
+    expect(r.manifest.layers).toHaveLength(4);
+    expect(await layerEntries(store, r.manifest.layers[1]!.digest)).toEqual([
+      { path: "app", type: "dir", mode: "755", uid: 0, gid: 0 },
+    ]);
+    expect(await layerEntries(store, r.manifest.layers[2]!.digest)).toEqual([
+      { path: "app", type: "dir", mode: "755", uid: 0, gid: 0 },
+      { path: "app/a.txt", type: "file", mode: "644", uid: 0, gid: 0, size: 6 },
+    ]);
+    expect((await layerEntries(store, r.manifest.layers[3]!.digest)).map((e) => e.path)).toEqual([
+      "app",
+      "app/lib",
+      "app/lib/sub",
+      "app/lib/sub/y.js",
+      "app/lib/x.js",
+    ]);
+    expect(r.config.config?.WorkingDir).toBe("/app");
+    expect(r.config.config?.Env).toContain("MODE=prod");
+    expect(r.config.history?.slice(1).map((h) => [h.created_by, h.empty_layer ?? false])).toEqual([
+      ["WORKDIR /app", false],
+      ["COPY a.txt ./ # buildkit", false],
+      ["COPY lib/ ./lib/ # buildkit", false],
+      ["ENV MODE=prod", true],
+      ['CMD ["cat" "/app/a.txt"]', true],
+    ]);
+  });
+
+  it("hits the cache on every step of a rebuild and writes no blob", async () => {
+    const store = await newStore();
+    const dir = await ctx({ Dockerfile: DF, "a.txt": "hello\n", "lib/x.js": "x" });
+    const first = await run(store, DF, dir);
+    const blobs = (await readdir(join(store.root, "blobs", "sha256"))).sort();
+    const second = await run(store, DF, dir);
+    expect(second.cachedSteps).toHaveLength(5);
+    expect(second.r.configDigest).toBe(first.r.configDigest);
+    expect((await readdir(join(store.root, "blobs", "sha256"))).sort()).toEqual(blobs);
+  });
+
+  it("rebuilds exactly the steps that read a changed file, and what follows them", async () => {
+    const store = await newStore();
+    const dir = await ctx({ Dockerfile: DF, "a.txt": "hello\n", "lib/x.js": "x" });
+    await run(store, DF, dir);
+    await writeFile(join(dir, "lib/x.js"), "changed");
+    const second = await run(store, DF, dir);
+    expect(second.cachedSteps).toEqual(["WORKDIR /app", "COPY a.txt ./"]);
+  });
+
+  it("is reproducible with SOURCE_DATE_EPOCH: two stores, same image id", async () => {
+    const dir = await ctx({ Dockerfile: DF, "a.txt": "hello\n", "lib/x.js": "x" });
+    const a = await run(await newStore(), DF, dir, { buildArgs: { SOURCE_DATE_EPOCH: "1700000000" } });
+    const b = await run(await newStore(), DF, dir, { buildArgs: { SOURCE_DATE_EPOCH: "1700000000" } });
+    expect(a.r.configDigest).toBe(b.r.configDigest);
+    expect(a.r.manifestDigest).toBe(b.r.manifestDigest);
+    expect(a.r.config.created).toBe("2023-11-14T22:13:20Z");
+  });
+
+  it("resolves --chown names in the image and keeps existing parents' owners", async () => {
+    const store = await newStore();
+    const df = "FROM golden/busybox:1\nCOPY --chown=app:staff --chmod=600 a.txt /home/app/\n";
+    const dir = await ctx({ Dockerfile: df, "a.txt": "a" });
+    const { r } = await run(store, df, dir);
+    expect(await layerEntries(store, r.manifest.layers[1]!.digest)).toEqual([
+      { path: "home", type: "dir", mode: "755", uid: 0, gid: 0 },
+      { path: "home/app", type: "dir", mode: "750", uid: 1000, gid: 1000 },
+      { path: "home/app/a.txt", type: "file", mode: "600", uid: 1000, gid: 50, size: 1 },
+    ]);
+  });
+
+  it("copies from another stage, keeping its owners, and follows a symlinked destination", async () => {
+    const store = await newStore();
+    const df = [
+      "FROM golden/busybox:1 AS one",
+      "COPY --chown=7:8 a.txt /out/a.txt",
+      "FROM scratch AS unused",
+      "COPY nope /nope",
+      "FROM golden/busybox:1",
+      "COPY --from=one /out/ /var/run/data/",
+    ].join("\n");
+    const dir = await ctx({ Dockerfile: df, "a.txt": "a" });
+    const { r } = await run(store, df, dir);
+    expect(await layerEntries(store, r.manifest.layers[1]!.digest)).toEqual([
+      { path: "run", type: "dir", mode: "755", uid: 0, gid: 0 },
+      { path: "run/data", type: "dir", mode: "755", uid: 0, gid: 0 },
+      { path: "run/data/a.txt", type: "file", mode: "644", uid: 7, gid: 8, size: 1 },
+    ]);
+  });
+
+  it("keeps symlinks inside a copied directory and follows a symlink named as the source", async () => {
+    const store = await newStore();
+    const df = "FROM scratch\nCOPY d/ /d/\nCOPY link /f\n";
+    const dir = await ctx({ Dockerfile: df, "d/a": "a", "d/l": { link: "a" }, target: "t", link: { link: "target" } });
+    const { r } = await run(store, df, dir);
+    expect(await layerEntries(store, r.manifest.layers[0]!.digest)).toEqual([
+      { path: "d", type: "dir", mode: "755", uid: 0, gid: 0 },
+      { path: "d/a", type: "file", mode: "644", uid: 0, gid: 0, size: 1 },
+      { path: "d/l", type: "symlink", mode: "777", uid: 0, gid: 0, linkname: "a" },
+    ]);
+    expect(await layerEntries(store, r.manifest.layers[1]!.digest)).toEqual([
+      { path: "f", type: "file", mode: "644", uid: 0, gid: 0, size: 1 },
+    ]);
+  });
+});
+
+describe("build: bad input", () => {
+  async function failure(df: string, files: Record<string, string | { link: string }> = {}) {
+    const store = await newStore();
+    const dir = await ctx({ Dockerfile: df, ...files });
+    const before = (await readdir(join(store.root, "blobs", "sha256"))).length;
+    const err = await run(store, df, dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await store.gc();
+    expect((await readdir(join(store.root, "blobs", "sha256"))).length).toBeLessThanOrEqual(before + 2);
+    return err as Error & { code?: string };
+  }
+
+  it("names a missing source with the Dockerfile line", async () => {
+    const err = await failure("FROM scratch\nCOPY nope /x\n");
+    expect(isBuildError(err)).toBe(true);
+    expect(err.code).toBe("SOURCE_NOT_FOUND");
+    expect(err.message).toContain('"/nope": not found');
+    expect(err.message).toContain("Dockerfile:2");
+  });
+
+  it("refuses a source that escapes the context through a symlink", async () => {
+    const err = await failure("FROM scratch\nCOPY out /x\n", { out: { link: "/etc/passwd" } });
+    expect(err.code).toBe("SOURCE_ESCAPES_CONTEXT");
+  });
+
+  it("refuses RUN with a clear error naming the line, never a silent skip", async () => {
+    const err = await failure("FROM golden/busybox:1\nRUN echo hi\n");
+    expect(err.code).toBe("UNSUPPORTED");
+    expect(err.message).toContain("RUN is not supported yet");
+    expect(err.message).toContain("Dockerfile:2");
+  });
+
+  it("names an unknown --chown user", async () => {
+    const err = await failure("FROM golden/busybox:1\nCOPY --chown=nobody a /a\n", { a: "" });
+    expect(err.code).toBe("UNKNOWN_USER");
+  });
+
+  it("fails on a base image the store does not have and no registry", async () => {
+    const err = await failure("FROM nothing/here:1\n");
+    expect(err.code).toBe("BASE_IMAGE");
+  });
+});

@@ -1,0 +1,486 @@
+import {
+  type BlobLease,
+  type Digest,
+  formatPlatform,
+  type HistoryEntry,
+  type ImageConfig,
+  type Manifest,
+  MediaType,
+  normalizePlatform,
+  type Platform,
+  parseReference,
+  type StoredImage,
+} from "@tsbuild/oci";
+import { pullImage } from "@tsbuild/registry-client";
+import { type Dockerfile, parseDockerfile } from "../dockerfile/dockerfile.js";
+import { selectBuildContext } from "../dockerfile/dockerignore/context.js";
+import { sourceSnippet } from "../dockerfile/lint/format.js";
+import { BuildError, isBuildError } from "../errors.js";
+import { type BaseImage, foldImageConfig, scratchImage } from "../plan/config.js";
+import { planBuild } from "../plan/plan.js";
+import type { BaseImageConfig, BuildPlan, PlannedStage, PlannedStep } from "../plan/types.js";
+import { BuildCache } from "./cache.js";
+import { FsView } from "./fsview.js";
+import { LayerIndex, type LayerRef } from "./layer-index.js";
+import { ContextFs, StageFs } from "./sources.js";
+import { StatCache } from "./stat-cache.js";
+import { executeStep, type StepContext, type StepOutcome } from "./steps.js";
+import type { BuildEvent, BuildOptions, BuiltImage, ResolvedBase } from "./types.js";
+
+/** StageResult is a finished stage: its layers, config and the key that addresses its content. */
+export interface StageResult {
+  stage: PlannedStage;
+  layers: LayerRef[];
+  key: string;
+  image: BaseImage;
+  created: string;
+  platform: Platform;
+  parent?: Digest;
+  oci: boolean;
+  view: () => Promise<FsView>;
+}
+
+function epochOf(options: BuildOptions): number | undefined {
+  if (options.sourceDateEpoch !== undefined) return options.sourceDateEpoch;
+  const v = options.buildArgs?.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new BuildError("INVALID_ARGUMENTS", `invalid SOURCE_DATE_EPOCH: ${v}`);
+  return n;
+}
+
+const keyOfBase = (ref: string, platform: Platform) =>
+  `${ref}|${formatPlatform(normalizePlatform(platform))}`;
+
+/**
+ * Builder runs one build: it resolves base images (store, else registry), plans, then executes stages in
+ * waves (a wave's stages concurrently), each step addressed by its cache key.
+ */
+class Builder {
+  readonly store;
+  readonly cache: BuildCache;
+  readonly index: LayerIndex;
+  readonly events: (e: BuildEvent) => void;
+  readonly epoch: number | undefined;
+  readonly bases = new Map<string, ResolvedBase>();
+  readonly results = new Map<number, Promise<StageResult>>();
+  readonly temps: string[] = [];
+  lease!: BlobLease;
+  plan!: BuildPlan;
+  df!: Dockerfile;
+  #context: Promise<ContextFs> | undefined;
+  #stats: Promise<StatCache> | undefined;
+  #stepId = 0;
+  steps = 0;
+  cached = 0;
+
+  constructor(readonly options: BuildOptions) {
+    this.store = options.store;
+    this.cache = new BuildCache(options.store);
+    this.index = new LayerIndex(options.store, this.cache.dir);
+    this.events = options.onEvent ?? (() => {});
+    this.epoch = epochOf(options);
+  }
+
+  nextId(): number {
+    return ++this.#stepId;
+  }
+
+  /** context reads the build context once, when a step first needs it. */
+  context(): Promise<ContextFs> {
+    const dir = this.options.contextDir;
+    if (dir === undefined) {
+      return Promise.reject(new BuildError("SOURCE_NOT_FOUND", "this build has no context to copy from"));
+    }
+    this.#context ??= (async () => {
+      const sel = await selectBuildContext({
+        contextDir: dir,
+        ...(this.options.dockerfilePath ? { dockerfile: this.options.dockerfilePath } : {}),
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+      });
+      return new ContextFs(sel.contextDir, sel.entries, await this.statCache());
+    })();
+    return this.#context;
+  }
+
+  statCache(): Promise<StatCache> {
+    this.#stats ??= StatCache.open(`${this.cache.dir}/statcache.json`);
+    return this.#stats;
+  }
+
+  /** resolveBase finds an external image in the store, else pulls it (always with `pull`). */
+  async resolveBase(ref: string, platform: Platform): Promise<ResolvedBase> {
+    const k = keyOfBase(ref, platform);
+    const known = this.bases.get(k);
+    if (known) return known;
+    let name: string;
+    try {
+      name = parseReference(ref).toString();
+    } catch (err) {
+      throw new BuildError(
+        "BASE_IMAGE",
+        `invalid base image name ${JSON.stringify(ref)}: ${(err as Error).message}`,
+      );
+    }
+    const want = normalizePlatform(platform);
+    const matches = (img: StoredImage) => {
+      const p = normalizePlatform(img.config);
+      return (
+        p.os === want.os &&
+        p.architecture === want.architecture &&
+        (!want.variant || p.variant === want.variant)
+      );
+    };
+    if (!this.options.pull) {
+      const local = await this.store.resolve(name).catch(() => undefined);
+      if (local && matches(local)) {
+        const r: ResolvedBase = { image: local, source: "store" };
+        this.bases.set(k, r);
+        return r;
+      }
+    }
+    const client = this.options.client;
+    if (!client) {
+      throw new BuildError(
+        "BASE_IMAGE",
+        `${ref}: not found in the local store (and no registry client to pull it)`,
+      );
+    }
+    let pulled: StoredImage;
+    try {
+      pulled = (
+        await pullImage(client, parseReference(ref), {
+          store: this.store,
+          platform,
+          ...(this.options.signal ? { signal: this.options.signal } : {}),
+        })
+      ).image;
+    } catch (err) {
+      throw new BuildError(
+        "BASE_IMAGE",
+        `failed to resolve source metadata for ${name}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    if (!matches(pulled)) {
+      throw new BuildError(
+        "BASE_IMAGE",
+        `${name}: no image for platform ${formatPlatform(want)} (it is ${formatPlatform(normalizePlatform(pulled.config))})`,
+      );
+    }
+    const r: ResolvedBase = { image: pulled, source: "registry" };
+    this.bases.set(k, r);
+    return r;
+  }
+
+  async view(layers: readonly LayerRef[]): Promise<FsView> {
+    const v = new FsView();
+    const all = await Promise.all(layers.map((l) => this.index.entries(l)));
+    for (const [i, entries] of all.entries()) v.apply(entries, i);
+    return v;
+  }
+
+  /** stageResult returns a stage's result, running it (once) when first asked. */
+  stageResult(index: number): Promise<StageResult> {
+    let p = this.results.get(index);
+    if (!p) {
+      const stage = this.plan.stages.find((s) => s.index === index);
+      if (!stage)
+        return Promise.reject(new BuildError("UNKNOWN_STAGE", `stage ${index} is not part of this build`));
+      p = this.runStage(stage);
+      this.results.set(index, p);
+      p.catch(() => {});
+    }
+    return p;
+  }
+
+  /** imageFs is the filesystem of an external image, for COPY --from=image. */
+  async imageFs(ref: string, platform: Platform): Promise<{ fs: StageFs; key: string }> {
+    const base = await this.resolveBase(ref, platform);
+    const layers = layersOf(base.image);
+    return {
+      fs: new StageFs(await this.view(layers), layers, this.store),
+      key: `image:${base.image.manifestDigest}`,
+    };
+  }
+
+  async runStage(stage: PlannedStage): Promise<StageResult> {
+    const os = stage.platform.os;
+    let layers: LayerRef[];
+    let image: BaseImage;
+    let key: string;
+    let created: string;
+    let parent: Digest | undefined;
+    let oci = false;
+    if (stage.base.kind === "scratch") {
+      layers = [];
+      image = scratchImage(os);
+      key = `scratch|${formatPlatform(normalizePlatform(stage.platform))}`;
+      created = "";
+    } else if (stage.base.kind === "stage") {
+      const b = await this.stageResult(stage.base.stage);
+      layers = [...b.layers];
+      image = b.image;
+      key = b.key;
+      created = b.created;
+      parent = b.parent;
+      oci = b.oci;
+    } else {
+      const b = await this.resolveBase(stage.base.ref, stage.platform);
+      this.events({
+        type: "base",
+        stage: stage.id,
+        ref: stage.base.ref,
+        source: b.source,
+        digest: b.image.manifestDigest,
+      });
+      layers = layersOf(b.image);
+      const c = b.image.config;
+      image = {
+        ...(c.config ? { config: c.config } : {}),
+        ...(c.author !== undefined ? { author: c.author } : {}),
+        ...(c.history ? { history: c.history } : {}),
+      };
+      key = `image|${b.image.manifestDigest}`;
+      created = c.created ?? "";
+      parent = b.image.id;
+      oci = (b.image.manifest.mediaType ?? b.image.descriptor.mediaType) === MediaType.OciManifest;
+    }
+    const noCache =
+      this.options.noCache === true ||
+      (this.options.noCacheFilter ?? []).some(
+        (n) => n.toLowerCase() === stage.id || n === String(stage.index),
+      );
+    let view: FsView | undefined;
+    const ctx: StepContext = {
+      builder: this,
+      stage,
+      get layers() {
+        return layers;
+      },
+      view: async () => {
+        view ??= await this.view(layers);
+        return view;
+      },
+      noCache,
+    };
+    const historyCreated: (string | undefined)[] = [];
+    const emptied: boolean[] = [];
+    for (let i = 0; i < stage.steps.length; i++) {
+      const step = stage.steps[i]!;
+      this.options.signal?.throwIfAborted();
+      const folded = foldImageConfig(image, stage.steps.slice(0, i), os);
+      const id = this.nextId();
+      this.events({
+        type: "step",
+        id,
+        stage: stage.id,
+        index: i + 1,
+        total: stage.steps.length,
+        text: describe(step),
+      });
+      const started = Date.now();
+      let outcome: StepOutcome;
+      try {
+        outcome = await executeStep(ctx, step, key, folded.config);
+      } catch (err) {
+        throw this.locate(err, step);
+      }
+      this.steps++;
+      if (outcome.cached) {
+        this.cached++;
+        this.events({ type: "cached", id });
+      }
+      key = outcome.key;
+      created = outcome.created;
+      if (outcome.layer) {
+        layers = [...layers, outcome.layer];
+        if (view && outcome.entries) view.apply(outcome.entries, layers.length - 1);
+        else view = undefined;
+      }
+      if (step.instruction.kind !== "onbuild") {
+        historyCreated.push(outcome.created);
+        emptied.push(outcome.layer === undefined);
+      }
+      this.events({
+        type: "done",
+        id,
+        seconds: (Date.now() - started) / 1000,
+        ...(outcome.layer ? { layer: outcome.layer.digest } : {}),
+      });
+    }
+    const folded = foldImageConfig(image, stage.steps, os);
+    const baseLen = image.history?.length ?? 0;
+    const history: HistoryEntry[] = folded.history.map((h, i) => {
+      if (i < baseLen) return h;
+      const j = i - baseLen;
+      const out: { -readonly [K in keyof HistoryEntry]: HistoryEntry[K] } = { ...h };
+      if (historyCreated[j]) out.created = historyCreated[j];
+      if (emptied[j]) out.empty_layer = true;
+      // keep docker's key order: created first
+      return { ...(out.created ? { created: out.created } : {}), ...out };
+    });
+    const finalLayers = layers;
+    return {
+      stage,
+      layers: finalLayers,
+      key,
+      image: {
+        config: folded.config,
+        ...(folded.author !== undefined ? { author: folded.author } : {}),
+        history,
+      },
+      created,
+      platform: stage.platform,
+      ...(parent ? { parent } : {}),
+      oci,
+      view: async () => view ?? this.view(finalLayers),
+    };
+  }
+
+  /** locate adds the Dockerfile line and source snippet to a step's error, as docker prints them. */
+  locate(err: unknown, step: PlannedStep): Error {
+    if ((err as { name?: string }).name === "AbortError") return err as Error;
+    const loc = step.instruction.location;
+    const snippet = sourceSnippet(this.df.ast.lines.map((l) => l) as string[], loc.startLine, loc.endLine);
+    const code = isBuildError(err) ? err.code : "UNSUPPORTED";
+    const message = err instanceof Error ? err.message : String(err);
+    const e = new BuildError(code, `${message}\n${loc.file}:${loc.startLine}\n${snippet}`.trimEnd(), {
+      cause: err,
+    });
+    return e;
+  }
+}
+
+/** layersOf lists a stored image's layers with their diffIDs. */
+export function layersOf(image: StoredImage): LayerRef[] {
+  const diffIds = image.config.rootfs.diff_ids;
+  return image.manifest.layers.map((l, i) => ({
+    digest: l.digest,
+    diffId: diffIds[i]!,
+    size: l.size,
+    mediaType: l.mediaType,
+  }));
+}
+
+/** describe is a step as progress shows it: the instruction as written. */
+function describe(step: PlannedStep): string {
+  const text = step.instruction.original.replace(/\s*\\?\n\s*/g, " ").trim();
+  return step.onbuild ? `ONBUILD ${text}` : text;
+}
+
+/** baseRefs lists the external images a plan needs (bases and COPY --from images) with their platforms. */
+function baseRefs(plan: BuildPlan): { ref: string; platform: Platform }[] {
+  const out: { ref: string; platform: Platform }[] = [];
+  for (const s of plan.stages) {
+    if (s.base.kind === "image") out.push({ ref: s.base.ref, platform: s.platform });
+  }
+  return out;
+}
+
+/**
+ * build executes a Dockerfile: it returns the image of the target stage with its blobs in the store
+ * (not named: the caller tags it or exports it). Every step is looked up in the build cache by its key
+ * first; a hit writes nothing.
+ */
+export async function build(options: BuildOptions): Promise<BuiltImage & { lease: BlobLease }> {
+  const b = new Builder(options);
+  const file = options.dockerfileName ?? "Dockerfile";
+  b.df = parseDockerfile(
+    typeof options.dockerfile === "string" ? options.dockerfile : Buffer.from(options.dockerfile),
+    { file },
+  );
+  const planOptions = {
+    buildArgs: options.buildArgs ?? {},
+    ...(options.target !== undefined ? { target: options.target } : {}),
+    ...(options.platform ? { targetPlatform: options.platform } : {}),
+  };
+  const first = planBuild(b.df, planOptions);
+  const configs = new Map<string, BaseImageConfig>();
+  for (const { ref, platform } of baseRefs(first)) {
+    const base = await b.resolveBase(ref, platform);
+    const c = base.image.config.config;
+    configs.set(keyOfBase(ref, platform), {
+      env: c?.Env ?? [],
+      shell: c?.Shell ?? [],
+      onBuild: c?.OnBuild ?? [],
+    });
+  }
+  b.plan = planBuild(b.df, {
+    ...planOptions,
+    imageConfig: (ref, platform) => configs.get(keyOfBase(ref, platform)),
+  });
+  b.lease = await options.store.lease();
+  try {
+    const target = await b.stageResult(b.plan.target);
+    const built = await writeImage(b, target);
+    await (await b.statCache()).save();
+    return { ...built, lease: b.lease };
+  } catch (err) {
+    await b.lease.release();
+    throw err;
+  } finally {
+    await Promise.all(
+      [...b.results.values()].map((p) =>
+        p.then(
+          () => undefined,
+          () => undefined,
+        ),
+      ),
+    );
+    const { removeTemps } = await import("./add.js");
+    await removeTemps(b.temps);
+  }
+}
+
+async function writeImage(b: Builder, r: StageResult): Promise<BuiltImage> {
+  const p = normalizePlatform(r.platform);
+  const history = r.image.history ?? [];
+  const created =
+    b.epoch !== undefined ? new Date(b.epoch * 1000).toISOString().replace(".000Z", "Z") : r.created;
+  const config: ImageConfig = {
+    architecture: p.architecture,
+    ...(r.image.author !== undefined ? { author: r.image.author } : {}),
+    config: r.image.config ?? {},
+    ...(created ? { created } : {}),
+    history,
+    os: p.os,
+    rootfs: { type: "layers", diff_ids: r.layers.map((l) => l.diffId) },
+    ...(p.variant ? { variant: p.variant } : {}),
+  };
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const cfg = await b.store.writeBlob(configBytes, undefined, { lease: b.lease });
+  const swap: Record<string, string> = r.oci
+    ? { [MediaType.DockerLayerGzip]: MediaType.OciLayerGzip, [MediaType.DockerLayer]: MediaType.OciLayer }
+    : { [MediaType.OciLayerGzip]: MediaType.DockerLayerGzip, [MediaType.OciLayer]: MediaType.DockerLayer };
+  const layerType = (t: string) => swap[t] ?? t;
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: r.oci ? MediaType.OciManifest : MediaType.DockerManifest,
+    config: {
+      mediaType: r.oci ? MediaType.OciConfig : MediaType.DockerConfig,
+      digest: cfg.digest,
+      size: cfg.size,
+    },
+    layers: r.layers.map((l) => ({ mediaType: layerType(l.mediaType), digest: l.digest, size: l.size })),
+  } as Manifest;
+  const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 3));
+  const m = await b.store.writeBlob(manifestBytes, undefined, { lease: b.lease });
+  return {
+    manifest,
+    manifestBytes,
+    manifestDigest: m.digest,
+    config,
+    configDigest: cfg.digest,
+    ...(r.parent ? { parent: r.parent } : {}),
+    platform: r.platform,
+    steps: b.steps,
+    cached: b.cached,
+    warnings: [],
+  };
+}
+
+export type { Builder };

@@ -1,0 +1,121 @@
+import { type ContainerConfig, createLayer, type LayerEntry } from "@tsbuild/oci";
+import { BuildError } from "../errors.js";
+import type { PlannedStage, PlannedStep } from "../plan/types.js";
+import { stepKey } from "./cache.js";
+import { copyStep } from "./copy-step.js";
+import type { Builder } from "./engine.js";
+import type { FsView, IndexedEntry } from "./fsview.js";
+import { indexEntries, type LayerRef } from "./layer-index.js";
+import { workdirStep } from "./workdir-step.js";
+
+/** StepContext is what a step executor sees of its stage. */
+export interface StepContext {
+  builder: Builder;
+  stage: PlannedStage;
+  readonly layers: LayerRef[];
+  view(): Promise<FsView>;
+  noCache: boolean;
+}
+
+/** StepOutcome is a step's result: its key, whether the cache answered, and the layer it made (if any). */
+export interface StepOutcome {
+  key: string;
+  cached: boolean;
+  created: string;
+  layer?: LayerRef;
+  /** entries are the new layer's index entries when the step ran (a cached layer is indexed from disk). */
+  entries?: IndexedEntry[];
+}
+
+/** stepInputs is a step's instruction as it enters a key: expanded arguments, no source positions. */
+export function stepInputs(step: PlannedStep): unknown {
+  return JSON.parse(
+    JSON.stringify(step.expanded, (k, v) =>
+      k === "location" || k === "node" || k === "original" || k === "keyword" ? undefined : v,
+    ),
+  );
+}
+
+/** nowIso is the time a step ran, or SOURCE_DATE_EPOCH when set, as RFC 3339. */
+export function nowIso(epoch: number | undefined): string {
+  return epoch !== undefined
+    ? new Date(epoch * 1000).toISOString().replace(".000Z", "Z")
+    : new Date().toISOString();
+}
+
+/**
+ * cachedOr answers a step from the cache, or runs `produce` and records what it made: a layer when it
+ * returned entries, nothing when it changed nothing.
+ */
+export async function cachedOr(
+  ctx: StepContext,
+  key: string,
+  produce: () => Promise<LayerEntry[] | undefined>,
+): Promise<StepOutcome> {
+  const b = ctx.builder;
+  if (!ctx.noCache) {
+    const rec = await b.cache.get(key);
+    if (rec) {
+      if (rec.layer) await b.lease.add([rec.layer.digest]);
+      return { key, cached: true, created: rec.created, ...(rec.layer ? { layer: rec.layer } : {}) };
+    }
+  }
+  const entries = await produce();
+  const created = nowIso(b.epoch);
+  let layer: LayerRef | undefined;
+  let indexed: IndexedEntry[] | undefined;
+  if (entries && entries.length > 0) {
+    const made = createLayer(
+      { entries },
+      {
+        ...(b.epoch !== undefined ? { sourceDateEpoch: b.epoch } : {}),
+        ...(b.options.signal ? { signal: b.options.signal } : {}),
+      },
+    );
+    const written = await b.store.writeBlob(made.stream, undefined, {
+      lease: b.lease,
+      ...(b.options.signal ? { signal: b.options.signal } : {}),
+    });
+    const result = await made.result;
+    layer = {
+      digest: written.digest,
+      diffId: result.diffId,
+      size: written.size,
+      mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+      ...(result.diskSize !== undefined ? { diskSize: result.diskSize } : {}),
+    };
+    if (result.diskSize !== undefined) await b.store.recordLayerSize(written.digest, result.diskSize);
+    indexed = indexEntries(entries);
+    if (b.epoch !== undefined) for (const e of indexed) if (e.mtime > b.epoch) e.mtime = b.epoch;
+    await b.index.record(result.diffId, indexed);
+  }
+  await b.cache.put({ key, created, ...(layer ? { layer } : {}) });
+  return { key, cached: false, created, ...(layer ? { layer, entries: indexed! } : {}) };
+}
+
+/** executeStep runs one planned step on its stage (RUN is the sandbox's, not here yet). */
+export async function executeStep(
+  ctx: StepContext,
+  step: PlannedStep,
+  parentKey: string,
+  config: ContainerConfig,
+): Promise<StepOutcome> {
+  const ins = step.expanded;
+  const epoch = ctx.builder.epoch;
+  switch (ins.kind) {
+    case "copy":
+    case "add":
+      return copyStep(ctx, step, ins, parentKey, config);
+    case "workdir":
+      return workdirStep(ctx, step, parentKey, config);
+    case "run":
+      throw new BuildError(
+        "UNSUPPORTED",
+        "RUN is not supported yet: tsbuild builds Dockerfiles without RUN steps (RUN in a runc sandbox is the next piece of work)",
+      );
+    default: {
+      const key = stepKey(parentKey, { step: stepInputs(step), epoch });
+      return cachedOr(ctx, key, async () => undefined);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import type { ContainerConfig, LayerEntry } from "@tsbuild/oci";
+import type { WorkdirInstruction } from "../dockerfile/instructions/types.js";
+import type { PlannedStep } from "../plan/types.js";
+import { stepKey } from "./cache.js";
+import { cleanRel } from "./fsview.js";
+import { ownerOfUser } from "./rootfs.js";
+import { cachedOr, type StepContext, type StepOutcome, stepInputs } from "./steps.js";
+
+/**
+ * workdirStep is WORKDIR as BuildKit runs it: the directory (and missing parents) is created 0755, owned
+ * by the USER in effect; the layer holds what was created plus its existing parents. A directory that
+ * already exists makes no layer, and `/` never does.
+ */
+export async function workdirStep(
+  ctx: StepContext,
+  step: PlannedStep,
+  parentKey: string,
+  config: ContainerConfig,
+): Promise<StepOutcome> {
+  const ins = step.expanded as WorkdirInstruction;
+  const wd = cleanRel(ins.path.startsWith("/") ? ins.path : `${config.WorkingDir ?? "/"}/${ins.path}`);
+  const user = config.User ?? "";
+  const epoch = ctx.builder.epoch;
+  const key = stepKey(parentKey, { step: stepInputs(step), wd, user, epoch });
+  return cachedOr(ctx, key, async () => {
+    if (wd === "") return undefined;
+    const view = await ctx.view();
+    const created: string[] = [];
+    const segs = wd.split("/");
+    let cur = "";
+    for (const seg of segs) {
+      cur = view.resolve(cur ? `${cur}/${seg}` : seg);
+      if (!view.get(cur)) created.push(cur);
+    }
+    if (created.length === 0) return undefined;
+    const owner = user ? await ownerOfUser(ctx, user) : { uid: 0, gid: 0 };
+    const entries = new Map<string, LayerEntry>();
+    for (const p of created) {
+      entries.set(p, {
+        path: p,
+        type: "dir",
+        mode: 0o755,
+        uid: owner.uid,
+        gid: owner.gid,
+        mtime: epoch ?? 0,
+      });
+    }
+    for (const p of created) {
+      for (
+        let q = p.slice(0, Math.max(0, p.lastIndexOf("/")));
+        q !== "";
+        q = q.slice(0, Math.max(0, q.lastIndexOf("/")))
+      ) {
+        if (entries.has(q)) continue;
+        const n = view.get(q);
+        if (n)
+          entries.set(q, { path: q, type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, mtime: n.mtime });
+      }
+    }
+    return [...entries.values()];
+  });
+}

@@ -1,0 +1,252 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { type BuildEvent, type BuiltImage, build } from "@tsbuild/builder";
+import {
+  applyLayer,
+  type Digest,
+  digestHex,
+  type ImageStore,
+  MediaType,
+  OciLayout,
+  type Platform,
+  parseReference,
+  writeDockerArchive,
+} from "@tsbuild/oci";
+import { pushImage } from "@tsbuild/registry-client";
+import { CliUsageError, io } from "../output.js";
+import { type RegistryArgs, withRegistryClient } from "../registry-options.js";
+import { type StoreArgs, withStore } from "./image-store.js";
+
+/** Output is one `-o` / `--output` destination (docker buildx's exporters). */
+export type Output =
+  | { type: "image"; push: boolean }
+  | { type: "oci" | "oci-archive" | "docker" | "tar" | "local"; dest: string };
+
+const TYPES = ["image", "registry", "docker", "oci", "oci-archive", "tar", "local"];
+
+/** parseOutput reads `type=oci,dest=DIR` (a bare `DIR` is `type=local,dest=DIR`, as buildx). */
+export function parseOutput(value: string): Output {
+  if (!value.includes("=")) {
+    if (value === "-") throw new CliUsageError(`output to stdout is not supported: give type=…,dest=FILE`);
+    return { type: "local", dest: value };
+  }
+  const fields = new Map<string, string>();
+  for (const part of value.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq < 0)
+      throw new CliUsageError(
+        `invalid value "${value}" for "--output": ${JSON.stringify(part)} is not KEY=VALUE`,
+      );
+    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  const type = fields.get("type") ?? "local";
+  if (!TYPES.includes(type)) {
+    throw new CliUsageError(
+      `invalid value "${value}" for "--output": unknown type ${JSON.stringify(type)} (one of ${TYPES.join(", ")})`,
+    );
+  }
+  if (type === "image" || type === "registry") {
+    return { type: "image", push: type === "registry" || fields.get("push") === "true" };
+  }
+  const dest = fields.get("dest");
+  if (!dest) throw new CliUsageError(`invalid value "${value}" for "--output": type=${type} needs dest=…`);
+  if (type === "docker" && fields.get("dest") === undefined) return { type: "image", push: false };
+  return { type: type as "oci" | "oci-archive" | "docker" | "tar" | "local", dest };
+}
+
+export interface RunBuildInput {
+  argv: StoreArgs & RegistryArgs & { quiet?: boolean; iidfile?: string; push?: boolean; progress?: string };
+  tags: string[];
+  outputs: Output[];
+  dockerfile: Buffer;
+  dockerfileName: string;
+  dockerfilePath: string;
+  contextDir: string;
+  buildArgs: Record<string, string>;
+  target?: string;
+  platform?: Platform;
+  noCache: boolean;
+  noCacheFilter: string[];
+  pull: boolean;
+  labels: Record<string, string>;
+}
+
+/** plainProgress prints BuildKit's plain progress: `#N [stage i/n] INSTRUCTION`, then CACHED or DONE. */
+function plainProgress(write: (s: string) => void): (e: BuildEvent) => void {
+  return (e) => {
+    if (e.type === "step") write(`#${e.id} [${e.stage} ${e.index}/${e.total}] ${e.text}\n`);
+    else if (e.type === "cached") write(`#${e.id} CACHED\n`);
+    else if (e.type === "done") write(`#${e.id} DONE ${e.seconds.toFixed(1)}s\n`);
+    else if (e.type === "base") write(`#0 [${e.stage}] FROM ${e.ref} (${e.source}) ${e.digest}\n`);
+    else if (e.type === "warning") write(`WARNING: ${e.message}\n`);
+  };
+}
+
+/** runBuild executes the build through the library and writes its outputs (the store by default). */
+export async function runBuild(input: RunBuildInput): Promise<void> {
+  const { stdout, stderr } = io();
+  const { argv } = input;
+  const quiet = argv.quiet === true || argv.progress === "quiet";
+  await withStore(argv, (store) =>
+    withRegistryClient(argv, async (client, signal) => {
+      const started = Date.now();
+      const result = await build({
+        store,
+        client,
+        dockerfile: input.dockerfile,
+        dockerfileName: input.dockerfileName,
+        dockerfilePath: input.dockerfilePath,
+        contextDir: input.contextDir,
+        buildArgs: input.buildArgs,
+        ...(input.target !== undefined ? { target: input.target } : {}),
+        ...(input.platform ? { platform: input.platform } : {}),
+        noCache: input.noCache,
+        noCacheFilter: input.noCacheFilter,
+        pull: input.pull,
+        signal,
+        ...(quiet ? {} : { onEvent: plainProgress((s) => stderr.write(s)) }),
+      });
+      try {
+        const built = withLabels(result, input.labels);
+        const image = built === result ? result : await rewriteConfig(store, result, built);
+        const id = image.configDigest;
+        const names = input.tags.map((t) => parseReference(t).toString());
+        const toStore = input.outputs.length === 0 || input.outputs.some((o) => o.type === "image");
+        if (toStore) {
+          await store.addImage({
+            manifest: image.manifestBytes,
+            names,
+            ...(image.parent ? { parent: image.parent } : {}),
+          });
+        }
+        for (const out of input.outputs)
+          if (out.type !== "image") await exportTo(store, image, names, out, signal);
+        if (argv.iidfile) await writeFile(argv.iidfile, id);
+        if (!quiet) {
+          stderr.write(
+            `#${result.steps + 1} DONE ${((Date.now() - started) / 1000).toFixed(1)}s (${result.steps} steps, ${result.cached} cached)\n`,
+          );
+        }
+        if (quiet) stdout.write(`${id}\n`);
+        else {
+          if (toStore) stdout.write(`Successfully built ${digestHex(id).slice(0, 12)}\n`);
+          for (const n of input.tags)
+            stdout.write(`Successfully tagged ${parseReference(n).familiarString()}\n`);
+        }
+        const push = argv.push === true || input.outputs.some((o) => o.type === "image" && o.push);
+        if (push) {
+          if (names.length === 0) throw new Error("--push needs a name: give -t NAME[:TAG]");
+          for (const n of names) {
+            const stored = await store.resolve(n);
+            const r = await pushImage(client, stored, parseReference(n), { store, signal });
+            if (!quiet) stdout.write(`${r.tag}: digest: ${r.digest} size: ${r.size}\n`);
+          }
+        }
+      } finally {
+        await result.lease.release();
+      }
+    }),
+  );
+}
+
+type Built = Awaited<ReturnType<typeof build>>;
+
+/** withLabels applies `--label` to the image config (docker adds them to the final image only). */
+function withLabels(result: Built, labels: Record<string, string>): Built | BuiltImage {
+  if (Object.keys(labels).length === 0) return result;
+  const c = result.config;
+  return {
+    ...result,
+    config: { ...c, config: { ...c.config, Labels: { ...(c.config?.Labels ?? {}), ...labels } } },
+  };
+}
+
+async function rewriteConfig(store: ImageStore, result: Built, built: BuiltImage): Promise<Built> {
+  const bytes = Buffer.from(JSON.stringify(built.config));
+  const cfg = await store.writeBlob(bytes, undefined, { lease: result.lease });
+  const manifest = {
+    ...result.manifest,
+    config: { ...result.manifest.config, digest: cfg.digest, size: cfg.size },
+  };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 3));
+  const m = await store.writeBlob(manifestBytes, undefined, { lease: result.lease });
+  return {
+    ...result,
+    config: built.config,
+    configDigest: cfg.digest,
+    manifest,
+    manifestBytes,
+    manifestDigest: m.digest,
+  };
+}
+
+/** exportTo writes the image to a layout, an archive, or its root filesystem. */
+async function exportTo(
+  store: ImageStore,
+  image: Built,
+  names: string[],
+  out: Exclude<Output, { type: "image" }>,
+  signal: AbortSignal,
+): Promise<void> {
+  const configBytes = await store.layout.readBlob(image.configDigest);
+  const dest = resolve(out.dest);
+  if (out.type === "docker" || out.type === "oci-archive") {
+    await writeDockerArchive(
+      dest,
+      [
+        {
+          names,
+          manifest: image.manifestBytes,
+          config: configBytes,
+          blob: (d: Digest) => store.layout.openBlob(d),
+        },
+      ],
+      { signal },
+    );
+    return;
+  }
+  if (out.type === "oci") {
+    const layout = await OciLayout.open(dest, { create: true });
+    for (const l of image.manifest.layers) await layout.writeBlob(store.layout.openBlob(l.digest), l);
+    await layout.writeBlob(configBytes, image.manifest.config);
+    const m = await layout.writeBlob(image.manifestBytes);
+    const index = await layout.readIndex();
+    const annotations =
+      names.length > 0
+        ? { "org.opencontainers.image.ref.name": parseReference(names[0]!).tag ?? "latest" }
+        : undefined;
+    await layout.writeIndex({
+      ...index,
+      manifests: [
+        ...index.manifests.filter(
+          (d) =>
+            d.annotations?.["org.opencontainers.image.ref.name"] !==
+            annotations?.["org.opencontainers.image.ref.name"],
+        ),
+        {
+          mediaType: image.manifest.mediaType ?? MediaType.DockerManifest,
+          digest: m.digest,
+          size: m.size,
+          ...(annotations ? { annotations } : {}),
+        },
+      ],
+    });
+    return;
+  }
+  // local / tar: the root filesystem the layers make.
+  const dir = out.type === "local" ? dest : `${dest}.rootfs-${process.pid}`;
+  await mkdir(dir, { recursive: true });
+  try {
+    for (const l of image.manifest.layers) await applyLayer(store.layout.openBlob(l.digest), dir, { signal });
+    if (out.type === "tar") {
+      const { createLayer } = await import("@tsbuild/oci");
+      const { createWriteStream } = await import("node:fs");
+      const { pipeline } = await import("node:stream/promises");
+      const made = createLayer({ dir }, { compression: "none", signal });
+      await pipeline(made.stream, createWriteStream(dest));
+      await made.result;
+    }
+  } finally {
+    if (out.type === "tar") await rm(dir, { recursive: true, force: true });
+  }
+}
