@@ -45,6 +45,9 @@ export {
   isDockerfileError,
   type SourcePosition,
 } from "./errors.js";
+export { BuildCache, type CacheRecord } from "./exec/cache.js";
+export { build } from "./exec/engine.js";
+export type { BuildEvent, BuildOptions, BuiltImage } from "./exec/types.js";
 export { isProxyArg, PREDEFINED_PLATFORM_ARGS, unusedBuildArgsWarning } from "./plan/args.js";
 export {
   type BaseImage,
@@ -68,6 +71,3 @@ export type {
   StageBase,
   StageEdge,
 } from "./plan/types.js";
-export { BuildCache, type CacheRecord } from "./exec/cache.js";
-export { build } from "./exec/engine.js";
-export type { BuildEvent, BuildOptions, BuiltImage } from "./exec/types.js";

@@ -30,7 +30,12 @@ async function ctx(files: Record<string, string | { link: string }>): Promise<st
   return d;
 }
 
-async function run(store: ImageStore, dockerfile: string, contextDir: string, extra: Partial<BuildOptions> = {}) {
+async function run(
+  store: ImageStore,
+  dockerfile: string,
+  contextDir: string,
+  extra: Partial<BuildOptions> = {},
+) {
   const events: BuildEvent[] = [];
   const r = await build({ store, dockerfile, contextDir, onEvent: (e) => events.push(e), ...extra });
   await r.lease.release();
@@ -142,7 +147,13 @@ describe("build: COPY and metadata onto a base", () => {
   it("keeps symlinks inside a copied directory and follows a symlink named as the source", async () => {
     const store = await newStore();
     const df = "FROM scratch\nCOPY d/ /d/\nCOPY link /f\n";
-    const dir = await ctx({ Dockerfile: df, "d/a": "a", "d/l": { link: "a" }, target: "t", link: { link: "target" } });
+    const dir = await ctx({
+      Dockerfile: df,
+      "d/a": "a",
+      "d/l": { link: "a" },
+      target: "t",
+      link: { link: "target" },
+    });
     const { r } = await run(store, df, dir);
     expect(await layerEntries(store, r.manifest.layers[0]!.digest)).toEqual([
       { path: "d", type: "dir", mode: "755", uid: 0, gid: 0 },

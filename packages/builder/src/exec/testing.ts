@@ -19,7 +19,11 @@ export const BUSYBOX = "/bin/busybox";
  * addBaseImage stores a small busybox image (`/bin/busybox` with sh/cat/ls/echo links, passwd and group
  * with root, `app` 1000:1000 and group `staff` 50, /tmp 1777, /home/app owned by app) under `name`.
  */
-export async function addBaseImage(store: ImageStore, name: string, extra: LayerEntry[] = []): Promise<StoredImage> {
+export async function addBaseImage(
+  store: ImageStore,
+  name: string,
+  extra: LayerEntry[] = [],
+): Promise<StoredImage> {
   const entries: LayerEntry[] = [
     { path: "bin", type: "dir", mode: 0o755 },
     { path: "bin/busybox", type: "file", mode: 0o755, content: readFileSync(BUSYBOX) },

@@ -356,7 +356,9 @@ describe("tsbuild build", () => {
       ].join("\n"),
     );
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Successfully built [0-9a-f]{12}\nSuccessfully tagged app:1\nSuccessfully tagged app:latest\n$/);
+    expect(r.stdout).toMatch(
+      /^Successfully built [0-9a-f]{12}\nSuccessfully tagged app:1\nSuccessfully tagged app:latest\n$/,
+    );
   });
 
   it("stops on an invalid .dockerignore", async () => {
