@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Digest, ImageStore } from "@tsbuild/oci";
 import type { LayerRef } from "./layer-index.js";
@@ -61,6 +61,9 @@ export class BuildCache {
     }
     if (rec.key !== key) return undefined;
     if (rec.layer && !(await this.store.layout.hasBlob(rec.layer.digest))) return undefined;
+    // The record's time is its last use, for `builder prune --filter until=…`.
+    const now = new Date();
+    await utimes(this.#file(key), now, now).catch(() => {});
     return rec;
   }
 
@@ -100,29 +103,34 @@ export class BuildCache {
   }
 
   /**
-   * prune removes records (all, or those older than `untilMs` ago), rewrites the GC roots to the layers of
-   * the records left, and lets the store collect what nothing else uses. It returns the reclaimed bytes.
+   * prune removes records whose layer no image uses (with `all`, every record), only those last used before
+   * `until` (epoch ms) when given; then it rewrites the GC roots to the layers of the records left and lets
+   * the store collect what nothing else uses. It returns what went and the bytes the store reclaimed.
    */
-  async prune(
-    options: { all?: boolean; untilMs?: number } = {},
-  ): Promise<{ records: number; bytes: number }> {
-    const now = Date.now();
+  async prune(options: { all?: boolean; until?: number; inUse?: ReadonlySet<string> } = {}): Promise<{
+    removed: CacheRecord[];
+    bytes: number;
+  }> {
     const all = await this.records();
     const keep: Digest[] = [];
-    let removed = 0;
+    const removed: CacheRecord[] = [];
     for (const { record, mtimeMs } of all) {
-      const old = options.untilMs === undefined || now - mtimeMs > options.untilMs;
-      if (options.all || old) {
+      const old = options.until === undefined || mtimeMs < options.until;
+      const unused = !record.layer || !options.inUse?.has(record.layer.digest);
+      if (old && (options.all || (unused && record.layer))) {
         await rm(this.#file(record.key), { force: true });
-        removed++;
+        removed.push(record);
       } else if (record.layer) keep.push(record.layer.digest);
     }
     await mkdir(join(this.store.root, "gcroots"), { recursive: true });
     const tmp = `${this.#roots}.${process.pid}.tmp`;
     await writeFile(tmp, keep.map((d) => `${d}\n`).join(""));
     await rename(tmp, this.#roots);
-    if (removed === all.length) await rm(join(this.dir, "index"), { recursive: true, force: true });
+    if (removed.length === all.length) {
+      await rm(join(this.dir, "index"), { recursive: true, force: true });
+      await rm(join(this.dir, "statcache.json"), { force: true });
+    }
     const gc = await this.store.gc();
-    return { records: removed, bytes: gc.reclaimedBytes };
+    return { removed, bytes: gc.reclaimedBytes };
   }
 }

@@ -415,6 +415,8 @@ export async function build(options: BuildOptions): Promise<BuiltImage & { lease
   });
   b.lease = await options.store.lease();
   try {
+    // Every stage the target needs starts now: independent stages build concurrently.
+    for (const s of b.plan.stages) b.stageResult(s.index);
     const target = await b.stageResult(b.plan.target);
     const built = await writeImage(b, target);
     await (await b.statCache()).save();

@@ -1,5 +1,6 @@
 import type { CommandModule } from "yargs";
 import { buildCommand } from "./build.js";
+import { builderCommand } from "./builder.js";
 import { imageAliases, imageCommand } from "./image.js";
 import { loginCommand } from "./login.js";
 import { logoutCommand } from "./logout.js";
@@ -13,6 +14,7 @@ import { pushCommand } from "./push.js";
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
 export const commands: CommandModule<any, any>[] = [
   buildCommand,
+  builderCommand,
   imageCommand,
   ...imageAliases,
   loginCommand,
