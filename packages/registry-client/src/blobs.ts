@@ -4,6 +4,7 @@ import type { Descriptor, Digest } from "@tsbuild/oci";
 import type { RegistryClient } from "./client.js";
 import { isRegistryError, RegistryError } from "./errors.js";
 import { readAhead } from "./read-ahead.js";
+import { COMMIT_HEADERS_FACTOR, isTimeoutCode } from "./transport/timeouts.js";
 
 /** RepositoryTarget names a repository on a registry. */
 export interface RepositoryTarget {
@@ -53,9 +54,11 @@ export interface BlobReadOptions {
 /**
  * readBlob streams a blob's bytes. When the connection drops or the body ends
  * short, it asks for the rest with `Range: bytes=N-` (skipping what a server
- * that ignores Range resends), up to `maxResumes` times. It does not verify
- * the digest: the sink (OciLayout.writeBlob) does, and keeps nothing that
- * does not match.
+ * that ignores Range resends), up to `maxResumes` times; a body that stalled
+ * (fell under the speed floor) is resumed once, as retry.ts retries a
+ * timeout once, and a request that timed out was already retried, so it
+ * fails at once, keeping its code. It does not verify the digest: the sink
+ * (OciLayout.writeBlob) does, and keeps nothing that does not match.
  */
 export async function* readBlob(
   client: RegistryClient,
@@ -66,6 +69,7 @@ export async function* readBlob(
   const maxResumes = options.maxResumes ?? 3;
   let offset = 0;
   let resumes = 0;
+  let stalls = 0;
   for (;;) {
     let skip = 0;
     let lastError: unknown;
@@ -128,13 +132,23 @@ export async function* readBlob(
       if (lastError === undefined && offset >= desc.size) return;
       lastError ??= new Error("body ended early");
     } catch (err) {
-      if (!isRegistryError(err) || !err.temporary || err.code === "ABORTED") throw err;
+      if (!isRegistryError(err) || !err.temporary || err.code === "ABORTED" || isTimeoutCode(err.code))
+        throw err;
       lastError = err;
     }
     if (target.signal?.aborted) throw target.signal.reason;
+    const stalled = isRegistryError(lastError) && isTimeoutCode(lastError.code);
+    if (stalled && stalls++ >= MAX_STALL_RESUMES) {
+      const e = lastError as RegistryError;
+      throw new RegistryError(
+        e.code,
+        `blob ${desc.digest} stalled at ${offset} of ${desc.size} bytes (${resumes} resumes): ${e.message}`,
+        { cause: e },
+      );
+    }
     if (resumes >= maxResumes) {
       throw new RegistryError(
-        "CONNECTION_RESET",
+        stalled ? (lastError as RegistryError).code : "CONNECTION_RESET",
         `blob ${desc.digest} was cut off after ${offset} of ${desc.size} bytes (${resumes} resumes): ${(lastError as Error).message}`,
         { cause: lastError },
       );
@@ -142,6 +156,9 @@ export async function* readBlob(
     resumes++;
   }
 }
+
+/** MAX_STALL_RESUMES: a blob body that stalled is resumed once; one that stalls again fails. */
+const MAX_STALL_RESUMES = 1;
 
 /** UploadStart is where a new upload session lives, or that a cross-repository mount already did the job. */
 export type UploadStart = { mounted: true } | { mounted: false; location: string; minChunk: number };
@@ -258,6 +275,8 @@ export async function uploadBlob(
     return stream.pipe(counted);
   };
   let location = session.location;
+  // The registry verifies and moves the blob before it answers the PUT that completes the upload.
+  const commitMs = client.timeouts.headersMs * COMMIT_HEADERS_FACTOR;
   const base = {
     registry: target.registry,
     repository: target.repository,
@@ -272,6 +291,7 @@ export async function uploadBlob(
       headers: { "content-type": "application/octet-stream", "content-length": String(desc.size) },
       body: desc.size === 0 ? Buffer.alloc(0) : body(0, desc.size),
       expectStatus: [201, 204],
+      headersTimeoutMs: commitMs,
     });
     await res.dump();
     return;
@@ -304,6 +324,7 @@ export async function uploadBlob(
     headers: { "content-length": "0" },
     body: Buffer.alloc(0),
     expectStatus: [201, 204],
+    headersTimeoutMs: commitMs,
   });
   await res.dump();
 }

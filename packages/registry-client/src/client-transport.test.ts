@@ -202,7 +202,7 @@ describe("RegistryClient bodies, timeouts and aborts", () => {
     });
     const c = client({ timeouts: { headersMs: 100 }, retry: { attempts: 2 } });
     const err = await listTags(c, s.host).catch((e: unknown) => e);
-    expect(isRegistryError(err, "TIMEOUT")).toBe(true);
+    expect(isRegistryError(err, "HEADERS_TIMEOUT")).toBe(true);
     expect((err as RegistryError).temporary).toBe(true);
     expect(s.requests.filter((r) => r.url === "/v2/x/tags/list")).toHaveLength(2);
   });

@@ -3,7 +3,7 @@ import type { Dispatcher } from "undici";
 import { Authenticator } from "./auth/authenticator.js";
 import { withAuth } from "./auth/layer.js";
 import { type Credential, type CredentialStore, StaticCredentials } from "./credentials/store.js";
-import { RegistryError, registryErrorFromResponse } from "./errors.js";
+import { isRegistryError, RegistryError, registryErrorFromResponse } from "./errors.js";
 import { apiHost, hostOf, isDockerHub, normalizeRegistry } from "./registry.js";
 import { RegistryResponse } from "./response.js";
 import { InsecurePolicy } from "./transport/insecure.js";
@@ -12,6 +12,7 @@ import type { ProxySettings } from "./transport/proxy.js";
 import { withRedirects } from "./transport/redirect.js";
 import { parseRetryAfter, type RetryOptions, withRetry } from "./transport/retry.js";
 import { type BodySource, drain, headerValue, readText, type Send } from "./transport/send.js";
+import { DEFAULT_TIMEOUTS, type Timeouts } from "./transport/timeouts.js";
 import { Dispatchers } from "./transport/tls.js";
 import { undiciSend } from "./transport/undici.js";
 
@@ -41,7 +42,8 @@ export interface RegistryClientOptions {
   dispatcher?: Dispatcher;
   /** lookup resolves host names (tests, split-horizon DNS). */
   lookup?: LookupFunction;
-  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
+  /** timeouts bound connecting, waiting for headers and the transfer rate (defaults: DEFAULT_TIMEOUTS). */
+  timeouts?: Partial<Timeouts>;
   /** proxy: HTTP(S)_PROXY / NO_PROXY settings (createRegistryClient reads them from the environment). */
   proxy?: ProxySettings;
   /** debug receives one redacted line per HTTP exchange. */
@@ -70,6 +72,8 @@ export interface RegistryRequest {
   expectStatus?: number[];
   /** idempotent overrides the method's semantics for retries (e.g. true for a POST that starts an upload). */
   idempotent?: boolean;
+  /** headersTimeoutMs replaces the client's headers timeout for this request (an upload's closing PUT). */
+  headersTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -103,6 +107,8 @@ interface EndpointSpec {
  */
 export class RegistryClient {
   readonly userAgent: string;
+  /** timeouts are the limits in effect (the options' over DEFAULT_TIMEOUTS). */
+  readonly timeouts: Readonly<Timeouts>;
   readonly #options: RegistryClientOptions;
   readonly #insecure: InsecurePolicy;
   readonly #dispatchers: Dispatchers;
@@ -114,21 +120,25 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions = {}) {
     this.#options = options;
     this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    const timeouts = { ...DEFAULT_TIMEOUTS };
+    for (const [k, v] of Object.entries(options.timeouts ?? {}) as [keyof Timeouts, number | undefined][])
+      if (v !== undefined) timeouts[k] = v;
+    this.timeouts = timeouts;
     this.#insecure = new InsecurePolicy(options.insecureRegistries ?? []);
     this.#dispatchers = new Dispatchers({
       ...(options.caFiles ? { caFiles: options.caFiles } : {}),
       ...(options.certsDir ? { certsDir: options.certsDir } : {}),
       ...(options.lookup ? { lookup: options.lookup } : {}),
       ...(options.proxy ? { proxy: options.proxy } : {}),
-      ...(options.timeouts?.connectMs ? { connectTimeoutMs: options.timeouts.connectMs } : {}),
-      ...(options.timeouts?.headersMs ? { headersTimeoutMs: options.timeouts.headersMs } : {}),
-      ...(options.timeouts?.bodyMs ? { bodyTimeoutMs: options.timeouts.bodyMs } : {}),
+      connectTimeoutMs: timeouts.connectMs,
+      headersTimeoutMs: timeouts.headersMs,
     });
     const dispatcher = options.dispatcher;
     const core = undiciSend(
       dispatcher
         ? () => dispatcher
         : (url) => this.#dispatchers.forUrl(url, this.#insecure.isInsecure(url.host)),
+      timeouts,
     );
     this.#base = withRedirects(withRetry(withLogging(core, options.debug), options.retry), {
       ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
@@ -198,7 +208,13 @@ export class RegistryClient {
     auth.adoptChallenge(ep.origin, this.#auth.challenge(ep.origin) ?? null);
     const send = withAuth(this.#base, auth, { origin: ep.origin, registry: ep.registry, scopes: [], signal });
     const url = new URL("/v2/", ep.origin);
-    const res = await send({ method: "GET", url, headers: { "user-agent": this.userAgent }, signal });
+    const res = await send({
+      method: "GET",
+      url,
+      headers: { "user-agent": this.userAgent },
+      signal,
+      registry: ep.registry,
+    });
     const body = await readText(res.body);
     if (res.status === 200) return ep;
     if (res.status === 401 || res.status === 403) {
@@ -272,6 +288,8 @@ export class RegistryClient {
       body: req.body,
       signal: req.signal,
       idempotent: req.idempotent,
+      registry: ep.registry,
+      headersTimeoutMs: req.headersTimeoutMs,
     });
     const ok = req.expectStatus
       ? req.expectStatus.includes(res.status)
@@ -324,6 +342,7 @@ export class RegistryClient {
           url: new URL("/v2/", origin),
           headers: { "user-agent": this.userAgent },
           signal,
+          registry: spec.registry,
         });
         await drain(res);
         const header = res.status === 401 ? res.headers["www-authenticate"] : undefined;
@@ -338,7 +357,9 @@ export class RegistryClient {
         };
       } catch (err) {
         if (!(err instanceof RegistryError) || err.code === "ABORTED" || err.status !== undefined) throw err;
-        firstError ??= err;
+        // A server that takes a plain-HTTP connection but never answers says more than the TLS handshake it let time out.
+        if (firstError === undefined || (isRegistryError(firstError, "CONNECT_TIMEOUT") && scheme === "http"))
+          firstError = err;
       }
     }
     throw firstError;

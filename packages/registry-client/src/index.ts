@@ -67,3 +67,4 @@ export {
 export { DEFAULT_JSON_LIMIT, RegistryResponse } from "./response.js";
 export type { RetryInfo, RetryOptions } from "./transport/retry.js";
 export type { BodySource } from "./transport/send.js";
+export { DEFAULT_TIMEOUTS, TIMEOUT_SETTINGS, type Timeouts } from "./transport/timeouts.js";

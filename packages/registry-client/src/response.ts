@@ -52,6 +52,7 @@ export class RegistryResponse {
       try {
         buf = Buffer.from(await fast.arrayBuffer());
       } catch (err) {
+        if (err instanceof RegistryError) throw err;
         throw new RegistryError("CONNECTION_RESET", `response body was cut off: ${(err as Error).message}`, {
           method: this.method,
           url: this.url,

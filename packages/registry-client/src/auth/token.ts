@@ -77,6 +77,7 @@ export async function fetchToken(o: FetchTokenOptions): Promise<Token> {
       body: form.toString(),
       signal: o.signal,
       idempotent: true,
+      registry: o.registry,
     });
   } else {
     method = "GET";
@@ -84,7 +85,7 @@ export async function fetchToken(o: FetchTokenOptions): Promise<Token> {
     if (service) url.searchParams.set("service", service);
     for (const scope of o.scopes) url.searchParams.append("scope", scope);
     if (c?.username && c.password) headers.authorization = basic(c.username, c.password);
-    res = await o.send({ method, url, headers, signal: o.signal });
+    res = await o.send({ method, url, headers, signal: o.signal, registry: o.registry });
   }
   const { text, over } = await readAtMost(res.body, TOKEN_RESPONSE_LIMIT);
   if (res.status === 401 || res.status === 403) {

@@ -9,11 +9,19 @@ import {
   isReplayable,
   type Send,
 } from "./send.js";
+import { isTimeoutCode } from "./timeouts.js";
 
 /** RetryOptions bound how hard a request is retried. */
 export interface RetryOptions {
   /** attempts is the total number of tries, first included (default 5; 1 disables retries). */
   attempts?: number;
+  /**
+   * timeoutAttempts caps how many of those tries may time out (default 2,
+   * within `attempts`): one more try gets a fresh connection past a stuck
+   * one, but a registry that let a whole timeout pass twice is not coming
+   * back within this job, and five tries would multiply every timeout by five.
+   */
+  timeoutAttempts?: number;
   /** baseDelayMs is the first backoff (default 250); each retry doubles it, with jitter. */
   baseDelayMs?: number;
   /** maxDelayMs caps one backoff (default 10 s). */
@@ -37,7 +45,14 @@ export interface RetryInfo {
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 /** NOT_PROCESSED_STATUSES promise the server did nothing, so even POST may be resent. */
 const NOT_PROCESSED_STATUSES = new Set([429, 503]);
-const RETRY_ERRORS = new Set<RegistryErrorCode>(["CONNECTION_RESET", "TIMEOUT", "NETWORK_ERROR"]);
+const RETRY_ERRORS = new Set<RegistryErrorCode>([
+  "CONNECTION_RESET",
+  "NETWORK_ERROR",
+  "TIMEOUT",
+  "CONNECT_TIMEOUT",
+  "HEADERS_TIMEOUT",
+  "TRANSFER_TOO_SLOW",
+]);
 
 /**
  * parseRetryAfter reads `Retry-After` as delta-seconds or an HTTP date and
@@ -73,6 +88,7 @@ async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export function withRetry(next: Send, options: RetryOptions = {}): Send {
   const attempts = Math.max(1, options.attempts ?? 5);
+  const timeoutAttempts = Math.max(1, Math.min(attempts, options.timeoutAttempts ?? 2));
   const base = options.baseDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 10_000;
   const maxRetryAfter = options.maxRetryAfterMs ?? 60_000;
@@ -80,6 +96,7 @@ export function withRetry(next: Send, options: RetryOptions = {}): Send {
 
   return async (req: HttpRequest): Promise<HttpResponse> => {
     const replayable = isReplayable(req.body);
+    let timedOut = 0;
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= attempts || !replayable;
       let res: HttpResponse;
@@ -88,6 +105,7 @@ export function withRetry(next: Send, options: RetryOptions = {}): Send {
       } catch (err) {
         if (last || !(err instanceof RegistryError) || !RETRY_ERRORS.has(err.code) || !isIdempotent(req))
           throw err;
+        if (isTimeoutCode(err.code) && ++timedOut >= timeoutAttempts) throw err;
         if (req.signal?.aborted) throw err;
         const ms = backoffMs(attempt, base, maxDelay);
         options.onRetry?.({ attempt, delayMs: ms, method: req.method, reason: err.message });

@@ -25,6 +25,10 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /** idempotent lets retry resend after a failure that may have reached the server. */
   idempotent?: boolean | undefined;
+  /** registry names the registry this request is for, in error messages (the URL may be blob storage). */
+  registry?: string | undefined;
+  /** headersTimeoutMs replaces the client's headers timeout for this request (an upload's closing PUT). */
+  headersTimeoutMs?: number | undefined;
 }
 
 /** HttpResponse is a response whose body has not been read yet. */

@@ -5,6 +5,7 @@ import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher, ProxyAgent } from "undici";
 import { RegistryError } from "../errors.js";
 import { type ProxySettings, proxyFor } from "./proxy.js";
+import { DEFAULT_TIMEOUTS } from "./timeouts.js";
 
 /** DEFAULT_CERTS_DIR is where docker reads per-registry CAs and client certificates. */
 export const DEFAULT_CERTS_DIR = "/etc/docker/certs.d";
@@ -16,12 +17,10 @@ export interface TlsOptions {
   certsDir?: string;
   /** lookup resolves host names (split-horizon setups and tests). */
   lookup?: LookupFunction;
-  /** connectTimeoutMs bounds establishing a connection (default 30 s). */
+  /** connectTimeoutMs bounds establishing a connection, TLS handshake included (default 10 s; 0: none). */
   connectTimeoutMs?: number;
-  /** headersTimeoutMs bounds waiting for response headers (default 5 min). */
+  /** headersTimeoutMs bounds waiting for response headers (default 30 s; requests may set their own). */
   headersTimeoutMs?: number;
-  /** bodyTimeoutMs bounds silence while reading a body (default 5 min). */
-  bodyTimeoutMs?: number;
   /** proxy sends requests through an HTTP(S) proxy (CONNECT tunnels), except loopback and NO_PROXY hosts. */
   proxy?: ProxySettings;
 }
@@ -114,7 +113,8 @@ export class Dispatchers {
 
   #create(url: URL, insecure: boolean): Dispatcher {
     const o = this.#options;
-    const connect: Record<string, unknown> = { timeout: o.connectTimeoutMs ?? 30_000 };
+    const connectMs = o.connectTimeoutMs ?? DEFAULT_TIMEOUTS.connectMs;
+    const connect: Record<string, unknown> = { timeout: connectMs };
     if (o.lookup) connect.lookup = o.lookup;
     if (url.protocol === "https:") {
       this.#globalCa ??= (o.caFiles ?? []).map(readPem);
@@ -131,8 +131,9 @@ export class Dispatchers {
       if (insecure) connect.rejectUnauthorized = false;
     }
     const pool = {
-      headersTimeout: o.headersTimeoutMs ?? 300_000,
-      bodyTimeout: o.bodyTimeoutMs ?? 300_000,
+      headersTimeout: o.headersTimeoutMs ?? DEFAULT_TIMEOUTS.headersMs,
+      // Bodies are watched by the speed floor (low-speed.ts), which a trickle cannot keep alive.
+      bodyTimeout: 0,
       connections: 16,
     };
     const proxy = o.proxy ? proxyFor(url, o.proxy) : undefined;
@@ -142,7 +143,7 @@ export class Dispatchers {
         ...pool,
         uri: proxy,
         requestTls: connect,
-        proxyTls: { timeout: o.connectTimeoutMs ?? 30_000 },
+        proxyTls: { timeout: connectMs },
       });
     }
     return new Agent({ ...pool, connect });

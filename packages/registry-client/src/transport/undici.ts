@@ -1,7 +1,9 @@
 import { Readable } from "node:stream";
 import { type Dispatcher, request } from "undici";
 import { RegistryError, type RegistryErrorCode } from "../errors.js";
+import { watchRequestBody, watchResponseBody } from "./low-speed.js";
 import type { HttpRequest, HttpResponse, Send } from "./send.js";
+import { DEFAULT_TIMEOUTS, type Timeouts, timeoutError } from "./timeouts.js";
 
 /** DispatcherFor picks the undici dispatcher (connection pool + TLS settings) for a URL. */
 export type DispatcherFor = (url: URL) => Dispatcher;
@@ -9,18 +11,33 @@ export type DispatcherFor = (url: URL) => Dispatcher;
 /**
  * undiciSend is the innermost layer: one HTTP exchange over undici, with
  * transport failures turned into RegistryErrors whose code says what went
- * wrong and whose message says what to do about it.
+ * wrong and whose message says what to do about it. It applies `timeouts`:
+ * undici's headers timeout per request (the connect timeout lives in the
+ * dispatcher, see tls.ts), and a speed floor on stream bodies both ways
+ * (low-speed.ts) instead of undici's idle body timeout, which a server
+ * trickling a byte now and then never trips.
  */
-export function undiciSend(dispatcherFor: DispatcherFor): Send {
+export function undiciSend(dispatcherFor: DispatcherFor, timeouts: Timeouts = DEFAULT_TIMEOUTS): Send {
   return async (req: HttpRequest): Promise<HttpResponse> => {
+    const floor = { bytesPerSecond: timeouts.speedLimit, windowMs: timeouts.speedTimeMs };
+    const tooSlow = () =>
+      timeoutError("speed", req, { ms: floor.windowMs, speedLimit: floor.bytesPerSecond });
+    let slowUpload: Error | undefined;
     const source = typeof req.body === "function" ? req.body() : req.body;
-    const body =
+    let body =
       source === undefined ||
       typeof source === "string" ||
       source instanceof Uint8Array ||
       source instanceof Readable
         ? source
         : Readable.from(source, { objectMode: false });
+    if (body instanceof Readable) {
+      body = watchRequestBody(body, floor, () => {
+        slowUpload = tooSlow();
+        return slowUpload;
+      });
+    }
+    const headersMs = req.headersTimeoutMs ?? timeouts.headersMs;
     try {
       const res = await request(req.url, {
         method: req.method as Dispatcher.HttpMethod,
@@ -28,10 +45,15 @@ export function undiciSend(dispatcherFor: DispatcherFor): Send {
         body: body ?? null,
         dispatcher: dispatcherFor(req.url),
         signal: req.signal,
+        headersTimeout: headersMs,
+        // The speed floor watches bodies; a floor turned off (speed time 0) means no limit at all.
+        bodyTimeout: 0,
       });
+      watchResponseBody(res.body, floor, tooSlow);
       return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
     } catch (err) {
-      throw transportError(err, req.method, req.url);
+      if (slowUpload) throw slowUpload;
+      throw transportError(err, req, { connectMs: timeouts.connectMs, headersMs });
     }
   };
 }
@@ -62,8 +84,13 @@ function errMessage(err: unknown): string {
 }
 
 /** transportError classifies a failure below HTTP (connect, TLS, reset, timeout, abort). */
-export function transportError(err: unknown, method: string, url: URL): RegistryError {
+export function transportError(
+  err: unknown,
+  req: Pick<HttpRequest, "method" | "url" | "registry">,
+  limits: { connectMs: number; headersMs: number } = DEFAULT_TIMEOUTS,
+): RegistryError {
   if (err instanceof RegistryError) return err;
+  const { method, url } = req;
   const code = errCode(err);
   const msg = errMessage(err);
   const host = url.host;
@@ -78,12 +105,9 @@ export function transportError(err: unknown, method: string, url: URL): Registry
   if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NODATA") {
     return fail("HOST_NOT_FOUND", `cannot resolve registry host ${url.hostname}`);
   }
-  if (
-    code === "UND_ERR_CONNECT_TIMEOUT" ||
-    code === "UND_ERR_HEADERS_TIMEOUT" ||
-    code === "UND_ERR_BODY_TIMEOUT" ||
-    code === "ETIMEDOUT"
-  ) {
+  if (code === "UND_ERR_CONNECT_TIMEOUT") return timeoutError("connect", req, { ms: limits.connectMs }, err);
+  if (code === "UND_ERR_HEADERS_TIMEOUT") return timeoutError("headers", req, { ms: limits.headersMs }, err);
+  if (code === "UND_ERR_BODY_TIMEOUT" || code === "ETIMEDOUT") {
     return fail("TIMEOUT", `timed out talking to ${host}`);
   }
   if (
