@@ -71,7 +71,7 @@ export async function importImage(options: {
     });
     const lease = await store.lease();
     try {
-      const writing = store.writeBlob(layer.stream, undefined, { lease });
+      const writing = store.writeBlob(layer.stream, undefined, { lease, measure: false });
       // The store's error (a full disk) first: it also makes the layer stream fail, which says less.
       const [written, { diffId, diskSize }] = await Promise.all([
         writing,

@@ -63,6 +63,12 @@ export interface WriteBlobOptions {
   readonly signal?: AbortSignal;
   /** beforeCommit replaces the layout's {@link OpenLayoutOptions.beforeCommit} for this write (e.g. the writer's own lease). */
   readonly beforeCommit?: (digest: Digest) => Promise<void>;
+  /**
+   * tap sees every chunk as it is written (the store measures layers this
+   * way); a promise it returns holds the next chunk back until it settles.
+   * A blob already present is not read, so tap sees nothing.
+   */
+  readonly tap?: (chunk: Uint8Array) => Promise<unknown> | undefined;
 }
 
 export interface GcOptions {
@@ -245,7 +251,7 @@ export class OciLayout {
     let actual: { digest: Digest; size: number };
     try {
       await mkdir(tmpDir, { recursive: true });
-      actual = await streamToFile(source, tmp, algorithm, want?.size, options.signal);
+      actual = await streamToFile(source, tmp, { algorithm, maxSize: want?.size, ...options });
       if (want) verifyDigest(want, actual, want.digest);
       if (!want) await beforeCommit?.(actual.digest);
       const final = this.blobPath(actual.digest);
@@ -421,10 +427,14 @@ async function* chunks(source: BlobSource): AsyncIterable<Uint8Array> {
 async function streamToFile(
   source: BlobSource,
   path: string,
-  algorithm: DigestAlgorithm,
-  maxSize: number | undefined,
-  signal: AbortSignal | undefined,
+  options: {
+    algorithm: DigestAlgorithm;
+    maxSize: number | undefined;
+    signal?: AbortSignal | undefined;
+    tap?: ((chunk: Uint8Array) => Promise<unknown> | undefined) | undefined;
+  },
 ): Promise<{ digest: Digest; size: number }> {
+  const { algorithm, maxSize, signal, tap } = options;
   const hash = createHash(algorithm);
   let size = 0;
   const h = await open(path, "wx", 0o644);
@@ -461,6 +471,8 @@ async function streamToFile(
         throw new OciError("SIZE_MISMATCH", `expected ${maxSize} bytes, got more`);
       }
       hash.update(chunk);
+      const tapped = tap?.(chunk);
+      if (tapped) await tapped;
       batch.push(chunk);
       batched += chunk.length;
       if (batched >= WRITE_BATCH) await flush();

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { digestHex, digestOf } from "../digest.js";
 import type { LayerEntry } from "../layer/entry.js";
@@ -34,7 +35,7 @@ async function layer(entries: LayerEntry[], compression: "gzip" | "none" = "gzip
 const sizeFile = (blob: Buffer) => join(t.root, SIZES_DIR, "sha256", digestHex(digestOf(blob)));
 
 describe("unpacked sizes (docker's SIZE)", () => {
-  it("ls, history and inspect count each layer's files (not tar headers, not gzip), counted once and kept", async () => {
+  it("ls, history and inspect count each layer's files (not tar headers, not gzip), measured as it is written and kept", async () => {
     const gz = await layer(ENTRIES);
     const plain = await layer([{ path: "b", type: "file", content: "b".repeat(30_000) }], "none");
     expect(gz.result.diskSize).toBe(DISK);
@@ -72,7 +73,7 @@ describe("unpacked sizes (docker's SIZE)", () => {
     await expect(readdir(join(t.root, SIZES_DIR, "sha256"))).resolves.toEqual([]);
   });
 
-  it("concurrent stores computing the same layer agree and leave one complete file", async () => {
+  it("several stores reading the recorded size agree, and it is one complete file", async () => {
     const gz = await layer(ENTRIES);
     const img = await makeImage(t.store, { names: ["app"], layers: [gz.bytes] });
     const others = await Promise.all([1, 2, 3].map(() => ImageStore.open({ root: t.root })));
@@ -112,6 +113,28 @@ describe("unpacked sizes (docker's SIZE)", () => {
     };
     const img = await t.store.addImage({ manifest, config: cfg, names: ["win"] });
     expect(await t.store.unpackedSize(img)).toBe(1512);
+  });
+
+  it("a layer streamed in (as pull and load write it) has its size recorded before anything lists it", async () => {
+    const gz = await layer(ENTRIES);
+    const chunks = [gz.bytes.subarray(0, 100), gz.bytes.subarray(100)];
+    await t.store.writeBlob(Readable.from(chunks), { digest: digestOf(gz.bytes), size: gz.bytes.length });
+    expect(await readFile(sizeFile(gz.bytes), "utf8")).toBe(`${DISK}\n`);
+  });
+
+  it("listing never reads a layer: one with no recorded size counts its blob size, and nothing is written", async () => {
+    const gz = await layer(ENTRIES);
+    const img = await makeImage(t.store, { names: ["app"], layers: [gz.bytes] });
+    await rm(join(t.root, SIZES_DIR), { recursive: true });
+    const other = await ImageStore.open({ root: t.root });
+    try {
+      expect(await other.unpackedSize(img)).toBe(gz.bytes.length);
+      expect((await other.list())[0]?.size).toBe(gz.bytes.length);
+      expect((await other.history("app"))[0]?.size).toBe(gz.bytes.length);
+    } finally {
+      await other.close();
+    }
+    await expect(readdir(join(t.root, SIZES_DIR))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("a zstd layer this Node.js cannot inflate counts its blob size, and is not remembered", async () => {

@@ -3,6 +3,7 @@ import { canonicalJson } from "../canonical-json.js";
 import { parseImageConfig } from "../config.js";
 import { chainIds, type Digest, digestOf, parseDigest } from "../digest.js";
 import { isOciError, locateError, OciError } from "../errors.js";
+import { LayerMeter } from "../layer/meter.js";
 import { fileError } from "../layout/fsutil.js";
 import { type BlobSource, OciLayout } from "../layout/layout.js";
 import { reachableBlobs } from "../layout/reachable.js";
@@ -92,6 +93,12 @@ export interface StoreWriteOptions {
    * time, but concurrent operations sharing blobs need a lease each.
    */
   readonly lease?: BlobLease;
+  /**
+   * measure (default true) computes a layer's docker SIZE while it streams
+   * in and records it, so listing never reads the layer; writers that know
+   * the size already (recordLayerSize) pass false.
+   */
+  readonly measure?: boolean;
 }
 
 export interface RemoveOptions {
@@ -188,20 +195,32 @@ export class ImageStore {
   /**
    * writeBlob is the layout's verified, atomic blob write; the blob is leased
    * (by `options.lease`, else by the store until an image names it) before it
-   * becomes visible, so a concurrent collection cannot delete it.
+   * becomes visible, so a concurrent collection cannot delete it. A blob that
+   * is a layer has its docker SIZE measured as it streams (inflating at most
+   * a bounded amount, see LayerMeter) and recorded.
    */
-  writeBlob(
+  async writeBlob(
     source: BlobSource,
     expected?: { digest: Digest | string; size?: number },
     options: StoreWriteOptions = {},
   ): Promise<{ digest: Digest; size: number }> {
     const { lease, signal } = options;
-    return this.#writing("write a blob", () =>
-      this.layout.writeBlob(source, expected, {
-        ...(signal && { signal }),
-        ...(lease && { beforeCommit: (d: Digest) => lease.add([d]) }),
-      }),
-    );
+    const meter = options.measure === false ? undefined : new LayerMeter();
+    try {
+      const written = await this.#writing("write a blob", () =>
+        this.layout.writeBlob(source, expected, {
+          ...(signal && { signal }),
+          ...(lease && { beforeCommit: (d: Digest) => lease.add([d]) }),
+          ...(meter && { tap: (chunk: Uint8Array) => meter.write(chunk) }),
+        }),
+      );
+      const size = await meter?.end(written.size);
+      // The size is a convenience: a store that cannot keep it (a full disk) shows the blob size.
+      if (size !== undefined) await this.#sizes.record(written.digest, size).catch(() => {});
+      return written;
+    } finally {
+      meter?.abort();
+    }
   }
 
   /**
@@ -214,8 +233,10 @@ export class ImageStore {
 
   /**
    * unpackedSize is docker's image SIZE: what the layers' files take unpacked
-   * (file bytes and symlink targets; not tar headers, not the gzip blobs).
-   * Sizes not recorded are counted once from the layer's tar headers, then kept.
+   * (file bytes and symlink targets; not tar headers, not the gzip blobs), as
+   * recorded when each layer was written. It never reads a layer: one with no
+   * recorded size (written by an older tsbuild or another tool, zstd, too
+   * big to measure) counts its stored blob size.
    */
   async unpackedSize(image: StoredImage): Promise<number> {
     const sizes = await Promise.all(image.manifest.layers.map((l) => this.#sizes.of(l)));
