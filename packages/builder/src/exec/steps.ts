@@ -74,6 +74,8 @@ export async function cachedOr(
     );
     const written = await b.store.writeBlob(made.stream, undefined, {
       lease: b.lease,
+      // createLayer counts the size itself (recorded below); the store need not inflate the layer again.
+      measure: false,
       ...(b.options.signal ? { signal: b.options.signal } : {}),
     });
     const result = await made.result;
