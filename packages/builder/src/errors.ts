@@ -61,7 +61,20 @@ export type BuildErrorCode =
   /** A step the engine cannot execute yet (RUN before the sandbox lands), or an unsupported option. */
   | "UNSUPPORTED"
   /** The build was aborted (AbortSignal, Ctrl-C). */
-  | "ABORTED";
+  | "ABORTED"
+  | SandboxErrorCode;
+
+/** SandboxErrorCode names the ways a RUN step can fail before or around its command. */
+export type SandboxErrorCode =
+  /** The sandbox could not be set up: no runc, no user namespace, ids not mappable, runc refused the spec. */
+  | "SANDBOX_FAILED"
+  /** The rootfs could not be mounted, copied or diffed, or an upper dir cannot be trusted (redirect_dir, metacopy). */
+  | "SNAPSHOT_FAILED"
+  /** A layer could not be unpacked into the layer cache. */
+  | "UNPACK_FAILED"
+  /** The step's command exited non-zero or was killed (RunFailedError). */
+  | "RUN_FAILED";
+
 
 /** BuildError is the base class of every error @tsbuild/builder throws. */
 export class BuildError extends Error {
@@ -71,6 +84,45 @@ export class BuildError extends Error {
   constructor(code: BuildErrorCode, message: string, options: { cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.code = code;
+  }
+}
+
+/** SandboxError is thrown by the RUN machinery (sandbox, snapshots, layer cache). */
+export class SandboxError extends BuildError {
+  override readonly name: string = "SandboxError";
+  override readonly code: SandboxErrorCode;
+
+  constructor(code: SandboxErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * RunFailedError is a RUN whose command exited non-zero (or was killed by a
+ * signal): the message reads as BuildKit's, `process "/bin/sh -c false" did
+ * not complete successfully: exit code: 1`, and `output` keeps the last lines
+ * it printed for the progress view to show.
+ */
+export class RunFailedError extends SandboxError {
+  override readonly name = "RunFailedError";
+  /** command is the process args as run. */
+  readonly command: readonly string[];
+  /** exitCode is the status, 128+N for a signal N. */
+  readonly exitCode: number;
+  /** output is the tail of stdout and stderr, interleaved as printed. */
+  readonly output: string;
+
+  constructor(command: readonly string[], exitCode: number, output: string) {
+    const tail = output.trimEnd();
+    super(
+      "RUN_FAILED",
+      `process ${JSON.stringify(command.join(" "))} did not complete successfully: exit code: ${exitCode}` +
+        (tail ? `\n${tail}` : ""),
+    );
+    this.command = command;
+    this.exitCode = exitCode;
+    this.output = output;
   }
 }
 

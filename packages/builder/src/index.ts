@@ -43,6 +43,9 @@ export {
   type DockerfileErrorCode,
   isBuildError,
   isDockerfileError,
+  RunFailedError,
+  SandboxError,
+  type SandboxErrorCode,
   type SourcePosition,
 } from "./errors.js";
 export { BuildCache, type CacheRecord } from "./exec/cache.js";
@@ -71,3 +74,14 @@ export type {
   StageBase,
   StageEdge,
 } from "./plan/types.js";
+export {
+  probeSnapshotter,
+  type RunMount,
+  type RunStepOptions,
+  type RunStepResult,
+  runStep,
+} from "./run/execute.js";
+export { currentIdentity, type Identity, type IdRange } from "./sandbox/idmap.js";
+export type { NetworkMode } from "./sandbox/sandbox.js";
+export type { SnapshotKind } from "./snapshot/snapshotter.js";
+export { UnpackedLayers, type UnpackedLayersOptions } from "./snapshot/unpacked.js";

@@ -1,0 +1,151 @@
+import { type ChildProcess, execFile, type SpawnOptions, spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import type { Readable, Writable } from "node:stream";
+import { promisify } from "node:util";
+import { SandboxError } from "../errors.js";
+import { type Identity, mapArgs } from "./idmap.js";
+
+const exec = promisify(execFile);
+
+/** NamespaceOptions are the namespaces a helper process gets besides the user namespace (rootless only). */
+export interface NamespaceOptions {
+  /** mount: a private mount namespace, so every mount made inside vanishes with its last process. */
+  mount?: boolean;
+  /** net: a new network namespace (loopback only, down until brought up). */
+  net?: boolean;
+  /** detached: the helper leads its own process group, so an abort can kill everything it started. */
+  detached?: boolean;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** stdin: "pipe" to write to the helper, default "ignore". */
+  stdin?: "pipe" | "ignore";
+}
+
+/** The sh prologue of a rootless helper: say "in the namespace" on fd 3, wait until the maps are written, then run the command. */
+const HANDSHAKE = 'echo >&3; read _ <&3 || exit 125; exec 3>&-; exec "$@"';
+
+/**
+ * spawnInNamespace starts `cmd args` as the namespace's root: as root in the
+ * asked-for namespaces (or directly when none), as an ordinary user in a new
+ * user namespace whose maps are written before the command runs (newuidmap
+ * and newgidmap for subordinate ranges; /proc/PID/uid_map for a single id).
+ * The returned process's stdout and stderr are pipes.
+ */
+export async function spawnInNamespace(
+  identity: Identity,
+  cmd: string,
+  args: readonly string[],
+  opts: NamespaceOptions = {},
+): Promise<ChildProcess> {
+  const ns = [...(opts.mount ? ["--mount", "--propagation", "private"] : []), ...(opts.net ? ["--net"] : [])];
+  const base: SpawnOptions = {
+    env: opts.env ?? process.env,
+    ...(opts.cwd !== undefined && { cwd: opts.cwd }),
+    detached: opts.detached ?? false,
+  };
+  const stdin = opts.stdin ?? "ignore";
+  if (!identity.rootless) {
+    const [file, argv] = ns.length > 0 ? ["unshare", [...ns, "--", cmd, ...args]] : [cmd, [...args]];
+    const child = spawn(file, argv, { ...base, stdio: [stdin, "pipe", "pipe"] });
+    await spawned(child, file);
+    return child;
+  }
+  const child = spawn("unshare", ["--user", ...ns, "--", "sh", "-c", HANDSHAKE, "sh", cmd, ...args], {
+    ...base,
+    stdio: [stdin, "pipe", "pipe", "pipe"],
+  });
+  await spawned(child, "unshare");
+  const ctl = child.stdio[3] as Readable & Writable;
+  const errors: Buffer[] = [];
+  child.stderr?.on("data", (c: Buffer) => errors.push(c));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ctl.once("data", () => resolve());
+      child.once("exit", (code) =>
+        reject(
+          new SandboxError(
+            "SANDBOX_FAILED",
+            `cannot create a user namespace (unshare exited ${code}): ${Buffer.concat(errors).toString().trim()}`,
+          ),
+        ),
+      );
+    });
+    await writeMaps(identity, child.pid!);
+    ctl.end("\n");
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  } finally {
+    child.stderr?.removeAllListeners("data");
+  }
+  return child;
+}
+
+function spawned(child: ChildProcess, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once("spawn", resolve);
+    child.once("error", (err) =>
+      reject(new SandboxError("SANDBOX_FAILED", `cannot start ${file}: ${err.message}`, { cause: err })),
+    );
+  });
+}
+
+/** writeMaps gives the namespace of `pid` its uid and gid maps. */
+async function writeMaps(identity: Identity, pid: number): Promise<void> {
+  try {
+    if (identity.singleId) {
+      // Without newgidmap an unprivileged process may map only its own gid, after denying setgroups.
+      await writeFile(`/proc/${pid}/setgroups`, "deny");
+      await writeFile(`/proc/${pid}/uid_map`, mapArgs(identity.uid).join(" "));
+      await writeFile(`/proc/${pid}/gid_map`, mapArgs(identity.gid).join(" "));
+      return;
+    }
+    await exec("newuidmap", [String(pid), ...mapArgs(identity.uid)]);
+    await exec("newgidmap", [String(pid), ...mapArgs(identity.gid)]);
+  } catch (err) {
+    const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    throw new SandboxError("SANDBOX_FAILED", `cannot map ids into the user namespace: ${detail}`, {
+      cause: err,
+    });
+  }
+}
+
+/** NsResult is what a helper printed. */
+export interface NsResult {
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * runInNamespace runs `cmd args` as the namespace's root (see spawnInNamespace),
+ * feeds it `input`, and resolves with its output; a non-zero exit rejects
+ * with SANDBOX_FAILED naming the command and its stderr.
+ */
+export async function runInNamespace(
+  identity: Identity,
+  cmd: string,
+  args: readonly string[],
+  opts: NamespaceOptions & { input?: Uint8Array | string; allowFailure?: boolean } = {},
+): Promise<NsResult & { code: number | null }> {
+  const child = await spawnInNamespace(identity, cmd, args, {
+    ...opts,
+    stdin: opts.input !== undefined ? "pipe" : "ignore",
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on("data", (c: Buffer) => out.push(c));
+  child.stderr?.on("data", (c: Buffer) => err.push(c));
+  if (opts.input !== undefined) {
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(opts.input);
+  }
+  const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+  const result = { stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString(), code };
+  if (code !== 0 && !opts.allowFailure) {
+    throw new SandboxError(
+      "SANDBOX_FAILED",
+      `${cmd} ${args.slice(0, 3).join(" ")}${args.length > 3 ? " …" : ""} failed (exit ${code}): ${result.stderr.trim()}`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SandboxError } from "../errors.js";
+import { shq } from "../snapshot/snapshotter.js";
+import { spawnInNamespace } from "./namespace.js";
+import type { Sandbox, SandboxExit, SandboxRunOptions } from "./sandbox.js";
+import { runtimeSpec } from "./spec.js";
+
+/** OUTPUT_TAIL is how many bytes of output a failure keeps. */
+const OUTPUT_TAIL = 8192;
+/** TAIL_LINES is how many lines of it the error shows. */
+const TAIL_LINES = 10;
+
+/**
+ * RuncSandbox runs the process with `runc run` inside a helper `sh` that
+ * holds the namespaces: a private mount namespace (the rootfs mount lives and
+ * dies there), a network namespace with loopback up for `--network none`,
+ * and when rootless a user namespace mapping the user to 0 and its
+ * subordinate ids. runc then makes the container's pid, ipc, uts and mount
+ * namespaces itself. The helper leads its own process group; an abort kills
+ * the container's init (its pid namespace dies with it) and the group.
+ */
+export class RuncSandbox implements Sandbox {
+  async run(o: SandboxRunOptions): Promise<SandboxExit> {
+    o.signal?.throwIfAborted();
+    const bundle = join(o.workDir, "bundle");
+    const state = join(o.workDir, "runc");
+    const started = join(o.workDir, "started");
+    await mkdir(bundle);
+    const ownNetwork = o.network === "none";
+    const spec = runtimeSpec({
+      rootfs: o.snapshot.rootfs,
+      args: o.args,
+      env: o.env,
+      cwd: o.cwd,
+      user: o.user,
+      hostname: o.hostname,
+      rootless: o.identity.rootless,
+      ownNetwork,
+      mounts: o.mounts,
+    });
+    await writeFile(join(bundle, "config.json"), JSON.stringify(spec));
+    const id = `tsbuild-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+    const runtime = o.runtime ?? "runc";
+    const script = [
+      "set -e",
+      ...o.snapshot.setup,
+      ...o.setup,
+      ...(ownNetwork ? ["ip link set lo up"] : []),
+      `: > ${shq(started)}`,
+      "set +e",
+      `${shq(runtime)} --root ${shq(state)} run --bundle ${shq(bundle)} ${shq(id)} </dev/null`,
+      "rc=$?",
+      ...o.snapshot.teardown,
+      "exit $rc",
+    ].join("\n");
+    const child = await spawnInNamespace(o.identity, "sh", ["-c", script], {
+      mount: true,
+      net: ownNetwork,
+      detached: true,
+    });
+    let tail = Buffer.alloc(0);
+    const onData = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+      tail = Buffer.concat([tail, chunk]);
+      if (tail.length > OUTPUT_TAIL) tail = tail.subarray(tail.length - OUTPUT_TAIL);
+      o.onOutput?.(chunk, stream);
+    };
+    child.stdout!.on("data", onData("stdout"));
+    child.stderr!.on("data", onData("stderr"));
+    const kill = (): void => {
+      killContainer(state, id);
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    o.signal?.addEventListener("abort", kill, { once: true });
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("close", (code, signal) => resolve({ code, signal })),
+    );
+    let result: { code: number | null; signal: NodeJS.Signals | null };
+    try {
+      result = await closed;
+    } finally {
+      o.signal?.removeEventListener("abort", kill);
+    }
+    if (o.signal?.aborted) {
+      // The helper's group is gone; a container init that slipped out of it is killed by pid.
+      killContainer(state, id);
+      throw o.signal.reason;
+    }
+    const output = lastLines(tail.toString(), TAIL_LINES);
+    if (!existsSync(started)) {
+      throw new SandboxError(
+        "SANDBOX_FAILED",
+        `the sandbox could not be set up (exit ${result.code ?? result.signal}): ${output.trim()}`,
+      );
+    }
+    return { exitCode: result.code ?? 128 + 9, output };
+  }
+}
+
+/** killContainer SIGKILLs the container's init, which takes its whole pid namespace with it. */
+function killContainer(stateRoot: string, id: string): void {
+  try {
+    const st = JSON.parse(readFileSync(join(stateRoot, id, "state.json"), "utf8")) as {
+      init_process_pid?: number;
+    };
+    if (st.init_process_pid) process.kill(st.init_process_pid, "SIGKILL");
+  } catch {
+    // no state yet, or the container is gone
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines.slice(-n).join("\n");
+}

@@ -1,0 +1,143 @@
+import { lstatSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { comparePaths, type LayerEntry } from "@tsbuild/oci";
+import { SandboxError } from "../errors.js";
+import { runInNamespace } from "../sandbox/namespace.js";
+import { dropStubs, entryOf, finish, lowerMatches, whiteoutMtime } from "./diff.js";
+import { LowerView } from "./lowers.js";
+import { type ScanEntry, scanTree } from "./scan.js";
+import type { Snapshot, SnapshotContext, SnapshotKind, Snapshotter } from "./snapshotter.js";
+
+function isWhiteoutDevice(abs: string, e: ScanEntry): boolean {
+  if (e.type !== "c") return false;
+  try {
+    return lstatSync(abs).rdev === 0;
+  } catch {
+    return true; // rootless: a step in a user namespace can only make 0/0 devices
+  }
+}
+
+function isOpaqueDir(e: ScanEntry): boolean {
+  return (
+    e.type === "d" &&
+    (e.xattrs["trusted.overlay.opaque"]?.toString() === "y" ||
+      e.xattrs["user.overlay.opaque"]?.toString() === "y")
+  );
+}
+
+/**
+ * CopySnapshotter is the fallback where no overlay can be mounted: the
+ * lowers are copied (`cp -a`, as the namespace's root, so owners survive)
+ * into a private rootfs with their whiteouts applied, and after the step a
+ * metadata walk compares the copy with the lowers (type, mode, owner, mtime
+ * to the ns, size, link target; bytes when the mtime is whole seconds).
+ * Slower than overlay, same layer, except that a replaced directory comes
+ * out as whiteouts of its old children rather than an opaque marker (the
+ * same tree once applied).
+ */
+export class CopySnapshotter implements Snapshotter {
+  readonly kind: SnapshotKind = "copy";
+
+  async prepare(ctx: SnapshotContext): Promise<Snapshot> {
+    const rootfs = join(ctx.workDir, "rootfs");
+    await mkdir(rootfs);
+    // merged: every path of the lowers' merged view (what a later step sees before it runs).
+    const merged = new Set<string>();
+    for (const lower of ctx.lowerDirs) {
+      ctx.signal?.throwIfAborted();
+      const scanned = await scanTree(ctx.identity, lower);
+      const remove: string[] = [];
+      const devices: string[] = [];
+      for (const e of scanned) {
+        if (isWhiteoutDevice(join(lower, e.path), e)) {
+          remove.push(e.path);
+          devices.push(e.path);
+          for (const m of [...merged]) if (m === e.path || m.startsWith(`${e.path}/`)) merged.delete(m);
+          continue;
+        }
+        if (isOpaqueDir(e)) {
+          for (const m of [...merged]) {
+            if (m.startsWith(`${e.path}/`)) {
+              merged.delete(m);
+              if (m.lastIndexOf("/") === e.path.length) remove.push(m);
+            }
+          }
+        }
+        merged.add(e.path);
+      }
+      for (const p of remove) assertNoSymlinkParents(rootfs, p);
+      const list = join(ctx.workDir, "remove.list");
+      await writeFile(list, remove.map((p) => join(rootfs, p)).join("\0"));
+      const devList = join(ctx.workDir, "devices.list");
+      await writeFile(devList, devices.map((p) => join(rootfs, p)).join("\0"));
+      // Remove what this layer hides, copy it over, then drop the whiteout devices it carried.
+      const script = [
+        "set -e",
+        `xargs -0 -r rm -rf -- < "$1"`,
+        `cp -a "$3"/. "$4"/`,
+        `xargs -0 -r rm -f -- < "$2"`,
+      ].join("\n");
+      await runInNamespace(ctx.identity, "sh", ["-c", script, "sh", list, devList, lower, rootfs]);
+    }
+    const identity = ctx.identity;
+    const lowers = new LowerView(ctx.lowerDirs);
+    return {
+      kind: this.kind,
+      rootfs,
+      setup: [],
+      teardown: [],
+      async diff(stubs) {
+        const scanned = await scanTree(identity, rootfs);
+        const dctx = { identity, root: rootfs, lowers, stubs };
+        const byPath = new Map(scanned.map((e) => [e.path, e]));
+        const keep = new Map<string, LayerEntry>();
+        for (const e of [...scanned].sort((a, b) => comparePaths(a.path, b.path))) {
+          if (lowerMatches(dctx, e)) continue;
+          keep.set(
+            e.path,
+            entryOf(dctx, e, e.type === "c" || e.type === "b" ? devNumbers(join(rootfs, e.path)) : undefined),
+          );
+        }
+        for (const p of merged) {
+          if (byPath.has(p)) continue;
+          const parent = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
+          if (parent !== "" && !byPath.has(parent)) continue; // the whole parent went: one whiteout there
+          if (parent !== "" && byPath.get(parent)?.type !== "d") continue;
+          const wh = `${parent ? `${parent}/` : ""}.wh.${p.slice(p.lastIndexOf("/") + 1)}`;
+          keep.set(wh, {
+            path: wh,
+            type: "file",
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            mtime: whiteoutMtime(byPath, parent),
+          });
+        }
+        dropStubs(dctx, keep, byPath);
+        return finish(keep, byPath, dctx);
+      },
+    };
+  }
+}
+
+function devNumbers(abs: string): { major: number; minor: number } {
+  const rdev = BigInt(lstatSync(abs).rdev);
+  return { major: Number((rdev >> 8n) & 0xfffn), minor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)) };
+}
+
+/** assertNoSymlinkParents refuses a removal whose parent directories in the copy are symlinks (it would leave the rootfs). */
+function assertNoSymlinkParents(rootfs: string, rel: string): void {
+  const parts = rel.split("/");
+  let p = rootfs;
+  for (const part of parts.slice(0, -1)) {
+    p = join(p, part);
+    try {
+      if (lstatSync(p).isSymbolicLink())
+        throw new SandboxError("SNAPSHOT_FAILED", `a lower layer's whiteout ${rel} goes through a symlink`);
+    } catch (err) {
+      if (err instanceof SandboxError) throw err;
+      return; // missing (nothing to remove) or unreadable (the namespace's rm sees no symlink either way)
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import type { Identity } from "../sandbox/idmap.js";
+import { runInNamespace } from "../sandbox/namespace.js";
+
+/** ScanEntry is one filesystem object as `find -printf` saw it from inside the sandbox's user namespace. */
+export interface ScanEntry {
+  /** path relative to the scanned root, "/"-separated. */
+  path: string;
+  /** type: find's %y letter (f d l c b p s). */
+  type: string;
+  mode: number;
+  /** uid and gid as the step saw them (in-namespace ids when rootless). */
+  uid: number;
+  gid: number;
+  /** mtimeNs is the modification time in nanoseconds. */
+  mtimeNs: bigint;
+  size: number;
+  ino: number;
+  nlink: number;
+  linkname: string;
+  xattrs: Record<string, Buffer>;
+}
+
+const FORMAT = "%y %m %U %G %T@ %s %i %n\\0%P\\0%l\\0";
+
+/** parseMtime turns find's %T@ ("1796313484.2019966270") into nanoseconds. */
+export function parseMtime(s: string): bigint {
+  const [sec = "0", frac = ""] = s.split(".");
+  return BigInt(sec) * 1_000_000_000n + BigInt((frac + "000000000").slice(0, 9));
+}
+
+/**
+ * scanTree lists everything under `root` (not the root itself) with one
+ * `find` and one `getfattr` run as the namespace's root, so directories a
+ * step made private to another user (apt's 0700 partial/) are read too and
+ * owners come out as the step saw them. Paths are in find's order.
+ */
+export async function scanTree(identity: Identity, root: string, xattrs = true): Promise<ScanEntry[]> {
+  const [listing, dump] = await Promise.all([
+    runInNamespace(identity, "find", [root, "-mindepth", "1", "-printf", FORMAT]),
+    xattrs
+      ? runInNamespace(
+          identity,
+          "getfattr",
+          ["-R", "-h", "-P", "-d", "-m", "-", "-e", "base64", "--absolute-names", "--", root],
+          { allowFailure: true },
+        )
+      : undefined,
+  ]);
+  const attrs = dump ? parseGetfattr(dump.stdout.toString("latin1"), root) : new Map();
+  const fields = listing.stdout.toString().split("\0");
+  const out: ScanEntry[] = [];
+  for (let i = 0; i + 2 < fields.length; i += 3) {
+    const [type = "", mode = "0", uid = "0", gid = "0", mtime = "0", size = "0", ino = "0", nlink = "1"] =
+      fields[i]!.split(" ");
+    const path = fields[i + 1]!;
+    out.push({
+      path,
+      type,
+      mode: Number.parseInt(mode, 8),
+      uid: Number(uid),
+      gid: Number(gid),
+      mtimeNs: parseMtime(mtime),
+      size: Number(size),
+      ino: Number(ino),
+      nlink: Number(nlink),
+      linkname: fields[i + 2]!,
+      xattrs: attrs.get(path) ?? {},
+    });
+  }
+  return out;
+}
+
+function unescapeOctal(s: string): string {
+  // getfattr escapes special bytes as \ooo; the dump was decoded as latin1, so re-encode byte-wise.
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "\\" && /^[0-7]{3}$/.test(s.slice(i + 1, i + 4))) {
+      bytes.push(Number.parseInt(s.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else bytes.push(s.charCodeAt(i));
+  }
+  return Buffer.from(bytes).toString();
+}
+
+/** parseGetfattr parses `getfattr -d -e base64 --absolute-names` output into path-under-root → name → value, overlay attributes included. */
+export function parseGetfattr(text: string, root: string): Map<string, Record<string, Buffer>> {
+  const out = new Map<string, Record<string, Buffer>>();
+  let current: Record<string, Buffer> | undefined;
+  const prefix = root.endsWith("/") ? root : `${root}/`;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("# file: ")) {
+      const abs = unescapeOctal(line.slice(8));
+      current = {};
+      out.set(abs.startsWith(prefix) ? abs.slice(prefix.length) : "", current);
+    } else if (current && line.includes("=")) {
+      const eq = line.indexOf("=");
+      const v = line.slice(eq + 1);
+      current[line.slice(0, eq)] = v.startsWith("0s")
+        ? Buffer.from(v.slice(2), "base64")
+        : v.startsWith("0x")
+          ? Buffer.from(v.slice(2), "hex")
+          : Buffer.from(v.replace(/^"|"$/g, ""), "latin1");
+    }
+  }
+  return out;
+}
