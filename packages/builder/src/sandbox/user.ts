@@ -85,11 +85,10 @@ export function resolveUser(spec: string, read: FileReader): ProcessUser {
       gid = g.gid;
     }
   }
+  // As containerd's WithAdditionalGIDs (BuildKit): the primary group, then the groups listing the user.
   const additionalGids =
     groupPart === undefined && entry
-      ? [...new Set(groups.filter((g) => g.members.includes(entry!.name)).map((g) => g.gid))].filter(
-          (g) => g !== gid,
-        )
-      : [];
+      ? [...new Set([gid, ...groups.filter((g) => g.members.includes(entry!.name)).map((g) => g.gid)])]
+      : [gid];
   return { uid, gid, additionalGids, home: entry?.home || "/" };
 }

@@ -7,7 +7,13 @@ import { runInNamespace } from "../sandbox/namespace.js";
 import { dropStubs, entryOf, finish, lowerMatches, whiteoutMtime } from "./diff.js";
 import { LowerView } from "./lowers.js";
 import { type ScanEntry, scanTree } from "./scan.js";
-import type { Snapshot, SnapshotContext, SnapshotKind, Snapshotter } from "./snapshotter.js";
+import {
+  type Snapshot,
+  type SnapshotContext,
+  type SnapshotKind,
+  type Snapshotter,
+  shq,
+} from "./snapshotter.js";
 
 function isWhiteoutDevice(abs: string, e: ScanEntry): boolean {
   if (e.type !== "c") return false;
@@ -72,11 +78,16 @@ export class CopySnapshotter implements Snapshotter {
       const devList = join(ctx.workDir, "devices.list");
       await writeFile(devList, devices.map((p) => join(rootfs, p)).join("\0"));
       // Remove what this layer hides, copy it over, then drop the whiteout devices it carried.
+      const parents = [
+        ...new Set(devices.map((d) => (d.includes("/") ? d.slice(0, d.lastIndexOf("/")) : "."))),
+      ];
       const script = [
         "set -e",
         `xargs -0 -r rm -rf -- < "$1"`,
         `cp -a "$3"/. "$4"/`,
         `xargs -0 -r rm -f -- < "$2"`,
+        // Removing the devices touched their directories: give them the layer's mtime back.
+        ...parents.map((d) => `touch -h -r ${shq(join(lower, d))} ${shq(join(rootfs, d))}`),
       ].join("\n");
       await runInNamespace(ctx.identity, "sh", ["-c", script, "sh", list, devList, lower, rootfs]);
     }

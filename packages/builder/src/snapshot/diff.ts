@@ -220,7 +220,12 @@ export function upperDiff(ctx: DiffContext, scanned: readonly ScanEntry[]): Laye
       keep.set(e.path, whiteoutEntry(e.path, dirMtime));
       continue;
     }
-    const opaque = e.type === "d" && isOpaque(e.xattrs);
+    // A directory made where a non-directory was deleted is marked opaque too; with nothing below to hide, it is not.
+    const opaque =
+      e.type === "d" &&
+      isOpaque(e.xattrs) &&
+      !parentHidden &&
+      ctx.lowers.lstat(e.path)?.stat.isDirectory() === true;
     const unchanged = !parentHidden && !opaque && lowerMatches(ctx, e);
     if (e.type === "d" && (parentHidden || opaque || !ctx.lowers.lstat(e.path)?.stat.isDirectory()))
       noLower.add(e.path);

@@ -1,0 +1,268 @@
+import { execFileSync } from "node:child_process";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LayerEntry } from "@tsbuild/oci";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RunFailedError } from "../errors.js";
+import type { SnapshotKind } from "../snapshot/snapshotter.js";
+import { UnpackedLayers } from "../snapshot/unpacked.js";
+import { busyboxEntries, writeLayerFile } from "../testing/busybox.js";
+import { type RunStepOptions, runStep } from "./execute.js";
+
+/**
+ * RUN steps as root, on a busybox rootfs made from Debian's busybox-static:
+ * a base layer and a second layer with whiteouts (deep and opaque), unpacked
+ * through UnpackedLayers, run with real runc on kernel overlay and on the
+ * copy fallback. The rootless twin is test/run-unprivileged.test.ts.
+ */
+
+const MTIME = 1_700_000_000;
+let work: string;
+let lowers: string[];
+let tmp: string;
+
+/** show is an entry as the tests compare it (mtime left out: every run gives new ones). */
+function show(e: LayerEntry): string {
+  const content =
+    e.type === "file" && e.content && typeof e.content === "object" && "file" in e.content
+      ? ` ${JSON.stringify(readFileSync(e.content.file, "utf8"))}`
+      : "";
+  const extra = e.type === "symlink" || e.type === "hardlink" ? ` -> ${e.linkname}` : content;
+  return `${e.type} ${e.path} ${e.uid ?? 0}:${e.gid ?? 0} ${(e.mode ?? 0).toString(8)}${extra}`;
+}
+
+async function run(script: string, more: Partial<RunStepOptions> = {}) {
+  const r = await runStep({
+    lowerDirs: lowers,
+    args: ["/bin/sh", "-c", script],
+    env: [],
+    cwd: "/",
+    user: "",
+    network: "default",
+    tmpDir: tmp,
+    ...more,
+  });
+  const shown = r.entries.map(show);
+  await r.cleanup();
+  return { ...r, shown };
+}
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error("runStep's root tests need root (as CI runs them)");
+  work = await mkdtemp(join(tmpdir(), "tsbuild-run-test-"));
+  tmp = join(work, "tmp");
+  await mkdir(tmp);
+  const dir = (path: string, mode = 0o755): LayerEntry => ({ path, type: "dir", mode, mtime: MTIME });
+  const file = (path: string, content: string, mode = 0o644): LayerEntry => ({
+    path,
+    type: "file",
+    mode,
+    content,
+    mtime: MTIME,
+  });
+  const base = [
+    ...busyboxEntries(),
+    file("etc/keep", "keep\n"),
+    file("etc/gone", "bye\n"),
+    dir("data"),
+    file("data/a", "a\n"),
+    dir("data/sub"),
+    file("data/sub/deep", "deep\n"),
+    dir("replace"),
+    file("replace/old", "old\n"),
+    dir("deep"),
+    dir("deep/er"),
+    file("deep/er/x", "x\n"),
+  ];
+  const second = [
+    dir("deep"),
+    dir("deep/er"),
+    { path: "deep/er/.wh.x", type: "file", mtime: MTIME } as LayerEntry,
+    dir("data"),
+    { path: "data/.wh..wh..opq", type: "file", mtime: MTIME } as LayerEntry,
+    file("data/only", "only\n"),
+  ];
+  const cache = new UnpackedLayers(join(work, "layers"));
+  lowers = [];
+  let parent: string | undefined;
+  for (const [i, entries] of [base, second].entries()) {
+    const blob = join(work, `layer${i}.tar.gz`);
+    const id = await writeLayerFile(blob, entries);
+    const chain = `sha256:${i}${id.slice(8, 70)}`;
+    lowers.push(await cache.ensure(chain, parent, async () => createReadStream(blob)));
+    parent = chain;
+  }
+});
+
+/** pgrep lists the pids whose command line matches (pgrep itself excluded). */
+function pgrep(pattern: string): string {
+  try {
+    return execFileSync("pgrep", ["-f", pattern], { encoding: "utf8" }).trim();
+  } catch {
+    return ""; // exit 1: none
+  }
+}
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("UnpackedLayers", () => {
+  it("turns whiteouts into overlay form: 0/0 devices and the trusted opaque xattr", () => {
+    const st = execFileSync("stat", ["-c", "%F %t:%T", join(lowers[1]!, "deep/er/x")], { encoding: "utf8" });
+    expect(st.trim()).toBe("character special file 0:0");
+    const x = execFileSync(
+      "getfattr",
+      ["--absolute-names", "-n", "trusted.overlay.opaque", join(lowers[1]!, "data")],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(x).toContain('trusted.overlay.opaque="y"');
+    expect(existsSync(join(lowers[1]!, "data/.wh..wh..opq"))).toBe(false);
+  });
+
+  it("unpacks a chain once and reuses it", async () => {
+    const cache = new UnpackedLayers(join(work, "layers"));
+    const again = await cache
+      .ensure(`sha256:0${"0".repeat(63)}`, undefined, async () => {
+        throw new Error("must not open");
+      })
+      .catch((e: Error) => e.message);
+    expect(again).toContain("must not open");
+    expect(
+      await cache.ensure(lowers[0]!.split("/").pop()!, undefined, async () => {
+        throw new Error("opened");
+      }),
+    ).toBe(lowers[0]);
+  });
+});
+
+describe.each(["overlay", "copy"] as SnapshotKind[])("runStep as root (%s)", (snapshotter) => {
+  const opts = { snapshotter };
+
+  it("runs as the resolved user with the hostname and without leaking mount targets", async () => {
+    const out: string[] = [];
+    const r = await run("id; hostname; cat /etc/hosts >/dev/null", {
+      ...opts,
+      user: "app",
+      onOutput: (c) => out.push(c.toString()),
+    });
+    expect(out.join("")).toBe("uid=1000(app) gid=1000(app) groups=50(staff),1000(app)\nbuildkitsandbox\n");
+    // /proc, /dev, /sys and /etc/hosts did not exist in the rootfs: runc's mount points are not in the layer.
+    expect(r.shown).toEqual([]);
+    expect(r.changed).toBe(false);
+  });
+
+  it("deletes a lower file as a whiteout; metadata-only changes are full entries; unchanged copy-ups are dropped", async () => {
+    const r = await run(
+      "rm /etc/gone && chmod 600 /etc/passwd && chmod 644 /etc/keep && touch -d @1700000000 /etc/keep && mv /data/only /data/b && mv /data/b /data/only",
+      opts,
+    );
+    expect(r.shown).toEqual([
+      "dir data 0:0 755",
+      "dir etc 0:0 755",
+      "file etc/.wh.gone 0:0 0",
+      `file etc/passwd 0:0 600 ${JSON.stringify(readFileSync(join(lowers[0]!, "etc/passwd"), "utf8"))}`,
+    ]);
+  });
+
+  it("chown, hardlinks, symlinks, a replaced directory and a file turned into a directory", async () => {
+    const r = await run(
+      "echo new > /etc/new && chown 123:456 /etc/new && ln /etc/new /etc/link && ln -s ../etc/keep /bin/k && rm -rf /replace && mkdir /replace && echo n > /replace/n && rm /etc/keep && mkdir /etc/keep",
+      opts,
+    );
+    const expected = [
+      "dir bin 0:0 755",
+      "symlink bin/k 0:0 777 -> ../etc/keep",
+      "dir etc 0:0 755",
+      "dir etc/keep 0:0 755",
+      'file etc/link 123:456 644 "new\\n"',
+      "hardlink etc/new 123:456 644 -> etc/link",
+      "dir replace 0:0 755",
+      ...(snapshotter === "copy" ? ["file replace/.wh.old 0:0 0"] : ["file replace/.wh..wh..opq 0:0 0"]),
+      'file replace/n 0:0 644 "n\\n"',
+    ];
+    expect(r.shown).toEqual(expected);
+  });
+
+  it("sees the lowers' whiteouts and opaque directories", async () => {
+    const out: string[] = [];
+    await run("ls /deep/er /data; echo; ls /data/sub 2>&1 || true", {
+      ...opts,
+      onOutput: (c) => out.push(c.toString()),
+    });
+    expect(out.join("")).toMatch(/^\/data:\nonly\n\n\/deep\/er:\n\n.*No such file/);
+  });
+
+  it("keeps secrets, tmpfs, cache and bind mounts out of the layer", async () => {
+    const cacheDir = join(work, `cache-${snapshotter}`);
+    const ctx = join(work, `ctx-${snapshotter}`);
+    await mkdir(cacheDir);
+    await mkdir(ctx);
+    execFileSync("sh", ["-c", `echo ctx > ${ctx}/f`]);
+    const out: string[] = [];
+    const r = await run(
+      "cat /run/secrets/token; echo c >> /cache/c; echo t > /scratch/t; cat /ctx/f; echo w > /rw/w; cp /run/secrets/token /tmp/leak-check 2>/dev/null; rm -f /tmp/leak-check",
+      {
+        ...opts,
+        mounts: [
+          { type: "secret", target: "/run/secrets/token", content: "s3cr3t-value" },
+          { type: "cache", target: "/cache", source: cacheDir },
+          { type: "tmpfs", target: "/scratch" },
+          { type: "bind", target: "/ctx", source: ctx },
+          { type: "bind", target: "/rw", source: ctx, readwrite: true },
+        ],
+        onOutput: (c) => out.push(c.toString()),
+      },
+    );
+    expect(out.join("")).toBe("s3cr3t-valuectx\n");
+    // /tmp changed only by the copy that was removed again: its mtime, so it is in the layer.
+    expect(r.shown).toEqual(["dir tmp 0:0 1777"]);
+    expect(readFileSync(join(cacheDir, "c"), "utf8")).toBe("c\n");
+    expect(existsSync(join(ctx, "w"))).toBe(false);
+  });
+
+  it("fails with the command, exit code and last output lines", async () => {
+    const err = await run("echo one; echo two >&2; exit 3", opts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunFailedError);
+    const e = err as RunFailedError;
+    expect(e.exitCode).toBe(3);
+    expect(e.command).toEqual(["/bin/sh", "-c", "echo one; echo two >&2; exit 3"]);
+    expect(e.message).toBe(
+      'process "/bin/sh -c echo one; echo two >&2; exit 3" did not complete successfully: exit code: 3\none\ntwo',
+    );
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it("an abort kills the container and removes every mount and temp dir", async () => {
+    const ac = new AbortController();
+    const marker = `sleep ${300000 + (process.pid % 1000) * 10 + (snapshotter === "copy" ? 1 : 0)}`;
+    const started = run(marker, { ...opts, signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(pgrep(marker)).not.toBe("");
+    const t = Date.now();
+    ac.abort(new Error("stop"));
+    await expect(started).rejects.toThrow("stop");
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect(pgrep(marker)).toBe("");
+    expect(await readdir(tmp)).toEqual([]);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(tmp);
+  });
+});
+
+describe("both snapshotters", () => {
+  it("give identical entries for the same RUN", async () => {
+    const script =
+      "rm /etc/gone; echo x > /etc/x; chown 7:8 /etc/x; chmod 4755 /etc/x; mkdir -p /opt/a/b; ln -s /x /opt/l; rm -rf /deep; chmod 700 /data";
+    const [a, b] = [
+      await run(script, { snapshotter: "overlay" }),
+      await run(script, { snapshotter: "copy" }),
+    ];
+    expect(a.shown).toEqual(b.shown);
+    expect(a.shown).toContain("file .wh.deep 0:0 0");
+    expect(a.shown).toContain('file etc/x 7:8 4755 "x\\n"');
+  });
+});
