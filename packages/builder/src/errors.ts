@@ -75,7 +75,6 @@ export type SandboxErrorCode =
   /** The step's command exited non-zero or was killed (RunFailedError). */
   | "RUN_FAILED";
 
-
 /** BuildError is the base class of every error @tsbuild/builder throws. */
 export class BuildError extends Error {
   override readonly name: string = "BuildError";
