@@ -1,26 +1,16 @@
-import type { ContainerConfig } from "@tsbuild/oci";
-import type { AddInstruction, CopyInstruction } from "../dockerfile/instructions/types.js";
 import { BuildError } from "../errors.js";
-import type { PlannedStep } from "../plan/types.js";
 import { download, unpackLocalArchive } from "./add.js";
 import { stepKey } from "./cache.js";
 import { Copier, type CopySource, matches } from "./copy.js";
 import { cleanRel } from "./fsview.js";
 import { type ModeSpec, type Owner, parseModeSpec, parseOwnerSpec } from "./owners.js";
 import { ownerOf } from "./rootfs.js";
-import { ContextFs, type SourceFs } from "./sources.js";
-import { cachedOr, type StepContext, type StepOutcome, stepInputs } from "./steps.js";
+import { ContextFs, type SourceFs, StageFs } from "./sources.js";
+import { cachedOr, type StepContext, type StepOutcome } from "./steps.js";
+import type { ExecStep } from "./typed.js";
 
 const URL_RE = /^https?:\/\//i;
 const GIT_RE = /^(git@|git:\/\/|ssh:\/\/)|\.git(#.*)?$/;
-
-/** destination is BuildKit's pathRelativeToWorkingDir: absolute, cleaned, a trailing "/" kept ("." counts). */
-function destination(dest: string, workdir: string): string {
-  const dir = dest === "." || dest === "" || dest.endsWith("/") || dest.endsWith("/.");
-  const abs = dest.startsWith("/") ? dest : `${workdir || "/"}/${dest}`;
-  const clean = `/${cleanRel(abs)}`;
-  return dir && clean !== "/" ? `${clean}/` : clean;
-}
 
 /** treeDigest lists what a context source holds (paths, types, modes, sizes, links, contents) for its key. */
 function treeDigest(fs: ContextFs, path: string): unknown[] {
@@ -42,65 +32,57 @@ function treeDigest(fs: ContextFs, path: string): unknown[] {
  */
 export async function copyStep(
   ctx: StepContext,
-  step: PlannedStep,
-  ins: CopyInstruction | AddInstruction,
+  step: Extract<ExecStep, { kind: "copy" }>,
   parentKey: string,
-  config: ContainerConfig,
 ): Promise<StepOutcome> {
   const b = ctx.builder;
   const signal = b.options.signal;
-  const dest = destination(ins.dest, config.WorkingDir ?? "/");
-  if (ins.sources.length + ins.contents.length > 1 && !dest.endsWith("/")) {
+  const args = step.copy;
+  const kind = args.add ? "ADD" : "COPY";
+  const dest = args.dest;
+  if (args.sources.length + args.heredocs.length > 1 && !dest.endsWith("/")) {
     throw new BuildError(
       "INVALID_DESTINATION",
-      `When using ${ins.kind.toUpperCase()} with more than one source file, the destination must be a directory and end with a /`,
+      `When using ${kind} with more than one source file, the destination must be a directory and end with a /`,
     );
   }
   let chown: Owner | undefined;
-  if (ins.chown) chown = await ownerOf(ctx, parseOwnerSpec(ins.chown));
-  const chmod: ModeSpec | undefined = ins.chmod ? parseModeSpec(ins.chmod) : undefined;
+  if (args.chown) chown = await ownerOf(ctx, parseOwnerSpec(args.chown));
+  const chmod: ModeSpec | undefined = args.chmod ? parseModeSpec(args.chmod) : undefined;
 
-  // Where the sources are.
-  let fs: SourceFs;
+  // Where the sources are: the context, another stage, or an image.
+  let fs: SourceFs | undefined;
   let fromKey: string | undefined;
-  if (ins.kind === "copy" && ins.from !== undefined) {
-    const stageIndex = step.fromStages?.[0];
-    if (stageIndex !== undefined) {
-      const r = await b.stageResult(stageIndex);
-      const { StageFs } = await import("./sources.js");
-      fs = new StageFs(await r.view(), r.layers, b.store);
-      fromKey = r.key;
-    } else {
-      const ref = step.fromImages?.[0] ?? ins.from;
-      const img = await b.imageFs(ref, ctx.stage.platform);
-      fs = img.fs;
-      fromKey = img.key;
-    }
-  } else {
-    fs = undefined as unknown as SourceFs;
+  if (args.from && "stage" in args.from) {
+    const r = await b.stageResult(args.from.stage);
+    fs = new StageFs(await r.view(), r.layers, b.store);
+    fromKey = r.key;
+  } else if (args.from) {
+    const img = await b.imageFs(args.from.image, ctx.stage.platform);
+    fs = img.fs;
+    fromKey = img.key;
   }
   const sources: CopySource[] = [];
   const keyed: unknown[] = [];
   try {
-    for (const src of ins.sources) {
-      if (ins.kind === "add" && URL_RE.test(src) && !GIT_RE.test(src)) {
-        const d = await download(src, (ins as AddInstruction).checksum, b.temps, signal);
+    for (const src of args.sources) {
+      if (args.add && URL_RE.test(src) && !GIT_RE.test(src)) {
+        const d = await download(src, args.checksum, b.temps, signal);
         sources.push({ kind: "file", name: d.name, node: d.node, content: { file: d.file } });
         keyed.push({ url: src, digest: d.digest });
         continue;
       }
-      if (ins.kind === "add" && (URL_RE.test(src) || GIT_RE.test(src))) {
+      if (args.add && (URL_RE.test(src) || GIT_RE.test(src))) {
         throw new BuildError("UNSUPPORTED", `ADD of a git repository (${src}) is not supported yet`);
       }
       if (fs === undefined) fs = await b.context();
-      const unpack = ins.kind === "add" && (ins as AddInstruction).unpack !== false;
-      sources.push({ kind: "path", fs, path: src, unpack });
+      sources.push({ kind: "path", fs, path: src, unpack: args.unpack });
       if (fs instanceof ContextFs) {
-        const found = matches(fs, src);
-        keyed.push({ path: src, matches: found.map((m) => [m, treeDigest(fs as ContextFs, m)]) });
+        const cfs = fs;
+        keyed.push({ path: src, matches: matches(cfs, src).map((m) => [m, treeDigest(cfs, m)]) });
       } else keyed.push({ path: src, from: fromKey });
     }
-    for (const h of ins.contents) {
+    for (const h of args.heredocs) {
       const data = Buffer.from(h.data);
       sources.push({
         kind: "file",
@@ -111,7 +93,7 @@ export async function copyStep(
       keyed.push({ heredoc: h.path, data: h.data });
     }
     const key = stepKey(parentKey, {
-      step: stepInputs(step),
+      step: step.inputs,
       dest,
       chown,
       sources: keyed,
@@ -124,8 +106,8 @@ export async function copyStep(
         dest,
         ...(chown ? { chown } : {}),
         ...(chmod ? { chmod } : {}),
-        parents: ins.kind === "copy" && ins.parents,
-        excludes: ins.excludes,
+        parents: args.parents,
+        excludes: args.excludes,
         mtime: b.epoch ?? 0,
         unpackArchive: (cfs, p) => unpackLocalArchive(cfs, p, b.temps, signal),
         ...(signal ? { signal } : {}),

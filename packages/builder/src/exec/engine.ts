@@ -14,17 +14,19 @@ import {
 import { pullImage } from "@tsbuild/registry-client";
 import { type Dockerfile, parseDockerfile } from "../dockerfile/dockerfile.js";
 import { selectBuildContext } from "../dockerfile/dockerignore/context.js";
+import type { SourceLocation } from "../dockerfile/instructions/types.js";
 import { sourceSnippet } from "../dockerfile/lint/format.js";
 import { BuildError, isBuildError } from "../errors.js";
-import { type BaseImage, foldImageConfig, scratchImage } from "../plan/config.js";
+import { type BaseImage, foldSteps, scratchImage } from "../plan/config.js";
 import { planBuild } from "../plan/plan.js";
-import type { BaseImageConfig, BuildPlan, PlannedStage, PlannedStep } from "../plan/types.js";
+import type { BaseImageConfig, BuildPlan, PlannedStage } from "../plan/types.js";
 import { BuildCache } from "./cache.js";
 import { FsView } from "./fsview.js";
 import { LayerIndex, type LayerRef } from "./layer-index.js";
 import { ContextFs, StageFs } from "./sources.js";
 import { StatCache } from "./stat-cache.js";
 import { executeStep, type StepContext, type StepOutcome } from "./steps.js";
+import { typedSteps } from "./typed.js";
 import type { BuildEvent, BuildOptions, BuiltImage, ResolvedBase } from "./types.js";
 
 /** StageResult is a finished stage: its layers, config and the key that addresses its content. */
@@ -267,27 +269,19 @@ class Builder {
       },
       noCache,
     };
-    const historyCreated: (string | undefined)[] = [];
-    const emptied: boolean[] = [];
-    for (let i = 0; i < stage.steps.length; i++) {
-      const step = stage.steps[i]!;
+    const fold = foldSteps(image, stage.steps, os);
+    const steps = typedSteps(stage, fold.steps);
+    const history: HistoryEntry[] = [...fold.image.history];
+    for (const [i, step] of steps.entries()) {
       this.options.signal?.throwIfAborted();
-      const folded = foldImageConfig(image, stage.steps.slice(0, i), os);
       const id = this.nextId();
-      this.events({
-        type: "step",
-        id,
-        stage: stage.id,
-        index: i + 1,
-        total: stage.steps.length,
-        text: describe(step),
-      });
+      this.events({ type: "step", id, stage: stage.id, index: i + 1, total: steps.length, text: step.text });
       const started = Date.now();
       let outcome: StepOutcome;
       try {
-        outcome = await executeStep(ctx, step, key, folded.config);
+        outcome = await executeStep(ctx, step, key);
       } catch (err) {
-        throw this.locate(err, step);
+        throw this.locate(err, step.location);
       }
       this.steps++;
       if (outcome.cached) {
@@ -301,9 +295,14 @@ class Builder {
         if (view && outcome.entries) view.apply(outcome.entries, layers.length - 1);
         else view = undefined;
       }
-      if (step.instruction.kind !== "onbuild") {
-        historyCreated.push(outcome.created);
-        emptied.push(outcome.layer === undefined);
+      if (step.history !== undefined) {
+        // created first, as docker writes history entries; a step that changed nothing has no layer.
+        const h = history[step.history]!;
+        history[step.history] = {
+          created: outcome.created,
+          ...h,
+          ...(outcome.layer === undefined ? { empty_layer: true } : {}),
+        };
       }
       this.events({
         type: "done",
@@ -312,17 +311,7 @@ class Builder {
         ...(outcome.layer ? { layer: outcome.layer.digest } : {}),
       });
     }
-    const folded = foldImageConfig(image, stage.steps, os);
-    const baseLen = image.history?.length ?? 0;
-    const history: HistoryEntry[] = folded.history.map((h, i) => {
-      if (i < baseLen) return h;
-      const j = i - baseLen;
-      const out: { -readonly [K in keyof HistoryEntry]: HistoryEntry[K] } = { ...h };
-      if (historyCreated[j]) out.created = historyCreated[j];
-      if (emptied[j]) out.empty_layer = true;
-      // keep docker's key order: created first
-      return { ...(out.created ? { created: out.created } : {}), ...out };
-    });
+    const folded = fold.image;
     const finalLayers = layers;
     return {
       stage,
@@ -342,9 +331,8 @@ class Builder {
   }
 
   /** locate adds the Dockerfile line and source snippet to a step's error, as docker prints them. */
-  locate(err: unknown, step: PlannedStep): Error {
+  locate(err: unknown, loc: SourceLocation): Error {
     if ((err as { name?: string }).name === "AbortError") return err as Error;
-    const loc = step.instruction.location;
     const snippet = sourceSnippet(this.df.ast.lines.map((l) => l) as string[], loc.startLine, loc.endLine);
     const code = isBuildError(err) ? err.code : "UNSUPPORTED";
     const message = err instanceof Error ? err.message : String(err);
@@ -364,12 +352,6 @@ export function layersOf(image: StoredImage): LayerRef[] {
     size: l.size,
     mediaType: l.mediaType,
   }));
-}
-
-/** describe is a step as progress shows it: the instruction as written. */
-function describe(step: PlannedStep): string {
-  const text = step.instruction.original.replace(/\s*\\?\n\s*/g, " ").trim();
-  return step.onbuild ? `ONBUILD ${text}` : text;
 }
 
 /** baseRefs lists the external images a plan needs (bases and COPY --from images) with their platforms. */

@@ -1,11 +1,12 @@
-import { type ContainerConfig, createLayer, type LayerEntry } from "@tsbuild/oci";
+import { createLayer, type LayerEntry } from "@tsbuild/oci";
 import { BuildError } from "../errors.js";
-import type { PlannedStage, PlannedStep } from "../plan/types.js";
+import type { PlannedStage } from "../plan/types.js";
 import { stepKey } from "./cache.js";
 import { copyStep } from "./copy-step.js";
 import type { Builder } from "./engine.js";
 import type { FsView, IndexedEntry } from "./fsview.js";
 import { indexEntries, type LayerRef } from "./layer-index.js";
+import type { ExecStep } from "./typed.js";
 import { workdirStep } from "./workdir-step.js";
 
 /** StepContext is what a step executor sees of its stage. */
@@ -25,15 +26,6 @@ export interface StepOutcome {
   layer?: LayerRef;
   /** entries are the new layer's index entries when the step ran (a cached layer is indexed from disk). */
   entries?: IndexedEntry[];
-}
-
-/** stepInputs is a step's instruction as it enters a key: expanded arguments, no source positions. */
-export function stepInputs(step: PlannedStep): unknown {
-  return JSON.parse(
-    JSON.stringify(step.expanded, (k, v) =>
-      k === "location" || k === "node" || k === "original" || k === "keyword" ? undefined : v,
-    ),
-  );
 }
 
 /** nowIso is the time a step ran, or SOURCE_DATE_EPOCH when set, as RFC 3339. */
@@ -95,28 +87,20 @@ export async function cachedOr(
   return { key, cached: false, created, ...(layer ? { layer, entries: indexed! } : {}) };
 }
 
-/** executeStep runs one planned step on its stage (RUN is the sandbox's, not here yet). */
-export async function executeStep(
-  ctx: StepContext,
-  step: PlannedStep,
-  parentKey: string,
-  config: ContainerConfig,
-): Promise<StepOutcome> {
-  const ins = step.expanded;
-  const epoch = ctx.builder.epoch;
-  switch (ins.kind) {
+/** executeStep runs one step on its stage (RUN is the sandbox's, not here yet). */
+export async function executeStep(ctx: StepContext, step: ExecStep, parentKey: string): Promise<StepOutcome> {
+  switch (step.kind) {
     case "copy":
-    case "add":
-      return copyStep(ctx, step, ins, parentKey, config);
+      return copyStep(ctx, step, parentKey);
     case "workdir":
-      return workdirStep(ctx, step, parentKey, config);
+      return workdirStep(ctx, step, parentKey);
     case "run":
       throw new BuildError(
         "UNSUPPORTED",
         "RUN is not supported yet: tsbuild builds Dockerfiles without RUN steps (RUN in a runc sandbox is the next piece of work)",
       );
-    default: {
-      const key = stepKey(parentKey, { step: stepInputs(step), epoch });
+    case "config": {
+      const key = stepKey(parentKey, { step: step.inputs, epoch: ctx.builder.epoch });
       return cachedOr(ctx, key, async () => undefined);
     }
   }

@@ -1,10 +1,9 @@
-import type { ContainerConfig, LayerEntry } from "@tsbuild/oci";
-import type { WorkdirInstruction } from "../dockerfile/instructions/types.js";
-import type { PlannedStep } from "../plan/types.js";
+import type { LayerEntry } from "@tsbuild/oci";
 import { stepKey } from "./cache.js";
 import { cleanRel } from "./fsview.js";
 import { ownerOfUser } from "./rootfs.js";
-import { cachedOr, type StepContext, type StepOutcome, stepInputs } from "./steps.js";
+import { cachedOr, type StepContext, type StepOutcome } from "./steps.js";
+import type { ExecStep } from "./typed.js";
 
 /**
  * workdirStep is WORKDIR as BuildKit runs it: the directory (and missing parents) is created 0755, owned
@@ -13,15 +12,13 @@ import { cachedOr, type StepContext, type StepOutcome, stepInputs } from "./step
  */
 export async function workdirStep(
   ctx: StepContext,
-  step: PlannedStep,
+  step: Extract<ExecStep, { kind: "workdir" }>,
   parentKey: string,
-  config: ContainerConfig,
 ): Promise<StepOutcome> {
-  const ins = step.expanded as WorkdirInstruction;
-  const wd = cleanRel(ins.path.startsWith("/") ? ins.path : `${config.WorkingDir ?? "/"}/${ins.path}`);
-  const user = config.User ?? "";
+  const wd = cleanRel(step.path);
+  const user = step.scope.user;
   const epoch = ctx.builder.epoch;
-  const key = stepKey(parentKey, { step: stepInputs(step), wd, user, epoch });
+  const key = stepKey(parentKey, { step: step.inputs, wd, user, epoch });
   return cachedOr(ctx, key, async () => {
     if (wd === "") return undefined;
     const view = await ctx.view();

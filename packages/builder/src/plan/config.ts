@@ -284,9 +284,36 @@ function addEnv(env: readonly string[], key: string, value: string, os: string):
  * Cmd reset by an ENTRYPOINT, Shell, Healthcheck in ns, StopSignal, OnBuild). Nothing is executed.
  */
 export function foldImageConfig(base: BaseImage, steps: readonly PlannedStep[], os: string): FoldedImage {
+  return foldSteps(base, steps, os).image;
+}
+
+/** FoldedStep is the config a step runs under (before it applies) and the history entry it writes. */
+export interface FoldedStep {
+  config: ContainerConfig;
+  /** history is the index of the step's entry in the folded history; undefined for ONBUILD. */
+  history: number | undefined;
+}
+
+/** foldSteps is foldImageConfig that also reports, per step, the config in effect and its history entry. */
+export function foldSteps(
+  base: BaseImage,
+  steps: readonly PlannedStep[],
+  os: string,
+): { image: FoldedImage; steps: FoldedStep[] } {
   const f = new Folder(base, os);
-  for (const step of steps) f.apply(step);
-  return { config: f.config, ...(f.author !== undefined ? { author: f.author } : {}), history: f.history };
+  const out: FoldedStep[] = [];
+  for (const step of steps) {
+    const config = structuredClone(f.config) as ContainerConfig;
+    const n = f.history.length;
+    f.apply(step);
+    out.push({ config, history: f.history.length > n ? n : undefined });
+  }
+  const image = {
+    config: f.config,
+    ...(f.author !== undefined ? { author: f.author } : {}),
+    history: f.history,
+  };
+  return { image, steps: out };
 }
 
 /**
