@@ -263,6 +263,39 @@ describe("readArchive", () => {
     await a.close();
   });
 
+  it("reads docker 20.10's save, where a repeated layer's layer.tar is a symlink to the first; never a link out of the archive", async () => {
+    const legacy = join(dir, "legacy");
+    await mkdir(join(legacy, "aaa"), { recursive: true });
+    await mkdir(join(legacy, "bbb"));
+    const layer = createLayer(
+      { entries: [{ path: "f", type: "file", content: "f" }] },
+      { compression: "none" },
+    );
+    await writeFile(join(legacy, "aaa/layer.tar"), await collect(layer.stream));
+    const { diffId } = await layer.result;
+    await symlink("../aaa/layer.tar", join(legacy, "bbb/layer.tar"));
+    const cfg = JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: [diffId, diffId] },
+    });
+    await writeFile(join(legacy, "cfg.json"), cfg);
+    const entry = { Config: "cfg.json", RepoTags: ["legacy:1"], Layers: ["aaa/layer.tar", "bbb/layer.tar"] };
+    await writeFile(join(legacy, "manifest.json"), JSON.stringify([entry]));
+    execFileSync("tar", ["-cf", join(dir, "legacy.tar"), "-C", legacy, "."]);
+    const a = await readArchive(join(dir, "legacy.tar"));
+    expect(a.images[0]!.manifest.layers.map((l) => l.digest)).toEqual([diffId, diffId]);
+    expect((await collect(a.openBlob(diffId))).length).toBeGreaterThan(0);
+    await a.close();
+
+    await rm(join(legacy, "bbb/layer.tar"));
+    await symlink("../../aaa/layer.tar", join(legacy, "bbb/layer.tar"));
+    execFileSync("tar", ["-cf", join(dir, "legacy-out.tar"), "-C", legacy, "."]);
+    await expect(readArchive(join(dir, "legacy-out.tar"))).rejects.toThrow(
+      /bbb\/layer.tar: layer file is missing/,
+    );
+  });
+
   it("rejects archives that refer outside themselves or are corrupt", async () => {
     const evil = join(dir, "evil");
     await mkdir(evil);

@@ -51,6 +51,20 @@ export function normalizeMemberName(name: string): string | undefined {
   return parts.join("/");
 }
 
+/** joinLinkTarget resolves a symlink's target against the link's directory; a target outside the archive gives undefined. */
+function joinLinkTarget(name: string, linkname: string): string | undefined {
+  if (linkname.startsWith("/")) return undefined;
+  const parts = name.split("/").slice(0, -1);
+  for (const p of linkname.split("/")) {
+    if (p === "" || p === ".") continue;
+    if (p === "..") {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else parts.push(p);
+  }
+  return parts.join("/");
+}
+
 /**
  * indexTar reads only the headers of an uncompressed tar file (seeking over
  * the data) and returns where each regular file's bytes are. PAX `path`/`size`
@@ -60,6 +74,7 @@ export function normalizeMemberName(name: string): string | undefined {
 export async function indexTar(path: string, fh?: FileHandle): Promise<Map<string, TarMember>> {
   const handle = fh ?? (await open(path, "r"));
   const members = new Map<string, TarMember>();
+  const links = new Map<string, string | undefined>();
   try {
     const { size: fileSize } = await handle.stat();
     const hdr = Buffer.alloc(512);
@@ -100,16 +115,31 @@ export async function indexTar(path: string, fh?: FileHandle): Promise<Map<strin
       const prefix = ustar ? cstring(hdr, 345, 155) : "";
       const raw =
         pax.path ?? longName ?? (prefix ? `${prefix}/${cstring(hdr, 0, 100)}` : cstring(hdr, 0, 100));
+      const paxLink = pax.linkpath;
       pax = {};
       longName = undefined;
       if (type === "0" || type === "\u0000" || type === "7") {
         const name = normalizeMemberName(raw);
         if (name) members.set(name, { offset: dataStart, size });
+      } else if (type === "2" || type === "1") {
+        const name = normalizeMemberName(raw);
+        const linkname = paxLink ?? cstring(hdr, 157, 100);
+        if (name)
+          links.set(name, type === "2" ? joinLinkTarget(name, linkname) : normalizeMemberName(linkname));
       }
       pos = next;
     }
   } finally {
     if (!fh) await handle.close();
+  }
+  // docker 20.10's `docker save` stores a layer that two images share once and symlinks the
+  // other `<id>/layer.tar` to it: a link whose target is a member (within the archive) reads as that member.
+  for (const name of links.keys()) {
+    let target = links.get(name);
+    for (let hops = 0; target !== undefined && !members.has(target) && hops < 8; hops++)
+      target = links.get(target);
+    const m = target === undefined ? undefined : members.get(target);
+    if (m && !members.has(name)) members.set(name, m);
   }
   return members;
 }
