@@ -240,6 +240,18 @@ export async function describeImage(image: ImageSource, opts: DescribeOptions): 
   return { config: describeConfig(config), layers, tree: sortEntries([...tree.values()]) };
 }
 
+/**
+ * substitute replaces `from` by `to` in every string of the config (history,
+ * Env, Labels…), for values that differ on every run, such as the random port
+ * of the URL an ADD case downloads from.
+ */
+export function substitute(d: ImageDescription, from: string, to: string): ImageDescription {
+  const config = JSON.parse(JSON.stringify(d.config), (_k, v) =>
+    typeof v === "string" ? v.split(from).join(to) : v,
+  ) as ConfigDescription;
+  return { ...d, config };
+}
+
 /** describeArchive describes an image in a `docker save` (or OCI archive) tar; `name` picks one of several. */
 export async function describeArchive(
   file: string,

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Records the golden outputs of test/golden/build/<case>/ with docker itself:
+#   scripts/record-golden.sh            every recordable case
+#   scripts/record-golden.sh CASE...    only these
+# For each case: setup.sh makes the build context (and the files it serves or
+# passes as secrets), `docker build` (BuildKit, host network) builds the
+# Dockerfile on the golden base images, `docker save` exports it, and
+# test/golden/tool.ts writes the description to expected.json. Cases whose
+# case.json has a "source" starting with "hand" use what docker 20.10 lacks:
+# their Dockerfile.docker20 is built instead and case.json's historyOverride
+# replaces the history entries that current BuildKit writes differently.
+#
+# Needs root. Installs Debian's docker.io when missing, starts its own dockerd
+# (data root, exec root, pidfile and socket under a temp dir; no bridge, no
+# iptables), stops it and the containerd it started by PID, and removes the
+# temp dir. Nothing here is needed by CI, which only reads the recordings.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+CASES_DIR="$ROOT/test/golden/build"
+DOCKER=/usr/bin/docker # Debian's 20.10 CLI: it has the BuildKit client that DOCKER_BUILDKIT=1 needs
+
+log() { echo "record-golden: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (dockerd)"
+
+if [[ ! -x /usr/sbin/dockerd || ! -x $DOCKER ]]; then
+  log "installing docker.io (Debian) with apt-get"
+  policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    # keep the package from starting the system's dockerd: we start our own
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy=1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null || {
+    ((policy)) && rm -f /usr/sbin/policy-rc.d; die "apt-get install docker.io failed"; }
+  ((policy)) && rm -f /usr/sbin/policy-rc.d
+fi
+
+# The describer is TypeScript; Node 20 cannot run it directly, so compile it with the repo's tsc.
+pnpm build >/dev/null
+pnpm exec tsc -p test/golden/tsconfig.json
+TOOL=(node "$ROOT/test/golden/dist/tool.js")
+
+if (($#)); then CASES=("$@"); else mapfile -t CASES < <(ls "$CASES_DIR"); fi
+for c in "${CASES[@]}"; do [[ -f "$CASES_DIR/$c/case.json" ]] || die "no such case: $c"; done
+
+T="$(mktemp -d /tmp/golden-record.XXXXXX)"
+SOCK="$T/docker.sock"
+DPID=""
+SERVER_PID=""
+dockerd_alive() { [[ -n "$DPID" ]] && kill -0 "$DPID" 2>/dev/null; }
+cleanup() {
+  local rc=$?
+  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  local cpid=""
+  [[ -f "$T/exec/containerd/containerd.pid" ]] && cpid="$(cat "$T/exec/containerd/containerd.pid")"
+  if dockerd_alive; then
+    kill -TERM "$DPID"
+    for _ in $(seq 1 150); do dockerd_alive || break; sleep 0.2; done
+    dockerd_alive && { log "dockerd $DPID did not stop in 30s: killing it"; kill -KILL "$DPID"; }
+    wait "$DPID" 2>/dev/null || true
+  fi
+  # dockerd stops the containerd it started; make sure, by its PID
+  if [[ -n "$cpid" ]] && kill -0 "$cpid" 2>/dev/null && grep -q containerd "/proc/$cpid/cmdline" 2>/dev/null; then
+    kill -TERM "$cpid"; sleep 1; kill -0 "$cpid" 2>/dev/null && kill -KILL "$cpid"
+  fi
+  local m
+  while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done < <(
+    awk -v d="$T/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  rm -rf "$T"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$T/data" "$T/exec" "$T/out"
+cat >"$T/daemon.json" <<EOF
+{
+  "data-root": "$T/data",
+  "exec-root": "$T/exec",
+  "pidfile": "$T/dockerd.pid",
+  "hosts": ["unix://$SOCK"],
+  "bridge": "none",
+  "iptables": false,
+  "ip-masq": false,
+  "ip-forward": false,
+  "features": { "buildkit": true }
+}
+EOF
+setsid /usr/sbin/dockerd --config-file "$T/daemon.json" >"$T/dockerd.log" 2>&1 </dev/null &
+DPID=$!
+export DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$T/cli-config" DOCKER_BUILDKIT=1
+for _ in $(seq 1 150); do $DOCKER version >/dev/null 2>&1 && break; dockerd_alive || break; sleep 0.2; done
+$DOCKER version >/dev/null 2>&1 || { tail -n 20 "$T/dockerd.log" >&2; die "dockerd did not start"; }
+log "dockerd $($DOCKER version --format '{{.Server.Version}}') up (pid $DPID)"
+
+while IFS=$'\t' read -r name file; do
+  $DOCKER load -q -i "$file" >/dev/null
+  log "loaded base $name"
+done < <("${TOOL[@]}" bases "$T/bases")
+
+# field CASE_JSON EXPR: prints a value of case.json (arrays one item per line)
+field() {
+  node -e '
+    const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const v = process.argv[2].split(".").reduce((o, k) => (o == null ? undefined : o[k]), c);
+    if (v === undefined || v === null) process.exit(0);
+    if (Array.isArray(v)) for (const x of v) console.log(typeof x === "string" ? x : JSON.stringify(x));
+    else if (typeof v === "object") for (const [k, x] of Object.entries(v)) console.log(`${k}=${x}`);
+    else console.log(String(v));' "$1" "$2"
+}
+
+failed=()
+for c in "${CASES[@]}"; do
+  dir="$CASES_DIR/$c"
+  cj="$dir/case.json"
+  df="$dir/Dockerfile"
+  if [[ "$(field "$cj" source)" == hand* ]]; then
+    # docker 20.10 cannot build it: build Dockerfile.docker20, which gives the same tree with what 20.10
+    # has, and take the history entries named in case.json's historyOverride from current BuildKit
+    [[ -f "$dir/Dockerfile.docker20" ]] || { log "$c: written by hand, skipped"; continue; }
+    df="$dir/Dockerfile.docker20"
+  fi
+  ctx="$T/ctx/$c" extra="$T/extra/$c"
+  mkdir -p "$ctx" "$extra"
+  bash "$dir/setup.sh" "$ctx" "$extra"
+  args=(build --network host --progress plain -t "golden-case/$c:latest" -f "$df")
+  while read -r a; do [[ -n "$a" ]] && args+=(--build-arg "$a"); done < <(field "$cj" buildArgs)
+  target="$(field "$cj" target)"; [[ -n "$target" ]] && args+=(--target "$target")
+  platform="$(field "$cj" platform)"; [[ -n "$platform" ]] && args+=(--platform "$platform")
+  while read -r s; do [[ -n "$s" ]] && args+=(--secret "id=${s%%=*},src=$extra/${s#*=}"); done < <(field "$cj" secrets)
+  subst=()
+  if [[ "$(field "$cj" needsHttp)" == true ]]; then
+    "${TOOL[@]}" serve "$extra/http" >"$T/serve.port" &
+    SERVER_PID=$!
+    for _ in $(seq 1 50); do [[ -s "$T/serve.port" ]] && break; sleep 0.1; done
+    args+=(--build-arg "HTTP_BASE=http://127.0.0.1:$(cat "$T/serve.port")")
+    # the port differs on every run: expected.json says HTTP_PORT instead (tests substitute theirs the same way)
+    subst=("127.0.0.1:$(cat "$T/serve.port")" "127.0.0.1:HTTP_PORT")
+  fi
+  log "$c: building"
+  if $DOCKER "${args[@]}" "$ctx" >"$T/out/$c.log" 2>&1; then
+    $DOCKER save -o "$T/out/$c.tar" "golden-case/$c:latest"
+    "${TOOL[@]}" describe "$T/out/$c.tar" "$(field "$cj" baseLayers)" "$dir/expected.json" "${subst[@]}"
+    "${TOOL[@]}" override-history "$dir/expected.json" "$cj"
+    log "$c: recorded"
+  else
+    failed+=("$c")
+    log "$c: docker build failed:"; tail -n 15 "$T/out/$c.log" >&2
+  fi
+  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; fi
+  $DOCKER image rm -f "golden-case/$c:latest" >/dev/null 2>&1 || true
+  rm -f "$T/out/$c.tar"
+done
+pnpm exec biome format --write "$CASES_DIR" >/dev/null
+((${#failed[@]} == 0)) || die "failed: ${failed[*]}"
+log "done"
