@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -63,6 +64,22 @@ describe("image import", () => {
     // The layer's docker SIZE (12 + 18 file bytes, 9 for the symlink) was recorded while importing.
     const recorded = join(root, "layer-sizes", img.manifest.layers[0]!.digest.replace(":", "/"));
     expect(await readFile(recorded, "utf8")).toBe("39\n");
+  });
+
+  it("imports a directory holding names that are not UTF-8, keeping their bytes in the layer", async () => {
+    const root = await tempDir();
+    const dir = await tempDir();
+    const bad = Buffer.from("bad\xffname", "latin1");
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), bad]), "x\n");
+    mkdirSync(Buffer.concat([Buffer.from(`${dir}/`), Buffer.from("dir\xfe", "latin1")]));
+    const r = await tsb(root, ["import", dir, "bytes:1"]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    const img = await readImage(root, "bytes:1");
+    const store = await ImageStore.open({ root });
+    const layer = gunzip(await store.layout.readBlob(img.manifest.layers[0]!.digest));
+    await store.close();
+    const names = execFileSync("tar", ["-tf", "-", "--quoting-style=literal"], { input: layer });
+    expect(names.toString("latin1")).toBe("bad\xffname\ndir\xfe/\n");
   });
 
   it("takes -m and --platform", async () => {

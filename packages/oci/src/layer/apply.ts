@@ -9,15 +9,16 @@ import {
   lutimesSync,
   mkdirSync,
   openSync,
-  readdirSync,
+  renameSync,
   rmSync,
   type Stats,
   symlinkSync,
   writeSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { OciError } from "../errors.js";
+import { fsPath, hasEscapedBytes, readDirNames } from "./path-bytes.js";
 import { type ReadTarOptions, type TarEntryInfo, tarEntries } from "./reader.js";
 import { ScopedResolver, safeEntryPath } from "./scoped-path.js";
 import { isHostXattr, writeXattrs } from "./xattr.js";
@@ -50,7 +51,7 @@ function isRoot(): boolean {
 
 function lstatOrUndefined(p: string): Stats | undefined {
   try {
-    return lstatSync(p);
+    return lstatSync(fsPath(p));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
@@ -60,7 +61,7 @@ function lstatOrUndefined(p: string): Stats | undefined {
 /** writeBody creates `dest` (never following a symlink there) and copies exactly `size` bytes of the entry into it. */
 async function writeBody(dest: string, body: Readable, size: number, where: string): Promise<void> {
   const fd = openSync(
-    dest,
+    fsPath(dest),
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     0o600,
   );
@@ -120,7 +121,7 @@ export async function applyLayer(
   const sameOwner = opts.sameOwner ?? root;
   const devices = opts.devices ?? (root ? "create" : "skip");
   const warn = opts.onWarning ?? (() => {});
-  mkdirSync(target, { recursive: true });
+  mkdirSync(fsPath(target), { recursive: true });
   // Not root: a lower layer's read-only directory gets u+wx while this layer writes into it, then its mode back.
   const euid = process.geteuid?.() ?? 0;
   const restoreModes = new Map<string, number>();
@@ -128,10 +129,10 @@ export async function applyLayer(
   const ensureWritable = (dir: string): void => {
     if (root || writableChecked.has(dir)) return;
     writableChecked.add(dir);
-    const st = lstatSync(dir);
+    const st = lstatSync(fsPath(dir));
     if (st.isDirectory() && st.uid === euid && (st.mode & 0o300) !== 0o300) {
       if (!restoreModes.has(dir)) restoreModes.set(dir, st.mode & 0o7777);
-      chmodSync(dir, (st.mode & 0o7777) | 0o300);
+      chmodSync(fsPath(dir), (st.mode & 0o7777) | 0o300);
     }
   };
   const resolver = new ScopedResolver(target, ensureWritable);
@@ -163,15 +164,15 @@ export async function applyLayer(
       if (base === WH_OPAQUE) {
         invalidate();
         const parentRel = parentParts.join("/");
-        for (const name of readdirSync(dir)) {
+        for (const name of readDirNames(dir)) {
           const childRel = parentRel ? `${parentRel}/${name}` : name;
-          if (!created.has(childRel)) rmSync(join(dir, name), { recursive: true, force: true });
+          if (!created.has(childRel)) rmSync(fsPath(join(dir, name)), { recursive: true, force: true });
         }
       } else {
         // Removing a plain file cannot change how any path resolves: keep the caches then.
         const gone = lstatOrUndefined(join(dir, victim));
         if (gone?.isDirectory() || gone?.isSymbolicLink()) invalidate();
-        if (gone) rmSync(join(dir, victim), { recursive: true, force: true });
+        if (gone) rmSync(fsPath(join(dir, victim)), { recursive: true, force: true });
       }
       continue;
     }
@@ -199,26 +200,26 @@ export async function applyLayer(
 
     if (info.type === "dir") {
       if (existing && !existing.isDirectory()) {
-        rmSync(dest, { force: true });
+        rmSync(fsPath(dest), { force: true });
         if (existing.isSymbolicLink()) invalidate();
       }
-      if (!existing?.isDirectory()) mkdirSync(dest, { mode: 0o700 });
+      if (!existing?.isDirectory()) mkdirSync(fsPath(dest), { mode: 0o700 });
     } else {
       if (existing) {
         if (existing.isDirectory() || existing.isSymbolicLink()) invalidate();
-        rmSync(dest, { recursive: true, force: true });
+        rmSync(fsPath(dest), { recursive: true, force: true });
       }
       await createNonDir(info, dest, body, resolver, target);
     }
 
-    if (sameOwner) lchownSync(dest, info.uid, info.gid);
+    if (sameOwner) lchownSync(fsPath(dest), info.uid, info.gid);
     if (info.type === "dir") {
       // Owner needs write access while children are created (matters when not root); the mode comes last.
-      chmodSync(dest, 0o700);
+      chmodSync(fsPath(dest), 0o700);
       dirMeta.set(dest, { mode: info.mode, mtime: info.mtime });
     } else {
-      if (info.type !== "symlink") chmodSync(dest, info.mode);
-      lutimesSync(dest, info.mtime, info.mtime);
+      if (info.type !== "symlink") chmodSync(fsPath(dest), info.mode);
+      lutimesSync(fsPath(dest), info.mtime, info.mtime);
     }
     const xattrs: Record<string, Buffer> = {};
     for (const [k, v] of Object.entries(info.xattrs)) {
@@ -233,13 +234,13 @@ export async function applyLayer(
   // Directory modes and mtimes last, deepest first, so writing children neither bumps the
   // mtime nor is refused by a read-only directory mode.
   for (const [dir, mode] of restoreModes) {
-    if (!dirMeta.has(dir) && lstatOrUndefined(dir)?.isDirectory()) chmodSync(dir, mode);
+    if (!dirMeta.has(dir) && lstatOrUndefined(dir)?.isDirectory()) chmodSync(fsPath(dir), mode);
   }
   for (const [path, d] of [...dirMeta].reverse()) {
     // A later entry or whiteout may have replaced or removed the directory.
     if (!lstatOrUndefined(path)?.isDirectory()) continue;
-    chmodSync(path, d.mode);
-    lutimesSync(path, d.mtime, d.mtime);
+    chmodSync(fsPath(path), d.mode);
+    lutimesSync(fsPath(path), d.mtime, d.mtime);
   }
   return result;
 }
@@ -256,7 +257,7 @@ async function createNonDir(
       await writeBody(dest, body, info.size, info.name);
       return;
     case "symlink":
-      symlinkSync(info.linkname ?? "", dest);
+      symlinkSync(fsPath(info.linkname ?? ""), fsPath(dest));
       return;
     case "hardlink": {
       const tparts = safeEntryPath(info.linkname ?? "");
@@ -284,25 +285,47 @@ async function createNonDir(
           where: info.name,
         });
       }
-      linkSync(tabs, dest);
+      linkSync(fsPath(tabs), fsPath(dest));
       return;
     }
     case "fifo":
-      execFileSync("mkfifo", ["-m", "600", "--", dest]);
+      makeNode(dest, (at) => execFileSync("mkfifo", ["-m", "600", "--", at]));
       return;
     case "char":
     case "block":
-      execFileSync("mknod", [
-        "-m",
-        "600",
-        "--",
-        dest,
-        info.type === "char" ? "c" : "b",
-        String(info.devmajor),
-        String(info.devminor),
-      ]);
+      makeNode(dest, (at) =>
+        execFileSync("mknod", [
+          "-m",
+          "600",
+          "--",
+          at,
+          info.type === "char" ? "c" : "b",
+          String(info.devmajor),
+          String(info.devminor),
+        ]),
+      );
       return;
     default:
       throw new OciError("INVALID_TAR", `cannot create entry of type ${info.rawType}`, { where: info.name });
+  }
+}
+
+/**
+ * makeNode runs `make` (mkfifo, mknod) to create `dest`. Arguments of a
+ * process are text, so a name with bytes that are not UTF-8 is made under a
+ * temporary ASCII name in the same directory and renamed to its bytes.
+ */
+function makeNode(dest: string, make: (at: string) => void): void {
+  if (!hasEscapedBytes(dest)) {
+    make(dest);
+    return;
+  }
+  const tmp = join(dirname(dest), `.tsbuild-node-${process.pid}-${Date.now()}`);
+  make(tmp);
+  try {
+    renameSync(tmp, fsPath(dest));
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
 }

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { pathToBytes } from "./path-bytes.js";
 
 /** LayerEntryType names the kinds of filesystem object a layer can hold. */
 export type LayerEntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo";
@@ -6,6 +7,13 @@ export type LayerEntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | 
 /**
  * LayerEntry describes one tar entry for createLayer's explicit-list source.
  * Paths are relative and "/"-separated ("etc/passwd", no leading "/" or "./").
+ *
+ * Names that are not valid UTF-8 (Linux names are bytes) are carried in
+ * `path`, `linkname` and `content.file` with each invalid byte escaped as a
+ * lone surrogate (see pathFromBytes in path-bytes.ts); walkDirectory produces
+ * them that way and createLayer writes the original bytes into the tar
+ * header, as GNU tar does. Pass them on unchanged; to touch the file, use
+ * fsPath(path), never the string with fs directly.
  */
 export interface LayerEntry {
   path: string;
@@ -42,14 +50,14 @@ export function entryDiskSize(e: {
   readonly linkname?: string | undefined;
 }): number {
   if (e.type === "file") return e.size ?? 0;
-  if (e.type === "symlink") return Buffer.byteLength(e.linkname ?? "");
+  if (e.type === "symlink") return pathToBytes(e.linkname ?? "").length;
   return 0;
 }
 
 /** comparePaths orders layer paths as a depth-first walk with byte-wise sorted siblings (parents before children). */
 export function comparePaths(a: string, b: string): number {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
+  const ab = pathToBytes(a);
+  const bb = pathToBytes(b);
   const n = Math.min(ab.length, bb.length);
   for (let i = 0; i < n; i++) {
     const x = ab[i]!;

@@ -5,11 +5,16 @@ import { extract, type Header } from "tar-stream";
 import type { Digest } from "../digest.js";
 import { OciError } from "../errors.js";
 import type { LayerEntryType } from "./entry.js";
-import { PaxXattrTap } from "./pax-tap.js";
+import { pathFromBytes } from "./path-bytes.js";
+import { PaxXattrTap, type RawEntryFields } from "./pax-tap.js";
 
 /** TarEntryInfo is one decoded tar entry, with PAX overrides already applied. */
 export interface TarEntryInfo {
-  /** name is the raw entry name from the archive (not yet made safe). */
+  /**
+   * name is the raw entry name from the archive (not yet made safe). Bytes
+   * that are not UTF-8 are escaped as path-bytes.ts describes (so
+   * pathToBytes(name) gives the header's bytes back); so is `linkname`.
+   */
   name: string;
   /** type is undefined for entry kinds a layer cannot hold (tar-stream's name is in `rawType`). */
   type: LayerEntryType | undefined;
@@ -46,7 +51,7 @@ const TYPE_MAP: Record<string, LayerEntryType> = {
   fifo: "fifo",
 };
 
-function toInfo(h: Header, raw: Record<string, Buffer> | undefined): TarEntryInfo {
+function toInfo(h: Header, raw: RawEntryFields | undefined): TarEntryInfo {
   const pax = (h.pax ?? {}) as Record<string, string>;
   const num = (key: string, fallback: number): number => {
     const v = pax[key];
@@ -58,9 +63,10 @@ function toInfo(h: Header, raw: Record<string, Buffer> | undefined): TarEntryInf
   const xattrs: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries(pax))
     if (k.startsWith("SCHILY.xattr.")) xattrs[k.slice(13)] = Buffer.from(v);
-  if (raw) Object.assign(xattrs, raw);
+  if (raw?.xattrs) Object.assign(xattrs, raw.xattrs);
+  const linkname = raw?.linkname ? pathFromBytes(raw.linkname) : (h.linkname ?? undefined);
   return {
-    name: h.name,
+    name: raw?.name ? pathFromBytes(raw.name) : h.name,
     type: TYPE_MAP[h.type ?? "file"],
     rawType: h.type ?? "file",
     mode: (h.mode ?? 0) & 0o7777,
@@ -68,7 +74,7 @@ function toInfo(h: Header, raw: Record<string, Buffer> | undefined): TarEntryInf
     gid: num("gid", h.gid ?? 0),
     mtime: Math.floor(num("mtime", Math.floor((h.mtime?.getTime() ?? 0) / 1000))),
     size: h.size ?? 0,
-    linkname: h.linkname ?? undefined,
+    linkname,
     devmajor: h.devmajor ?? 0,
     devminor: h.devminor ?? 0,
     xattrs,
@@ -157,7 +163,7 @@ export async function* tarEntries(
   try {
     for await (const entry of ex) {
       opts.signal?.throwIfAborted();
-      const info = toInfo(entry.header, tap.xattrsFor(index++));
+      const info = toInfo(entry.header, tap.rawFor(index++));
       last = info.name;
       if (info.size > max || info.size < 0 || !Number.isSafeInteger(info.size)) {
         throw new OciError("INVALID_TAR", `entry claims ${info.size} bytes, more than the limit of ${max}`, {

@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync, readlinkSync, type Stats } from "node:fs";
 import { join, posix } from "node:path";
 import { OciError } from "../errors.js";
+import { fsPath, pathFromBytes, pathToBytes } from "./path-bytes.js";
 
 /** MAX_PATH and MAX_NAME bound entry names the way Linux does (PATH_MAX, NAME_MAX). */
 export const MAX_PATH = 4096;
@@ -15,7 +16,7 @@ export const MAX_NAME = 255;
 export function safeEntryPath(name: string): string[] {
   if (name.includes("\u0000"))
     throw new OciError("UNSAFE_TAR_ENTRY", "entry name contains a NUL byte", { where: name });
-  if (Buffer.byteLength(name) > MAX_PATH) {
+  if (pathToBytes(name).length > MAX_PATH) {
     throw new OciError("UNSAFE_TAR_ENTRY", `entry name is longer than ${MAX_PATH} bytes`, {
       where: `${name.slice(0, 80)}…`,
     });
@@ -28,7 +29,7 @@ export function safeEntryPath(name: string): string[] {
   }
   const parts = clean.split("/").filter((p) => p !== "" && p !== ".");
   for (const p of parts) {
-    if (Buffer.byteLength(p) > MAX_NAME) {
+    if (pathToBytes(p).length > MAX_NAME) {
       throw new OciError("UNSAFE_TAR_ENTRY", `a path component is longer than ${MAX_NAME} bytes`, {
         where: name,
       });
@@ -93,19 +94,19 @@ export class ScopedResolver {
       const abs = join(this.root, ...cur, c);
       let st: Stats | undefined;
       try {
-        st = lstatSync(abs);
+        st = lstatSync(fsPath(abs));
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
       if (!st) {
         if (!create) return undefined;
         this.#beforeCreate?.(join(this.root, ...cur));
-        mkdirSync(abs, { mode: 0o755 });
+        mkdirSync(fsPath(abs), { mode: 0o755 });
         cur.push(c);
       } else if (st.isSymbolicLink()) {
         if (++hops > 40)
           throw new OciError("UNSAFE_TAR_ENTRY", "too many levels of symbolic links", { where });
-        const target = readlinkSync(abs);
+        const target = pathFromBytes(readlinkSync(fsPath(abs), { encoding: "buffer" }));
         if (target.startsWith("/")) cur = [];
         queue.unshift(...target.split("/"));
       } else if (st.isDirectory()) {

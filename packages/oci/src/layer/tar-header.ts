@@ -1,3 +1,5 @@
+import { pathToBytes } from "./path-bytes.js";
+
 /**
  * tar-header encodes ustar headers (with PAX extended headers when a field does
  * not fit) byte-for-byte deterministically. We write our own encoder instead of
@@ -21,7 +23,12 @@ export type TarEntryType = keyof typeof TarType;
 
 /** TarHeaderFields is what encodeTarHeader needs for one entry. */
 export interface TarHeaderFields {
-  /** name is the entry path as it goes into the tar (directories end in "/"). */
+  /**
+   * name is the entry path as it goes into the tar (directories end in "/").
+   * Bytes that are not UTF-8 are escaped as path-bytes.ts describes and are
+   * written back as the original bytes, in a PAX `path` record (as GNU tar
+   * and Go's archive/tar do; neither adds `hdrcharset`).
+   */
   name: string;
   type: TarEntryType;
   /** mode is the permission bits including setuid/setgid/sticky (07777). */
@@ -134,12 +141,12 @@ export function encodeTarHeader(h: TarHeaderFields): Buffer {
   if (split) {
     [prefix, name] = split;
   } else {
-    pax.push(paxRecord("path", Buffer.from(h.name)));
+    pax.push(paxRecord("path", pathToBytes(h.name)));
     name = asciiTruncate(h.name, 100);
   }
   let linkname = h.linkname ?? "";
   if (linkname.length > 100 || !isAscii(linkname)) {
-    pax.push(paxRecord("linkpath", Buffer.from(linkname)));
+    pax.push(paxRecord("linkpath", pathToBytes(linkname)));
     linkname = asciiTruncate(linkname, 100);
   }
   let { uid, gid, size, mtime } = h;

@@ -1,9 +1,10 @@
-import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
+import { lstatSync, readlinkSync, type Stats } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { OciError } from "../errors.js";
 import type { LayerEntry } from "./entry.js";
+import { fsPath, pathFromBytes, pathToBytes, readDirNames } from "./path-bytes.js";
 import { readTreeXattrs } from "./xattr.js";
 
 /** WalkOptions controls how a directory becomes layer entries. */
@@ -33,7 +34,7 @@ function devMinor(rdev: number): number {
 }
 
 function byteCompare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return Buffer.compare(pathToBytes(a), pathToBytes(b));
 }
 
 /**
@@ -42,6 +43,12 @@ function byteCompare(a: string, b: string): number {
  * Files that share an inode (dev+ino) become hardlinks to the first path.
  * Sockets are skipped, as docker does. Extended attributes come from one
  * `getfattr` process run in parallel with the walk (Node has no xattr API).
+ *
+ * Names that are not valid UTF-8 (and symlink targets) keep their bytes: they
+ * appear in `path`, `linkname` and `content.file` with those bytes escaped as
+ * path-bytes.ts describes. A caller (COPY, import) passes the entries on to
+ * createLayer unchanged, which writes the original bytes into the tar as GNU
+ * tar does; to open such a file itself, it uses fsPath(content.file).
  *
  * The walk uses synchronous lstat/readdir in slices: on a warm page cache that
  * is ~6x faster than the promise API (each async call is a threadpool round
@@ -59,7 +66,7 @@ export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promis
   };
   const inodes = new Map<string, string>();
   const prefix = opts.prefix ? opts.prefix.replace(/^\/+|\/+$/g, "") : "";
-  const rootStat = await lstat(dir).catch((cause: unknown) => {
+  const rootStat = await lstat(fsPath(dir)).catch((cause: unknown) => {
     throw new OciError("INVALID_LAYOUT", `cannot read layer source directory: ${String(cause)}`, {
       where: dir,
       cause,
@@ -71,7 +78,7 @@ export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promis
   let sinceYield = 0;
   async function visit(abs: string, rel: string): Promise<void> {
     opts.signal?.throwIfAborted();
-    const names = readdirSync(abs).sort(byteCompare);
+    const names = readDirNames(abs).sort(byteCompare);
     for (const name of names) {
       if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
@@ -79,7 +86,7 @@ export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promis
         opts.signal?.throwIfAborted();
       }
       const childAbs = join(abs, name);
-      const st: Stats = lstatSync(childAbs);
+      const st: Stats = lstatSync(fsPath(childAbs));
       const childRel = rel ? `${rel}/${name}` : name;
       const base: LayerEntry = {
         path: childRel,
@@ -104,7 +111,8 @@ export async function walkDirectory(dir: string, opts: WalkOptions = {}): Promis
         }
         add(childAbs, { ...base, content: { file: childAbs }, size: Number(st.size) });
       } else if (st.isSymbolicLink()) {
-        add(childAbs, { ...base, type: "symlink", linkname: readlinkSync(childAbs) });
+        const target = pathFromBytes(readlinkSync(fsPath(childAbs), { encoding: "buffer" }));
+        add(childAbs, { ...base, type: "symlink", linkname: target });
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
         add(childAbs, {
           ...base,

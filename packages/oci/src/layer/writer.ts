@@ -7,6 +7,7 @@ import type { Digest } from "../digest.js";
 import { OciError } from "../errors.js";
 import { comparePaths, entryDiskSize, type LayerEntry } from "./entry.js";
 import { parallelGzip } from "./gzip-parallel.js";
+import { fsPath } from "./path-bytes.js";
 import { encodeTarHeader, TAR_TRAILER, tarPadding } from "./tar-header.js";
 import { type WalkOptions, walkDirectory } from "./walk.js";
 
@@ -85,7 +86,8 @@ function contentBytes(e: LayerEntry): Buffer | undefined {
   if (c === undefined) return Buffer.alloc(0);
   if (typeof c === "string") return Buffer.from(c);
   if (c instanceof Uint8Array) return Buffer.from(c.buffer, c.byteOffset, c.length);
-  if (typeof c === "object" && "file" in c && (e.size ?? 0) <= SMALL_FILE) return readFileSync(c.file);
+  if (typeof c === "object" && "file" in c && (e.size ?? 0) <= SMALL_FILE)
+    return readFileSync(fsPath(c.file));
   return undefined;
 }
 
@@ -96,7 +98,7 @@ async function* streamContent(e: LayerEntry, size: number): AsyncGenerator<Buffe
     return;
   }
   if (c && typeof c === "object" && "file" in c) {
-    const fh = await open(c.file, "r");
+    const fh = await open(fsPath(c.file), "r");
     try {
       let pos = 0;
       while (pos < size) {

@@ -2,6 +2,7 @@ import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathFromBytes, pathToBytes } from "./path-bytes.js";
 
 /**
  * xattr reads and writes extended attributes through the `attr` package's
@@ -18,30 +19,37 @@ export function isHostXattr(name: string): boolean {
   );
 }
 
+/** unescapeName turns a dump's file name (bytes as latin1 text) back into a path, escaping non-UTF-8 bytes as path-bytes.ts does. */
 function unescapeName(s: string): string {
-  // getfattr escapes "\", newline and other special bytes as \ooo octal.
+  // getfattr escapes "\", newline and some control bytes as \ooo octal; other bytes are written raw.
   const bytes: number[] = [];
-  const raw = Buffer.from(s);
+  const raw = Buffer.from(s, "latin1");
   for (let i = 0; i < raw.length; i++) {
     if (raw[i] === 0x5c && i + 3 < raw.length && /^[0-7]{3}$/.test(raw.toString("latin1", i + 1, i + 4))) {
       bytes.push(Number.parseInt(raw.toString("latin1", i + 1, i + 4), 8));
       i += 3;
     } else bytes.push(raw[i]!);
   }
-  return Buffer.from(bytes).toString();
+  return pathFromBytes(Buffer.from(bytes));
 }
 
 function escapeName(p: string): string {
   let out = "";
-  for (const b of Buffer.from(p)) {
+  for (const b of pathToBytes(p)) {
     out +=
       b <= 0x20 || b === 0x5c || b >= 0x7f ? `\\${b.toString(8).padStart(3, "0")}` : String.fromCharCode(b);
   }
   return out;
 }
 
-/** parseXattrDump parses getfattr `-e base64` output into absolute path → name → value. */
-export function parseXattrDump(text: string): Map<string, Record<string, Buffer>> {
+/**
+ * parseXattrDump parses getfattr `-e base64` output into absolute path → name
+ * → value. Give it the raw bytes: getfattr writes file names as they are on
+ * disk, which need not be UTF-8.
+ */
+export function parseXattrDump(dump: Buffer | string): Map<string, Record<string, Buffer>> {
+  // latin1 keeps one char per byte, so names can be decoded exactly afterwards.
+  const text = (typeof dump === "string" ? Buffer.from(dump) : dump).toString("latin1");
   const out = new Map<string, Record<string, Buffer>>();
   let current: Record<string, Buffer> | undefined;
   for (const line of text.split("\n")) {
@@ -50,14 +58,14 @@ export function parseXattrDump(text: string): Map<string, Record<string, Buffer>
       out.set(unescapeName(line.slice(8)), current);
     } else if (current && line.includes("=")) {
       const eq = line.indexOf("=");
-      const name = line.slice(0, eq);
+      const name = Buffer.from(line.slice(0, eq), "latin1").toString();
       const v = line.slice(eq + 1);
       if (isHostXattr(name)) continue;
       current[name] = v.startsWith("0s")
         ? Buffer.from(v.slice(2), "base64")
         : v.startsWith("0x")
           ? Buffer.from(v.slice(2), "hex")
-          : Buffer.from(v.replace(/^"|"$/g, ""));
+          : Buffer.from(v.replace(/^"|"$/g, ""), "latin1");
     }
   }
   for (const [k, v] of out) if (Object.keys(v).length === 0) out.delete(k);
@@ -78,7 +86,7 @@ export function readTreeXattrs(dir: string): Promise<Map<string, Record<string, 
     p.stdout.on("data", (c: Buffer) => chunks.push(c));
     p.on("error", () => resolve(undefined));
     // getfattr exits 1 when some file could not be read; what it printed is still right.
-    p.on("close", () => resolve(parseXattrDump(Buffer.concat(chunks).toString())));
+    p.on("close", () => resolve(parseXattrDump(Buffer.concat(chunks))));
   });
 }
 
