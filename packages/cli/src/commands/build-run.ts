@@ -6,6 +6,7 @@ import {
   type Digest,
   digestHex,
   type ImageStore,
+  type Manifest,
   MediaType,
   OciLayout,
   type Platform,
@@ -180,6 +181,23 @@ async function rewriteConfig(store: ImageStore, result: Built, built: BuiltImage
   };
 }
 
+const OCI_TYPES: Record<string, string> = {
+  [MediaType.DockerConfig]: MediaType.OciConfig,
+  [MediaType.DockerLayerGzip]: MediaType.OciLayerGzip,
+  [MediaType.DockerLayer]: MediaType.OciLayer,
+};
+
+/** ociManifest is the same image (same blobs) described with OCI media types. */
+function ociManifest(m: Manifest): Manifest {
+  const t = (x: string) => OCI_TYPES[x] ?? x;
+  return {
+    ...m,
+    mediaType: MediaType.OciManifest,
+    config: { ...m.config, mediaType: t(m.config.mediaType) },
+    layers: m.layers.map((l) => ({ ...l, mediaType: t(l.mediaType) })),
+  } as Manifest;
+}
+
 /** exportTo writes the image to a layout, an archive, or its root filesystem. */
 async function exportTo(
   store: ImageStore,
@@ -209,7 +227,9 @@ async function exportTo(
     const layout = await OciLayout.open(dest, { create: true });
     for (const l of image.manifest.layers) await layout.writeBlob(store.layout.openBlob(l.digest), l);
     await layout.writeBlob(configBytes, image.manifest.config);
-    const m = await layout.writeBlob(image.manifestBytes);
+    // An OCI layout holds OCI media types (as BuildKit's oci exporter writes them; skopeo reads nothing else).
+    const manifest = ociManifest(image.manifest);
+    const m = await layout.writeBlob(Buffer.from(JSON.stringify(manifest, null, 3)));
     const index = await layout.readIndex();
     const annotations =
       names.length > 0
@@ -224,7 +244,7 @@ async function exportTo(
             annotations?.["org.opencontainers.image.ref.name"],
         ),
         {
-          mediaType: image.manifest.mediaType ?? MediaType.DockerManifest,
+          mediaType: MediaType.OciManifest,
           digest: m.digest,
           size: m.size,
           ...(annotations ? { annotations } : {}),

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile sources use `${}` syntax
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { canonicalJson, digestOf, ImageStore, MediaType } from "@tsbuild/oci";
 import { afterEach, describe, expect, it } from "vitest";
@@ -376,5 +377,70 @@ describe("parseBuildArgs", () => {
       B: "x=y",
       C: "env",
     });
+  });
+});
+
+describe("tsbuild build: contexts and outputs", () => {
+  async function root(): Promise<string> {
+    const r = await tempDir("tsbuild-build-root-");
+    dirs.push(r);
+    return r;
+  }
+
+  it("takes a Dockerfile on stdin with no context (build -)", async () => {
+    const r = await runCli(["--root", await root(), "build", "-q", "-"], {
+      stdin: 'FROM scratch\nLABEL a=b\nCMD ["/x"]\n',
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+  });
+
+  it("takes a tar context on stdin, and refuses stdin for both", async () => {
+    const dir = await context({ Dockerfile: "FROM scratch\nCOPY a /a\n", a: "x" });
+    const tar = execFileSync("tar", ["-C", dir, "-cf", "-", "."]);
+    const store = await root();
+    const r = await runCli(["--root", store, "build", "-t", "t:1", "-"], { stdin: tar });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Successfully tagged t:1");
+    const both = await runCli(["--root", store, "build", "-f", "-", "-"], { stdin: "FROM scratch\n" });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("can't use stdin for both build context and dockerfile");
+  });
+
+  it("writes an OCI layout that skopeo reads, a docker archive, and the image id to --iidfile", async () => {
+    const dir = await context({ Dockerfile: 'FROM scratch\nCOPY a /a\nCMD ["/a"]\n', a: "x" });
+    const out = await tempDir("tsbuild-build-out-");
+    dirs.push(out);
+    const r = await runCli([
+      "--root",
+      await root(),
+      "build",
+      "-q",
+      "-t",
+      "app:2",
+      "--iidfile",
+      join(out, "iid"),
+      "-o",
+      `type=oci,dest=${join(out, "layout")}`,
+      "--output",
+      `type=docker,dest=${join(out, "image.tar")}`,
+      "-o",
+      `type=local,dest=${join(out, "rootfs")}`,
+      dir,
+    ]);
+    expect(r.stderr).toBe("");
+    const id = r.stdout.trim();
+    expect(await readFile(join(out, "iid"), "utf8")).toBe(id);
+    const cfg = JSON.parse(
+      execFileSync("skopeo", ["inspect", "--config", `oci:${join(out, "layout")}:2`], { encoding: "utf8" }),
+    );
+    expect(cfg.config.Cmd).toEqual(["/a"]);
+    const fromArchive = JSON.parse(
+      execFileSync("skopeo", ["inspect", "--config", `docker-archive:${join(out, "image.tar")}`], {
+        encoding: "utf8",
+      }),
+    );
+    expect(fromArchive.rootfs.diff_ids).toEqual(cfg.rootfs.diff_ids);
+    expect(await readFile(join(out, "rootfs", "a"), "utf8")).toBe("x");
   });
 });

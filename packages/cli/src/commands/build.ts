@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { Readable } from "node:stream";
 import {
   type CheckResult,
   checkDockerfile,
@@ -16,6 +18,7 @@ import {
   unusedBuildArgsWarning,
 } from "@tsbuild/builder";
 import {
+  applyLayer,
   type ImageConfig,
   normalizePlatform,
   type Platform,
@@ -82,6 +85,8 @@ interface BuildInputs {
   dockerfile: Buffer;
   buildArgs: Record<string, string>;
   platform: Platform | undefined;
+  /** cleanup removes a context made from standard input. */
+  cleanup?: () => Promise<void>;
 }
 
 async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
@@ -114,6 +119,7 @@ async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
     platform = parsed[0];
   }
   const buildArgs = parseBuildArgs(list(argv["build-arg"]), io().env);
+  if (argv.context === "-") return stdinContext(argv, buildArgs, platform);
   const contextDir = resolve(argv.context);
   const st = await stat(contextDir).catch(() => undefined);
   if (!st) throw new Error(`unable to prepare context: path ${JSON.stringify(argv.context)} not found`);
@@ -144,6 +150,66 @@ async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
     dockerfile,
     buildArgs,
     platform,
+  };
+}
+
+/**
+ * stdinContext is `tsbuild build -`, as docker takes it: a tar archive (plain or gzip) on standard input is
+ * the context (its Dockerfile, or `-f` inside it); anything else is the Dockerfile itself, with an empty
+ * context.
+ */
+async function stdinContext(
+  argv: BuildArgs,
+  buildArgs: Record<string, string>,
+  platform: Platform | undefined,
+): Promise<BuildInputs> {
+  if (argv.file === "-") {
+    throw new CliUsageError("invalid argument: can't use stdin for both build context and dockerfile");
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of io().stdin) chunks.push(Buffer.from(chunk as Buffer));
+  const data = Buffer.concat(chunks);
+  const contextDir = await mkdtemp(join(tmpdir(), "tsbuild-stdin-"));
+  const cleanup = () => rm(contextDir, { recursive: true, force: true });
+  const gzip = data[0] === 0x1f && data[1] === 0x8b;
+  const tar = data.length >= 512 && data.subarray(257, 262).toString("latin1") === "ustar";
+  if (!gzip && !tar) {
+    const dockerfilePath = join(contextDir, "Dockerfile");
+    return {
+      contextDir,
+      dockerfilePath,
+      dockerfileName: "Dockerfile",
+      dockerfile: data,
+      buildArgs,
+      platform,
+      cleanup,
+    };
+  }
+  try {
+    await applyLayer(Readable.from([data]), contextDir, { sameOwner: false });
+  } catch (err) {
+    await cleanup();
+    throw new Error(
+      `unable to prepare context: reading the tar archive on standard input: ${(err as Error).message}`,
+    );
+  }
+  const name = argv.file ?? "Dockerfile";
+  const dockerfilePath = resolve(contextDir, name.replace(/^\/+/, ""));
+  let dockerfile: Buffer;
+  try {
+    dockerfile = await readFile(dockerfilePath);
+  } catch {
+    await cleanup();
+    throw new Error(`failed to read dockerfile: open ${name}: no such file or directory`);
+  }
+  return {
+    contextDir,
+    dockerfilePath,
+    dockerfileName: basename(dockerfilePath),
+    dockerfile,
+    buildArgs,
+    platform,
+    cleanup,
   };
 }
 
@@ -291,63 +357,73 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
         describe: "Lint the Dockerfile (BuildKit's checks) without building",
       }),
   handler: async (argv) => {
-    const { stdout, stderr } = io();
+    // yargs-parser reads the "-" of `-q -` as an empty value: a lone "-" is the only way to get one.
+    if (argv.context === "") argv.context = "-";
     const inputs = await readInputs(argv);
-    const common: PlanOptions & { file: string } = {
-      file: inputs.dockerfileName,
-      buildArgs: inputs.buildArgs,
-      ...(argv.target !== undefined ? { target: argv.target } : {}),
-      ...(inputs.platform ? { targetPlatform: inputs.platform } : {}),
-    };
-    const imageConfig = await localBaseConfigs(argv, inputs, common);
-    if (imageConfig) common.imageConfig = imageConfig;
-    const ignore = await findIgnoreFile(inputs.contextDir, inputs.dockerfilePath);
-    if (ignore.patterns.length > 0) common.ignorePatterns = ignore.patterns;
-    if (argv.check) {
-      // Unlike a build, a check exits 1 when it finds anything, warnings included (BuildKit's lint status code).
-      const result = checkDockerfile(inputs.dockerfile, common);
-      if (argv.progress === "json") {
-        stdout.write(checkEvents(result));
-      } else {
-        stdout.write(formatCheckReport(result));
-        if (result.error) failWith(result);
-      }
-      if (result.error || result.warnings.length > 0) throw new ReportedFailure();
-      return;
-    }
-    // A normal build lints what it builds and lists the findings at the end, as docker does.
-    const result = checkDockerfile(inputs.dockerfile, { ...common, allStages: false });
-    if (result.error) failWith(result);
     try {
-      new PatternMatcher(ignore.patterns);
-    } catch (err) {
-      if (isBuildError(err)) throw new Error(`failed to read .dockerignore: ${ignore.path}: ${err.message}`);
-      throw err;
+      await buildWith(argv, inputs);
+    } finally {
+      await inputs.cleanup?.();
     }
-    const plan = planBuild(parseDockerfile(inputs.dockerfile, { file: inputs.dockerfileName }), common);
-    if (result.warnings.length > 0) stderr.write(warningSummary(result.warnings));
-    if (plan.unusedBuildArgs.length > 0) stderr.write(`${unusedBuildArgsWarning(plan.unusedBuildArgs)}\n`);
-    const labels: Record<string, string> = {};
-    for (const l of list(argv.label)) {
-      const eq = l.indexOf("=");
-      labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? "" : l.slice(eq + 1);
-    }
-    const outputs = list(argv.output).map(parseOutput);
-    await runBuild({
-      argv,
-      tags: list(argv.tag),
-      outputs,
-      dockerfile: inputs.dockerfile,
-      dockerfileName: inputs.dockerfileName,
-      dockerfilePath: inputs.dockerfilePath,
-      contextDir: inputs.contextDir,
-      buildArgs: inputs.buildArgs,
-      ...(argv.target !== undefined ? { target: argv.target } : {}),
-      ...(inputs.platform ? { platform: inputs.platform } : {}),
-      noCache: argv["no-cache"] === true,
-      noCacheFilter: list(argv["no-cache-filter"]),
-      pull: argv.pull === true,
-      labels,
-    });
   },
 };
+
+async function buildWith(argv: BuildArgs, inputs: BuildInputs): Promise<void> {
+  const { stdout, stderr } = io();
+  const common: PlanOptions & { file: string } = {
+    file: inputs.dockerfileName,
+    buildArgs: inputs.buildArgs,
+    ...(argv.target !== undefined ? { target: argv.target } : {}),
+    ...(inputs.platform ? { targetPlatform: inputs.platform } : {}),
+  };
+  const imageConfig = await localBaseConfigs(argv, inputs, common);
+  if (imageConfig) common.imageConfig = imageConfig;
+  const ignore = await findIgnoreFile(inputs.contextDir, inputs.dockerfilePath);
+  if (ignore.patterns.length > 0) common.ignorePatterns = ignore.patterns;
+  if (argv.check) {
+    // Unlike a build, a check exits 1 when it finds anything, warnings included (BuildKit's lint status code).
+    const result = checkDockerfile(inputs.dockerfile, common);
+    if (argv.progress === "json") {
+      stdout.write(checkEvents(result));
+    } else {
+      stdout.write(formatCheckReport(result));
+      if (result.error) failWith(result);
+    }
+    if (result.error || result.warnings.length > 0) throw new ReportedFailure();
+    return;
+  }
+  // A normal build lints what it builds and lists the findings at the end, as docker does.
+  const result = checkDockerfile(inputs.dockerfile, { ...common, allStages: false });
+  if (result.error) failWith(result);
+  try {
+    new PatternMatcher(ignore.patterns);
+  } catch (err) {
+    if (isBuildError(err)) throw new Error(`failed to read .dockerignore: ${ignore.path}: ${err.message}`);
+    throw err;
+  }
+  const plan = planBuild(parseDockerfile(inputs.dockerfile, { file: inputs.dockerfileName }), common);
+  if (result.warnings.length > 0) stderr.write(warningSummary(result.warnings));
+  if (plan.unusedBuildArgs.length > 0) stderr.write(`${unusedBuildArgsWarning(plan.unusedBuildArgs)}\n`);
+  const labels: Record<string, string> = {};
+  for (const l of list(argv.label)) {
+    const eq = l.indexOf("=");
+    labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? "" : l.slice(eq + 1);
+  }
+  const outputs = list(argv.output).map(parseOutput);
+  await runBuild({
+    argv,
+    tags: list(argv.tag),
+    outputs,
+    dockerfile: inputs.dockerfile,
+    dockerfileName: inputs.dockerfileName,
+    dockerfilePath: inputs.dockerfilePath,
+    contextDir: inputs.contextDir,
+    buildArgs: inputs.buildArgs,
+    ...(argv.target !== undefined ? { target: argv.target } : {}),
+    ...(inputs.platform ? { platform: inputs.platform } : {}),
+    noCache: argv["no-cache"] === true,
+    noCacheFilter: list(argv["no-cache-filter"]),
+    pull: argv.pull === true,
+    labels,
+  });
+}
