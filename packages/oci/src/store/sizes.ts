@@ -1,7 +1,7 @@
-import { mkdir, readFile, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type Digest, digestAlgorithm, digestHex } from "../digest.js";
-import { isErrno, writeFileAtomic } from "../layout/fsutil.js";
+import { isErrno, isProcessAlive, pidOfTempName, writeFileAtomic } from "../layout/fsutil.js";
 import type { OciLayout } from "../layout/layout.js";
 import type { Descriptor } from "../types.js";
 
@@ -58,6 +58,17 @@ export class LayerSizes {
       await unlink(this.#path(d)).catch((err: unknown) => {
         if (!isErrno(err, "ENOENT")) throw err;
       });
+    }
+  }
+
+  /** cleanTemp removes the temp files of record writes by processes that no longer run. */
+  async cleanTemp(): Promise<void> {
+    for (const alg of await readdir(this.#dir).catch(() => [])) {
+      for (const name of await readdir(join(this.#dir, alg)).catch(() => [])) {
+        const pid = name.startsWith(".") ? pidOfTempName(name) : undefined;
+        if (pid !== undefined && !isProcessAlive(pid))
+          await unlink(join(this.#dir, alg, name)).catch(() => {});
+      }
     }
   }
 

@@ -612,7 +612,10 @@ export class ImageStore {
    * being done ("tag an image").
    */
   async #writing<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    this.#swept ??= this.layout.cleanTemp().catch(() => {});
+    this.#swept ??= Promise.all([this.layout.cleanTemp(), this.#sizes.cleanTemp()]).then(
+      () => {},
+      () => {},
+    );
     await this.#swept;
     try {
       return await fn();
