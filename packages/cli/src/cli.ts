@@ -12,6 +12,10 @@ export interface GlobalOptions {
   "insecure-registry"?: string[];
   "registry-ca"?: string[];
   "registry-mirror"?: string[];
+  "registry-connect-timeout"?: string;
+  "registry-headers-timeout"?: string;
+  "registry-speed-limit"?: string;
+  "registry-speed-time"?: string;
 }
 
 /**
@@ -55,6 +59,26 @@ async function runBound(argv: readonly string[]): Promise<number> {
       // One value per flag, so a repeated flag does not swallow the positional arguments after it.
       nargs: 1,
       describe: "Pull Docker Hub images through this mirror URL first (also $TSBUILD_REGISTRY_MIRRORS)",
+      global: true,
+    })
+    .option("registry-connect-timeout", {
+      type: "string",
+      describe: "Give up connecting to a registry after this long (default 10s; 0: never)",
+      global: true,
+    })
+    .option("registry-headers-timeout", {
+      type: "string",
+      describe: "Give up on a registry that sends no response this long after a request (default 30s)",
+      global: true,
+    })
+    .option("registry-speed-limit", {
+      type: "string",
+      describe: "Fail a transfer slower than this many bytes/s for --registry-speed-time (default 1k)",
+      global: true,
+    })
+    .option("registry-speed-time", {
+      type: "string",
+      describe: "The window --registry-speed-limit is measured over (default 30s; 0: no check)",
       global: true,
     })
     .version(VERSION)

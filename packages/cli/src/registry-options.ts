@@ -1,4 +1,4 @@
-import { createRegistryClient, type RegistryClient } from "@tsbuild/registry-client";
+import { createRegistryClient, type RegistryClient, TIMEOUT_SETTING_NAMES } from "@tsbuild/registry-client";
 import { onInterrupt } from "./interrupt.js";
 import { io } from "./output.js";
 
@@ -7,6 +7,10 @@ export interface RegistryArgs {
   "insecure-registry"?: string[];
   "registry-ca"?: string[];
   "registry-mirror"?: string[];
+  "registry-connect-timeout"?: string;
+  "registry-headers-timeout"?: string;
+  "registry-speed-limit"?: string;
+  "registry-speed-time"?: string;
 }
 
 /**
@@ -24,6 +28,7 @@ export function registryClient(argv: RegistryArgs): RegistryClient {
       caFiles: argv["registry-ca"] ?? [],
       mirrors: argv["registry-mirror"] ?? [],
     },
+    timeoutFlags: Object.fromEntries(TIMEOUT_SETTING_NAMES.map((name) => [name, argv[name]])),
     overrides: env.TSBUILD_DEBUG ? { debug: (line) => io().stderr.write(`debug: ${line}\n`) } : {},
   });
 }

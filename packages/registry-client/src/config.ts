@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { RegistryClient, type RegistryClientOptions } from "./client.js";
 import { DockerCredentialStore } from "./credentials/docker.js";
 import { RegistryError } from "./errors.js";
+import { loadTimeouts, type TimeoutValues } from "./timeouts-config.js";
 import { proxyFromEnv } from "./transport/proxy.js";
+import type { Timeouts } from "./transport/timeouts.js";
 
 /** RegistrySettings are the user's registry settings, merged from flags, environment and config file. */
 export interface RegistrySettings {
@@ -12,11 +14,15 @@ export interface RegistrySettings {
   mirrors: string[];
   caFiles: string[];
   certsDir?: string;
+  /** timeouts holds the limits the user set (the client fills in DEFAULT_TIMEOUTS for the rest). */
+  timeouts?: Partial<Timeouts>;
 }
 
 export interface LoadSettingsOptions {
   /** flags from the command line (`--insecure-registry`, `--registry-mirror`, `--registry-ca`). */
-  flags?: Partial<RegistrySettings>;
+  flags?: Partial<Omit<RegistrySettings, "timeouts">>;
+  /** timeoutFlags are `--registry-connect-timeout` and its kin as given (`"10s"`, `"1k"`). */
+  timeoutFlags?: TimeoutValues;
   env?: NodeJS.ProcessEnv;
   /** configFile overrides `$TSBUILD_CONFIG`, else `$XDG_CONFIG_HOME/tsbuild/config.json`. */
   configFile?: string;
@@ -51,6 +57,9 @@ function stringArray(file: string, config: Record<string, unknown>, key: string)
  * docker daemon.json's names), the environment (`TSBUILD_INSECURE_REGISTRIES`,
  * `TSBUILD_REGISTRY_MIRRORS`, `TSBUILD_REGISTRY_CA`, comma-separated;
  * `TSBUILD_CERTS_DIR`) and flags. Lists add up; the certs dir is the last one set.
+ * The timeouts (`registry-connect-timeout`, `registry-headers-timeout`,
+ * `registry-speed-limit`, `registry-speed-time`: config keys, flags, and
+ * `TSBUILD_REGISTRY_…` variables) are each the last one set.
  */
 export function loadRegistrySettings(options: LoadSettingsOptions = {}): RegistrySettings {
   const env = options.env ?? process.env;
@@ -88,6 +97,7 @@ export function loadRegistrySettings(options: LoadSettingsOptions = {}): Registr
   }
   const flags = options.flags ?? {};
   const certsDir = flags.certsDir ?? (env.TSBUILD_CERTS_DIR || undefined) ?? certsDirFile;
+  const timeouts = loadTimeouts({ file, config, env, flags: options.timeoutFlags ?? {} });
   return {
     insecureRegistries: [
       ...stringArray(file, config, "insecure-registries"),
@@ -105,6 +115,7 @@ export function loadRegistrySettings(options: LoadSettingsOptions = {}): Registr
       ...(flags.caFiles ?? []),
     ],
     ...(certsDir ? { certsDir } : {}),
+    ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
   };
 }
 
@@ -124,6 +135,7 @@ export function createRegistryClient(
     mirrors: settings.mirrors,
     caFiles: settings.caFiles,
     ...(settings.certsDir ? { certsDir: settings.certsDir } : {}),
+    ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
     proxy: proxyFromEnv(env),
     ...(env.TSBUILD_DEBUG ? { debug: (line: string) => process.stderr.write(`debug: ${line}\n`) } : {}),
     ...options.overrides,

@@ -65,6 +65,14 @@ export {
   normalizeRegistry,
 } from "./registry.js";
 export { DEFAULT_JSON_LIMIT, RegistryResponse } from "./response.js";
+export {
+  parseDuration,
+  parseRate,
+  TIMEOUT_SETTING_NAMES,
+  type TimeoutSettingName,
+  type TimeoutValues,
+  timeoutEnvName,
+} from "./timeouts-config.js";
 export type { RetryInfo, RetryOptions } from "./transport/retry.js";
 export type { BodySource } from "./transport/send.js";
 export { DEFAULT_TIMEOUTS, TIMEOUT_SETTINGS, type Timeouts } from "./transport/timeouts.js";
