@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { comparePaths, type LayerEntry } from "@tsbuild/oci";
 import { SandboxError } from "../errors.js";
 import { runInNamespace } from "../sandbox/namespace.js";
-import { dropStubs, entryOf, finish, lowerMatches, whiteoutMtime } from "./diff.js";
+import {
+  dropStubs,
+  entryOf,
+  finish,
+  LowerStats,
+  lowerMatches,
+  prefetchBytes,
+  whiteoutMtime,
+} from "./diff.js";
 import { LowerView } from "./lowers.js";
 import { type ScanEntry, scanTree } from "./scan.js";
 import {
@@ -93,6 +101,8 @@ export class CopySnapshotter implements Snapshotter {
     }
     const identity = ctx.identity;
     const lowers = new LowerView(ctx.lowerDirs);
+    // The copy as the step will find it: what still has the same inode and ctime afterwards was not touched.
+    const before = new Map((await scanTree(identity, rootfs, false)).map((e) => [e.path, e]));
     return {
       kind: this.kind,
       rootfs,
@@ -100,7 +110,15 @@ export class CopySnapshotter implements Snapshotter {
       teardown: [],
       async diff(stubs) {
         const scanned = await scanTree(identity, rootfs);
-        const dctx = { identity, root: rootfs, lowers, stubs };
+        const untouched = new Set<string>();
+        for (const e of scanned) {
+          const b = before.get(e.path);
+          if (b && b.ino === e.ino && b.ctimeNs === e.ctimeNs && b.type === e.type) untouched.add(e.path);
+        }
+        const lowerStats = new LowerStats(identity, lowers);
+        await lowerStats.prefetch(scanned.filter((e) => !untouched.has(e.path)).map((e) => e.path));
+        const base = { identity, root: rootfs, lowers, lowerStats, stubs, untouched };
+        const dctx = { ...base, sameBytes: await prefetchBytes(base, scanned) };
         const byPath = new Map(scanned.map((e) => [e.path, e]));
         const keep = new Map<string, LayerEntry>();
         for (const e of [...scanned].sort((a, b) => comparePaths(a.path, b.path))) {

@@ -4,9 +4,9 @@ import { PassThrough, type Readable } from "node:stream";
 import { comparePaths, type LayerEntry } from "@tsbuild/oci";
 import { SandboxError } from "../errors.js";
 import { type Identity, toContainerId } from "../sandbox/idmap.js";
-import { spawnInNamespace } from "../sandbox/namespace.js";
+import { runInNamespace, spawnInNamespace } from "../sandbox/namespace.js";
 import type { LowerView } from "./lowers.js";
-import type { ScanEntry } from "./scan.js";
+import { type ScanEntry, scanPaths } from "./scan.js";
 
 const WH = ".wh.";
 const OPAQUE = ".wh..wh..opq";
@@ -53,12 +53,90 @@ function statType(st: Stats): string {
   return "s";
 }
 
+/** LowerStat is a lower layer's object as the step saw it (in-namespace owners). */
+interface LowerStat {
+  type: string;
+  mode: number;
+  uid: number | undefined;
+  gid: number | undefined;
+  mtimeNs: bigint;
+  size: number;
+  linkname: string;
+  /** abs is the object's path in its layer directory. */
+  abs: string;
+}
+
+/**
+ * LowerStats answers "what did this path look like before the step" from
+ * the lowers: by lstat where this process may look, and rootless, for paths
+ * under directories only the namespace's root may enter (a 0700 directory
+ * of another id), from one `find` run inside the namespace (prefetch).
+ */
+export class LowerStats {
+  readonly #identity: Identity;
+  readonly #view: LowerView;
+  readonly #fromNamespace = new Map<string, LowerStat | undefined>();
+
+  constructor(identity: Identity, view: LowerView) {
+    this.#identity = identity;
+    this.#view = view;
+  }
+
+  /** prefetch looks up, in the namespace, every path of `paths` this process cannot lstat itself. */
+  async prefetch(paths: Iterable<string>): Promise<void> {
+    const denied = [...paths].filter((p) => this.#view.probe(p) === "denied");
+    if (denied.length === 0) return;
+    const starts = denied.flatMap((p) => this.#view.dirs.map((d) => join(d, p)));
+    const found = new Map<string, ScanEntry>();
+    for (let i = 0; i < starts.length; i += 2000) {
+      for (const e of await scanPaths(this.#identity, starts.slice(i, i + 2000))) found.set(e.path, e);
+    }
+    for (const p of denied) {
+      let hit: LowerStat | undefined;
+      for (let i = this.#view.dirs.length - 1; i >= 0; i--) {
+        const abs = join(this.#view.dirs[i]!, p);
+        const e = found.get(abs);
+        if (!e) continue;
+        // Rootless lowers hold no devices but whiteouts (0/0).
+        if (e.type !== "c") hit = { ...e, abs };
+        break;
+      }
+      this.#fromNamespace.set(p, hit);
+    }
+  }
+
+  /** get is the topmost lower object at `rel`, undefined when absent or whited out. */
+  get(rel: string): LowerStat | undefined {
+    if (this.#fromNamespace.has(rel)) return this.#fromNamespace.get(rel);
+    const found = this.#view.probe(rel);
+    if (!found || found === "denied") return undefined;
+    const abs = join(found.dir, rel);
+    const st = found.stat;
+    return {
+      type: statType(st),
+      mode: st.mode & 0o7777,
+      uid: toContainerId(this.#identity.uid, st.uid),
+      gid: toContainerId(this.#identity.gid, st.gid),
+      mtimeNs: lstatSync(abs, { bigint: true }).mtimeNs,
+      size: st.size,
+      linkname: st.isSymbolicLink() ? readlinkSync(abs) : "",
+      abs,
+    };
+  }
+}
+
 /** DiffContext is what turning a scanned tree into layer entries needs. */
 export interface DiffContext {
   identity: Identity;
   /** root is the scanned directory (the upper dir, or the copied rootfs). */
   root: string;
   lowers: LowerView;
+  /** lowerStats: prefetched with every scanned path before the diff. */
+  lowerStats: LowerStats;
+  /** sameBytes: byte comparisons made in the namespace for files this process may not read (prefetchBytes). */
+  sameBytes?: ReadonlyMap<string, boolean>;
+  /** untouched: paths the copy snapshotter saw with the same inode and ctime before and after the step. */
+  untouched?: ReadonlySet<string>;
   /**
    * stubs are paths the sandbox created as mount targets (they did not exist
    * before the step): dropped when the step left them empty, as BuildKit does.
@@ -68,29 +146,69 @@ export interface DiffContext {
 
 /** lowerMatches says whether the scanned entry is the lower layers' object unchanged (a copy-up that changed nothing). */
 export function lowerMatches(ctx: DiffContext, e: ScanEntry): boolean {
-  const found = ctx.lowers.lstat(e.path);
-  if (!found) return false;
-  const lst = found.stat;
-  const l = lstatSync(join(found.dir, e.path), { bigint: true });
-  if (statType(lst) !== e.type) return false;
-  if ((lst.mode & 0o7777) !== e.mode) return false;
-  if (toContainerId(ctx.identity.uid, lst.uid) !== e.uid) return false;
-  if (toContainerId(ctx.identity.gid, lst.gid) !== e.gid) return false;
+  if (ctx.untouched?.has(e.path)) return true;
+  const l = ctx.lowerStats.get(e.path);
+  if (!l) return false;
+  if (l.type !== e.type || l.mode !== e.mode || l.uid !== e.uid || l.gid !== e.gid) return false;
   if (l.mtimeNs !== e.mtimeNs) return false;
   if (layerXattrs(e.xattrs) !== undefined) return false; // lower xattrs are not compared: keep the entry
-  if (e.type === "l") return readlinkSync(join(found.dir, e.path)) === e.linkname;
+  if (e.type === "l") return l.linkname === e.linkname;
   if (e.type === "c" || e.type === "b") return false;
   if (e.type === "f") {
-    if (lst.size !== e.size) return false;
+    if (l.size !== e.size) return false;
     // Same size and the same mtime to the nanosecond: unchanged, unless the clock gave whole seconds (then compare bytes).
     if (e.mtimeNs % 1_000_000_000n !== 0n) return true;
+    const same = ctx.sameBytes?.get(e.path);
+    if (same !== undefined) return same;
     try {
-      return readFileSync(join(found.dir, e.path)).equals(readFileSync(join(ctx.root, e.path)));
+      return readFileSync(l.abs).equals(readFileSync(join(ctx.root, e.path)));
     } catch {
       return false;
     }
   }
   return true;
+}
+
+function readable(abs: string): boolean {
+  try {
+    accessSync(abs, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * prefetchBytes compares, in one namespace run, the files whose metadata
+ * matches the lowers' to the second (so only bytes can tell) but that this
+ * process may not read itself; lowerMatches then uses the answers.
+ */
+export async function prefetchBytes(
+  ctx: DiffContext,
+  scanned: readonly ScanEntry[],
+): Promise<Map<string, boolean>> {
+  const pairs: Array<[string, string, string]> = [];
+  for (const e of scanned) {
+    if (e.type !== "f" || e.mtimeNs % 1_000_000_000n !== 0n || ctx.untouched?.has(e.path)) continue;
+    const l = ctx.lowerStats.get(e.path);
+    if (!l || l.type !== "f" || l.size !== e.size || l.mtimeNs !== e.mtimeNs || l.mode !== e.mode) continue;
+    if (l.uid !== e.uid || l.gid !== e.gid) continue;
+    const upper = join(ctx.root, e.path);
+    if (readable(l.abs) && readable(upper)) continue;
+    pairs.push([e.path, l.abs, upper]);
+  }
+  const out = new Map<string, boolean>();
+  if (pairs.length === 0) return out;
+  const script = `while [ $# -gt 0 ]; do if cmp -s -- "$1" "$2"; then printf 1; else printf 0; fi; shift 2; done`;
+  const r = await runInNamespace(ctx.identity, "sh", [
+    "-c",
+    script,
+    "sh",
+    ...pairs.flatMap(([, a, b]) => [a, b]),
+  ]);
+  const answers = r.stdout.toString();
+  pairs.forEach(([path], i) => out.set(path, answers[i] === "1"));
+  return out;
 }
 
 /** contentOf is a file's bytes for the layer: read directly when this process can, else through the namespace's root. */

@@ -33,6 +33,23 @@ export class LowerView {
     return undefined;
   }
 
+  /** probe is lstat that tells "denied" (a directory on the way this process may not enter) from absent. */
+  probe(rel: string): { stat: Stats; dir: string } | "denied" | undefined {
+    for (let i = this.dirs.length - 1; i >= 0; i--) {
+      const dir = this.dirs[i]!;
+      let st: Stats | undefined;
+      try {
+        st = lstatSync(join(dir, rel), { throwIfNoEntry: false });
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EACCES" ? "denied" : undefined;
+      }
+      if (!st) continue;
+      if (isWhiteout(st)) return undefined;
+      return { stat: st, dir };
+    }
+    return undefined;
+  }
+
   /** exists says whether `rel` exists in the merged view (unreadable counts as existing: callers keep what they found). */
   exists(rel: string): boolean {
     for (let i = this.dirs.length - 1; i >= 0; i--) {

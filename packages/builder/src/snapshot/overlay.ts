@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { upperDiff } from "./diff.js";
+import { LowerStats, prefetchBytes, upperDiff } from "./diff.js";
 import { LowerView } from "./lowers.js";
 import { scanTree } from "./scan.js";
 import {
@@ -76,7 +76,10 @@ export class OverlaySnapshotter implements Snapshotter {
       teardown,
       async diff(stubs) {
         const scanned = await scanTree(identity, upper);
-        return upperDiff({ identity, root: upper, lowers: lowerView, stubs }, scanned);
+        const lowerStats = new LowerStats(identity, lowerView);
+        await lowerStats.prefetch(scanned.map((e) => e.path));
+        const ctx = { identity, root: upper, lowers: lowerView, lowerStats, stubs };
+        return upperDiff({ ...ctx, sameBytes: await prefetchBytes(ctx, scanned) }, scanned);
       },
     };
   }

@@ -13,6 +13,8 @@ export interface ScanEntry {
   gid: number;
   /** mtimeNs is the modification time in nanoseconds. */
   mtimeNs: bigint;
+  /** ctimeNs is the inode change time: any write, chmod or chown moves it. */
+  ctimeNs: bigint;
   size: number;
   ino: number;
   nlink: number;
@@ -20,7 +22,7 @@ export interface ScanEntry {
   xattrs: Record<string, Buffer>;
 }
 
-const FORMAT = "%y %m %U %G %T@ %s %i %n\\0%P\\0%l\\0";
+const FORMAT = "%y %m %U %G %T@ %s %i %n %C@\\0%P\\0%l\\0";
 
 /** parseMtime turns find's %T@ ("1796313484.2019966270") into nanoseconds. */
 export function parseMtime(s: string): bigint {
@@ -47,11 +49,38 @@ export async function scanTree(identity: Identity, root: string, xattrs = true):
       : undefined,
   ]);
   const attrs = dump ? parseGetfattr(dump.stdout.toString("latin1"), root) : new Map();
-  const fields = listing.stdout.toString().split("\0");
+  return parseListing(listing.stdout, attrs);
+}
+
+/** scanPaths stats the given absolute paths (not their contents) in the namespace; missing ones are left out. Paths come back absolute. */
+export async function scanPaths(identity: Identity, paths: readonly string[]): Promise<ScanEntry[]> {
+  if (paths.length === 0) return [];
+  const r = await runInNamespace(
+    identity,
+    "find",
+    [...paths, "-maxdepth", "0", "-printf", FORMAT.replace("%P", "%p")],
+    {
+      allowFailure: true,
+    },
+  );
+  return parseListing(r.stdout, new Map());
+}
+
+function parseListing(stdout: Buffer, attrs: Map<string, Record<string, Buffer>>): ScanEntry[] {
+  const fields = stdout.toString().split("\0");
   const out: ScanEntry[] = [];
   for (let i = 0; i + 2 < fields.length; i += 3) {
-    const [type = "", mode = "0", uid = "0", gid = "0", mtime = "0", size = "0", ino = "0", nlink = "1"] =
-      fields[i]!.split(" ");
+    const [
+      type = "",
+      mode = "0",
+      uid = "0",
+      gid = "0",
+      mtime = "0",
+      size = "0",
+      ino = "0",
+      nlink = "1",
+      ctime = "0",
+    ] = fields[i]!.split(" ");
     const path = fields[i + 1]!;
     out.push({
       path,
@@ -60,6 +89,7 @@ export async function scanTree(identity: Identity, root: string, xattrs = true):
       uid: Number(uid),
       gid: Number(gid),
       mtimeNs: parseMtime(mtime),
+      ctimeNs: parseMtime(ctime),
       size: Number(size),
       ino: Number(ino),
       nlink: Number(nlink),
