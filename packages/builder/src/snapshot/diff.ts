@@ -191,7 +191,7 @@ export async function prefetchBytes(
   for (const e of scanned) {
     if (e.type !== "f" || e.mtimeNs % 1_000_000_000n !== 0n || ctx.untouched?.has(e.path)) continue;
     const l = ctx.lowerStats.get(e.path);
-    if (!l || l.type !== "f" || l.size !== e.size || l.mtimeNs !== e.mtimeNs || l.mode !== e.mode) continue;
+    if (l?.type !== "f" || l.size !== e.size || l.mtimeNs !== e.mtimeNs || l.mode !== e.mode) continue;
     if (l.uid !== e.uid || l.gid !== e.gid) continue;
     const upper = join(ctx.root, e.path);
     if (readable(l.abs) && readable(upper)) continue;
@@ -207,7 +207,7 @@ export async function prefetchBytes(
     ...pairs.flatMap(([, a, b]) => [a, b]),
   ]);
   const answers = r.stdout.toString();
-  pairs.forEach(([path], i) => out.set(path, answers[i] === "1"));
+  for (const [i, [path]] of pairs.entries()) out.set(path, answers[i] === "1");
   return out;
 }
 
