@@ -38,14 +38,7 @@ export async function copyStep(
   const b = ctx.builder;
   const signal = b.options.signal;
   const args = step.copy;
-  const kind = args.add ? "ADD" : "COPY";
   const dest = args.dest;
-  if (args.sources.length + args.heredocs.length > 1 && !dest.endsWith("/")) {
-    throw new BuildError(
-      "INVALID_DESTINATION",
-      `When using ${kind} with more than one source file, the destination must be a directory and end with a /`,
-    );
-  }
   let chown: Owner | undefined;
   if (args.chown) chown = await ownerOf(ctx, parseOwnerSpec(args.chown));
   const chmod: ModeSpec | undefined = args.chmod ? parseModeSpec(args.chmod) : undefined;

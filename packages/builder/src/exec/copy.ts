@@ -121,8 +121,23 @@ export class Copier {
     if (this.req.parents) target = join(destRel, match);
     else target = node.type === "dir" ? destRel : this.#targetFor(destRel, base, false);
     target = this.view.resolve(target);
-    this.#mkdirAll(parentOf(target));
     const excludes = this.req.excludes.length > 0 ? new PatternMatcher([...this.req.excludes]) : undefined;
+    // Hardlinks are kept within one source, not across sources (fsutil copies each source on its own).
+    this.#inodes.clear();
+    if (node.type === "dir" && !this.req.parents) {
+      // A directory's contents go into the destination, which is made like its parents (0755, the
+      // --chown owner; the --chmod mode, as current BuildKit does) and otherwise keeps its metadata.
+      const created = !this.#lookup(target, false);
+      this.#mkdirAll(target);
+      const top = this.#ops.get(cleanRel(target));
+      if (created && top && this.req.chmod) top.node.mode = applyMode(this.req.chmod, top.node.mode, true);
+      for (const name of fs.children(resolved)) {
+        if (excludes?.matchesOrParentMatches(name)) continue;
+        this.#copy(fs, resolved ? `${resolved}/${name}` : name, join(target, name), true, excludes, name);
+      }
+      return;
+    }
+    this.#mkdirAll(parentOf(target));
     this.#copy(fs, resolved, target, false, excludes, "");
   }
 

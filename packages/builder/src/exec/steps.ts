@@ -56,7 +56,8 @@ export async function cachedOr(
   const created = nowIso(b.epoch);
   let layer: LayerRef | undefined;
   let indexed: IndexedEntry[] | undefined;
-  if (entries && entries.length > 0) {
+  // A file step that changed nothing still makes a layer (an empty tar), as BuildKit's exporter does.
+  if (entries) {
     const made = createLayer(
       { entries },
       {

@@ -29,7 +29,7 @@ export async function workdirStep(
       cur = view.resolve(cur ? `${cur}/${seg}` : seg);
       if (!view.get(cur)) created.push(cur);
     }
-    if (created.length === 0) return undefined;
+    if (created.length === 0) return [];
     const owner = user ? await ownerOfUser(ctx, user) : { uid: 0, gid: 0 };
     const entries = new Map<string, LayerEntry>();
     for (const p of created) {
