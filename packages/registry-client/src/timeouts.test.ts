@@ -11,7 +11,7 @@ import { startUpload, uploadBlob } from "./blobs.js";
 import { RegistryClient } from "./client.js";
 import type { RegistryError } from "./errors.js";
 import { pullImage } from "./pull.js";
-import type { Timeouts } from "./transport/timeouts.js";
+import { operationOf, type Timeouts } from "./transport/timeouts.js";
 
 /**
  * These tests hold a pull or push against servers that misbehave in time —
@@ -105,8 +105,40 @@ describe("registry timeouts", () => {
       (e: unknown) => e,
     )) as RegistryError;
     expect(err).toMatchObject({ code: "HEADERS_TIMEOUT" });
-    expect(err.message).toContain(`registry ping from registry ${host} timed out: no response within 0.3 s`);
+    expect(err.message).toContain(`ping to registry ${host} timed out: no response within 0.3 s`);
     expect(err.message).toContain("registry-headers-timeout");
+  });
+
+  it("fails on a token service that never answers with HEADERS_TIMEOUT naming the token request", async () => {
+    const realm = await silentServer();
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(401, { "www-authenticate": `Bearer realm="http://${realm}/token",service="s"` }).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    closers.push(() => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    });
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const err = (await client()
+      .request({ registry: host, repository: "x", method: "GET", path: "/v2/x/tags/list" })
+      .catch((e: unknown) => e)) as RegistryError;
+    expect(err).toMatchObject({ code: "HEADERS_TIMEOUT" });
+    expect(err.message).toContain(`token request from registry ${host} (via ${realm}) timed out`);
+  });
+
+  it.each([
+    ["GET", "/v2/", "ping"],
+    ["GET", "/v2/a/b/manifests/1", "manifest fetch"],
+    ["HEAD", "/v2/a/manifests/sha256:00", "manifest check"],
+    ["PUT", "/v2/a/manifests/1", "manifest push"],
+    ["GET", "/v2/a/blobs/sha256:00", "blob download"],
+    ["HEAD", "/v2/a/blobs/sha256:00", "blob check"],
+    ["PATCH", "/v2/a/blobs/uploads/u1", "blob upload"],
+    ["GET", "/v2/a/tags/list", "tag list"],
+    ["GET", "/elsewhere", "request"],
+  ])("names %s %s a %s", (method, path, operation) => {
+    expect(operationOf(method, new URL(path, "https://r.example"))).toBe(operation);
   });
 
   it("fails to connect to a server that never completes the TLS handshake with CONNECT_TIMEOUT", async () => {

@@ -78,6 +78,7 @@ export async function fetchToken(o: FetchTokenOptions): Promise<Token> {
       signal: o.signal,
       idempotent: true,
       registry: o.registry,
+      operation: "token request",
     });
   } else {
     method = "GET";
@@ -85,7 +86,14 @@ export async function fetchToken(o: FetchTokenOptions): Promise<Token> {
     if (service) url.searchParams.set("service", service);
     for (const scope of o.scopes) url.searchParams.append("scope", scope);
     if (c?.username && c.password) headers.authorization = basic(c.username, c.password);
-    res = await o.send({ method, url, headers, signal: o.signal, registry: o.registry });
+    res = await o.send({
+      method,
+      url,
+      headers,
+      signal: o.signal,
+      registry: o.registry,
+      operation: "token request",
+    });
   }
   const { text, over } = await readAtMost(res.body, TOKEN_RESPONSE_LIMIT);
   if (res.status === 401 || res.status === 403) {

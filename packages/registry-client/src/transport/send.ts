@@ -27,6 +27,8 @@ export interface HttpRequest {
   idempotent?: boolean | undefined;
   /** registry names the registry this request is for, in error messages (the URL may be blob storage). */
   registry?: string | undefined;
+  /** operation names what the request does, in error messages, where the URL does not say (`token request`). */
+  operation?: string | undefined;
   /** headersTimeoutMs replaces the client's headers timeout for this request (an upload's closing PUT). */
   headersTimeoutMs?: number | undefined;
 }

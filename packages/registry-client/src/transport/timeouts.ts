@@ -82,7 +82,7 @@ export function seconds(ms: number): string {
 export function operationOf(method: string, url: URL): string {
   const m = method.toUpperCase();
   const path = url.pathname;
-  if (/^\/v2\/?$/.test(path)) return "registry ping";
+  if (/^\/v2\/?$/.test(path)) return "ping";
   if (path.includes("/blobs/uploads")) return "blob upload";
   if (path.includes("/blobs/")) return m === "HEAD" ? "blob check" : "blob download";
   if (path.includes("/manifests/")) {
@@ -107,12 +107,13 @@ function where(req: Pick<HttpRequest, "url" | "registry">): string {
  */
 export function timeoutError(
   kind: "connect" | "headers" | "speed",
-  req: Pick<HttpRequest, "method" | "url" | "registry">,
+  req: Pick<HttpRequest, "method" | "url" | "registry" | "operation">,
   limits: { ms: number; speedLimit?: number },
   cause?: unknown,
 ): RegistryError {
-  const toward = /^(GET|HEAD)$/i.test(req.method) ? "from" : "to";
-  const op = `${operationOf(req.method, req.url)} ${toward} ${where(req)}`;
+  const operation = req.operation ?? operationOf(req.method, req.url);
+  const toward = /^(GET|HEAD)$/i.test(req.method) && operation !== "ping" ? "from" : "to";
+  const op = `${operation} ${toward} ${where(req)}`;
   const opts = { method: req.method, url: req.url, cause };
   if (kind === "connect") {
     return new RegistryError(

@@ -86,7 +86,7 @@ function errMessage(err: unknown): string {
 /** transportError classifies a failure below HTTP (connect, TLS, reset, timeout, abort). */
 export function transportError(
   err: unknown,
-  req: Pick<HttpRequest, "method" | "url" | "registry">,
+  req: Pick<HttpRequest, "method" | "url" | "registry" | "operation">,
   limits: { connectMs: number; headersMs: number } = DEFAULT_TIMEOUTS,
 ): RegistryError {
   if (err instanceof RegistryError) return err;
