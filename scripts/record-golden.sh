@@ -145,6 +145,12 @@ for c in "${CASES[@]}"; do
   if $DOCKER "${args[@]}" "$ctx" >"$T/out/$c.log" 2>&1; then
     $DOCKER save -o "$T/out/$c.tar" "golden-case/$c:latest"
     "${TOOL[@]}" describe "$T/out/$c.tar" "$(field "$cj" baseLayers)" "$dir/expected.json" "${subst[@]}"
+    # docker's own merged view of the image must be the description's tree (whiteouts, opaque dirs, links)
+    cid="$($DOCKER create "golden-case/$c:latest" 2>/dev/null)"
+    $DOCKER export -o "$T/out/$c.export.tar" "$cid"
+    $DOCKER rm "$cid" >/dev/null
+    "${TOOL[@]}" check-export "$dir/expected.json" "$T/out/$c.export.tar" || failed+=("$c (tree differs from docker export)")
+    rm -f "$T/out/$c.export.tar"
     "${TOOL[@]}" override-history "$dir/expected.json" "$cj"
     log "$c: recorded"
   else

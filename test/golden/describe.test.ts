@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type LayerEntry, OciLayout, parseReference, readArchive } from "@tsbuild/oci";
+import { type LayerEntry, OciLayout, parseReference, readArchive, writeLayerTo } from "@tsbuild/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE_EPOCH, type BaseImage, busyboxLayer, goldenBases, writeBase } from "./bases.js";
 import {
@@ -12,6 +12,7 @@ import {
   diffDescriptions,
   type ImageDescription,
 } from "./describe.js";
+import { checkExport } from "./export-check.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -256,6 +257,40 @@ describe("compareDescriptions", () => {
     ]);
     expect(left.map((d) => d.text)).toEqual(["tree /usr/bin/tool: uid expected 0, actual 7"]);
     expect(compareDescriptions(base, actual, [{ reason: "covers nothing" }])).toHaveLength(4);
+  });
+});
+
+describe("checkExport", () => {
+  it("accepts docker's flattened view of the same tree (hardlink order and runtime files aside) and reports a changed mode", async () => {
+    const d = await describeSynthetic([lower, upper], 1);
+    const flat: LayerEntry[] = d.tree.map((e) => ({
+      path: e.path.slice(1),
+      type:
+        e.type === "hardlink" && e.path === "/usr/bin/tool-link" ? "file" : (e.type as LayerEntry["type"]),
+      mode: Number.parseInt(e.mode!, 8),
+      uid: e.uid,
+      gid: e.gid,
+      ...(e.type === "symlink" ? { linkname: e.linkname } : {}),
+      ...(e.type === "char" ? { devmajor: e.devmajor, devminor: e.devminor } : {}),
+      ...(e.path === "/usr/bin/tool-link" ? { content: "#!/bin/sh\n" } : {}),
+    }));
+    for (const e of flat) {
+      const src = [...lower, ...upper].find((l) => l.path === e.path && l.type === "file");
+      if (src && e.type === "file" && e.path !== "usr/bin/tool-link") e.content = src.content;
+    }
+    flat.push(
+      { path: ".dockerenv", type: "file" },
+      { path: "etc/hosts", type: "file", content: "127.0.0.1" },
+    );
+    const tar = join(dir, "export.tar");
+    await writeLayerTo(tar, { entries: flat }, { compression: "none" });
+    expect((await checkExport(d, tar)).map((x) => x.text)).toEqual([]);
+
+    const changed = flat.map((e) => (e.path === "tmp" ? { ...e, mode: 0o755 } : e));
+    await writeLayerTo(tar, { entries: changed }, { compression: "none" });
+    expect((await checkExport(d, tar)).map((x) => x.text)).toEqual([
+      'tree /tmp: mode expected "1777", actual "0755"',
+    ]);
   });
 });
 

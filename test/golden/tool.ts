@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { writeBases } from "./bases.js";
 import { describeArchive, GoldenError, type ImageDescription, substitute } from "./describe.js";
+import { checkExport } from "./export-check.js";
 import { serveDir } from "./serve.js";
 
 /**
@@ -10,6 +11,7 @@ import { serveDir } from "./serve.js";
  *   describe ARCHIVE BASE_LAYERS OUT.json [FROM TO] describe a `docker save` tar into OUT.json,
  *                                                 FROM replaced by TO in the config's strings
  *   override-history EXPECTED.json CASE.json      apply case.json's historyOverride {index: created_by}
+ *   check-export EXPECTED.json EXPORT.tar         compare the tree with `docker export` of the image (exit 1 on a difference)
  *   serve DIR                                    serve DIR on 127.0.0.1, print the port, run until killed
  */
 async function main(argv: string[]): Promise<void> {
@@ -38,13 +40,20 @@ async function main(argv: string[]): Promise<void> {
     await writeFile(args[0]!, `${JSON.stringify(d, null, 2)}\n`);
     return;
   }
+  if (cmd === "check-export" && args.length === 2) {
+    const d = JSON.parse(await readFile(args[0]!, "utf8")) as ImageDescription;
+    const diffs = await checkExport(d, args[1]!);
+    for (const x of diffs) process.stderr.write(`${x.text}\n`);
+    if (diffs.length > 0) throw new GoldenError("BAD_CASE", `${diffs.length} differences from docker export`);
+    return;
+  }
   if (cmd === "serve" && args.length === 1) {
     const { port } = await serveDir(args[0]!);
     process.stdout.write(`${port}\n`);
     return;
   }
   process.stderr.write(
-    "usage: tool bases OUTDIR | describe ARCHIVE BASE_LAYERS OUT.json [FROM TO] | override-history EXPECTED CASE | serve DIR\n",
+    "usage: tool bases OUTDIR | describe ARCHIVE BASE_LAYERS OUT.json [FROM TO] | override-history EXPECTED CASE | check-export EXPECTED TAR | serve DIR\n",
   );
   process.exitCode = 2;
 }
