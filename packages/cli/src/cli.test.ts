@@ -1,8 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { importTree, tsb } from "./commands/__fixtures__/image.js";
-import { tempDir } from "./testing.js";
+import { runCli, tempDir } from "./testing.js";
 
 describe("top level", () => {
   it("unknown commands and subcommands exit 2", async () => {
@@ -39,5 +39,30 @@ describe("top level", () => {
     expect((await tsb(root, ["rmi", "app:2"])).stdout).toBe("Untagged: app:2\n");
     expect((await tsb(root, ["image", "remove", "app:3"])).stdout).toBe("Untagged: app:3\n");
     expect((await tsb(root, ["image", "rm", "app:1"])).stdout).toMatch(/^Untagged: app:1\nDeleted: /);
+  });
+});
+
+describe("--root", () => {
+  it("an empty --root is a usage error (exit 2), not mkdir('')", async () => {
+    const r = await runCli(["--root", "", "image", "ls"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tsbuild: --root needs a directory; it was given an empty string\n/);
+  });
+
+  it("a non-empty directory that is not a store is refused for every command, and nothing is written into it", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "hosts"), "127.0.0.1 localhost\n");
+    for (const args of [
+      ["image", "ls"],
+      ["image", "prune", "-f"],
+      ["import", dir, "x:1"],
+    ]) {
+      const r = await tsb(dir, args);
+      expect(r.stderr, args.join(" ")).toBe(
+        `Error: ${dir}: not an image store: the directory is not empty ("hosts") and has no oci-layout file; give a new or empty directory, or an existing store\n`,
+      );
+      expect(r.code).toBe(1);
+    }
+    expect(await readdir(dir)).toEqual(["hosts"]);
   });
 });

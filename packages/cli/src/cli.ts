@@ -93,6 +93,11 @@ async function runBound(argv: readonly string[]): Promise<number> {
     .exitProcess(false)
     // docker flags such as --no-trunc and --no-cache are options of their own, not negations.
     .parserConfiguration({ "boolean-negation": false })
+    // An empty --root (an unset variable in a script) would otherwise mean the current directory.
+    .check((args) => {
+      if (args.root === "") throw new CliUsageError("--root needs a directory; it was given an empty string");
+      return true;
+    })
     .fail((msg, err) => {
       if (err) throw err;
       // Throwing here also stops yargs from running the handler after a usage error.

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -16,5 +16,28 @@ describe("store root", () => {
       code: "INVALID_LAYOUT",
       message: `${root}: the image store must be a directory, and this path is not one`,
     });
+  });
+
+  it("a non-empty directory that is not a store is refused, and nothing is written into it (--root /etc)", async () => {
+    const root = await mkdtemp(join(tmpdir(), "store-root-"));
+    await writeFile(join(root, "passwd"), "root:x:0:0::/root:/bin/sh\n");
+    await mkdir(join(root, "ssl"));
+    await expect(ImageStore.open({ root })).rejects.toMatchObject({
+      code: "INVALID_LAYOUT",
+      message: `${root}: not an image store: the directory is not empty ("passwd" and 1 more) and has no oci-layout file; give a new or empty directory, or an existing store`,
+    });
+    expect((await readdir(root)).sort()).toEqual(["passwd", "ssl"]);
+  });
+
+  it("an empty directory becomes a store, and a store opens again with its build cache beside it", async () => {
+    const root = await mkdtemp(join(tmpdir(), "store-root-"));
+    await (await ImageStore.open({ root })).close();
+    await mkdir(join(root, "buildcache"));
+    await (await ImageStore.open({ root })).close();
+    expect((await readdir(root)).sort()).toEqual(["blobs", "buildcache", "index.json", "oci-layout"]);
+  });
+
+  it("an empty path is refused, not made with mkdir('')", async () => {
+    await expect(ImageStore.open({ root: "" })).rejects.toMatchObject({ code: "INVALID_LAYOUT" });
   });
 });
