@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { BuildError } from "../errors.js";
 import { download, unpackLocalArchive } from "./add.js";
 import { stepKey } from "./cache.js";
@@ -12,18 +13,22 @@ import type { ExecStep } from "./typed.js";
 const URL_RE = /^https?:\/\//i;
 const GIT_RE = /^(git@|git:\/\/|ssh:\/\/)|\.git(#.*)?$/;
 
-/** treeDigest lists what a context source holds (paths, types, modes, sizes, links, contents) for its key. */
-function treeDigest(fs: ContextFs, path: string): unknown[] {
-  const out: unknown[] = [];
+/**
+ * treeDigest hashes what a context source holds (paths, types, modes, sizes, links, contents) for its key,
+ * streaming into one hash (a large tree must not become a large array).
+ */
+function treeDigest(fs: ContextFs, path: string): string {
+  const h = createHash("sha256");
   const walk = (p: string, rel: string) => {
     const n = fs.node(p);
     if (!n) return;
-    out.push([rel, n.type, n.mode, n.size, n.linkname ?? "", n.type === "file" ? fs.digest(p) : ""]);
+    h.update(
+      `${rel}\0${n.type}\0${n.mode}\0${n.size}\0${n.linkname ?? ""}\0${n.type === "file" ? fs.digest(p) : ""}\n`,
+    );
     if (n.type === "dir") for (const c of fs.children(p)) walk(p ? `${p}/${c}` : c, rel ? `${rel}/${c}` : c);
   };
-  const resolved = fs.resolve(path);
-  walk(resolved, "");
-  return out;
+  walk(fs.resolve(path), "");
+  return `sha256:${h.digest("hex")}`;
 }
 
 /**

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ImageStore } from "@tsbuild/oci";
+import { ImageStore, pathToBytes, readLayerEntries } from "@tsbuild/oci";
 import { afterEach, describe, expect, it } from "vitest";
 import { isBuildError } from "../errors.js";
 import { build } from "./engine.js";
@@ -163,6 +163,21 @@ describe("build: COPY and metadata onto a base", () => {
     expect(await layerEntries(store, r.manifest.layers[1]!.digest)).toEqual([
       { path: "f", type: "file", mode: "644", uid: 0, gid: 0, size: 1 },
     ]);
+  });
+});
+
+describe("build: names that are not UTF-8", () => {
+  it("copies them from the context with their bytes", async () => {
+    const store = await newStore();
+    const df = "FROM scratch\nCOPY . /x/\n";
+    const dir = await ctx({ Dockerfile: df });
+    await mkdir(Buffer.from(`${dir}/d\xfe`, "latin1"));
+    await writeFile(Buffer.from(`${dir}/d\xfe/bad\xffname`, "latin1"), "b");
+    const { r } = await run(store, df, dir);
+    const names = (await readLayerEntries(store.layout.openBlob(r.manifest.layers[0]!.digest))).map((e) =>
+      pathToBytes(e.name.replace(/\/$/, "")).toString("latin1"),
+    );
+    expect(names).toContain("x/d\xfe/bad\xffname");
   });
 });
 

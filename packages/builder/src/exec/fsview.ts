@@ -21,8 +21,11 @@ export interface IndexedEntry extends Omit<FsNode, "layer"> {
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
 
+const NEEDS_CLEAN = /(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$/;
+
 /** cleanRel turns "/a/./b/" or "a//b" into "a/b" ("" is the root); ".." never climbs above the root. */
 export function cleanRel(p: string): string {
+  if (!NEEDS_CLEAN.test(p)) return p;
   const out: string[] = [];
   for (const seg of p.split("/")) {
     if (seg === "" || seg === ".") continue;

@@ -3,7 +3,7 @@ import { closeSync, lstatSync, openSync, readlinkSync, readSync, type Stats } fr
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ImageStore, LayerEntry, LayerEntryType } from "@tsbuild/oci";
+import { fsPath, type ImageStore, type LayerEntry, type LayerEntryType, pathFromBytes } from "@tsbuild/oci";
 import type { ContextEntry } from "../dockerfile/dockerignore/context.js";
 import { BuildError } from "../errors.js";
 import { cleanRel, type FsView } from "./fsview.js";
@@ -39,6 +39,11 @@ export interface SourceFs {
   prepare(paths: readonly string[], signal?: AbortSignal): Promise<void>;
   content(path: string): LayerEntry["content"];
   close(): Promise<void>;
+}
+
+/** readLink reads a symlink's target keeping bytes that are not UTF-8. */
+function readLink(path: string): string {
+  return pathFromBytes(readlinkSync(fsPath(path), { encoding: "buffer" }));
 }
 
 function kindOf(st: Stats): LayerEntryType | undefined {
@@ -128,7 +133,7 @@ export class ContextFs implements SourceFs {
     let st = this.#stats.get(p);
     if (st === undefined) {
       try {
-        st = lstatSync(this.abs(p));
+        st = lstatSync(fsPath(this.abs(p)));
       } catch {
         st = null;
       }
@@ -151,7 +156,7 @@ export class ContextFs implements SourceFs {
       mtime: Math.floor(st.mtimeMs / 1000),
       inode: `${st.dev}:${st.ino}`,
     };
-    if (type === "symlink") n.linkname = readlinkSync(this.abs(cleanRel(path)));
+    if (type === "symlink") n.linkname = readLink(this.abs(cleanRel(path)));
     return n;
   }
 
@@ -162,7 +167,7 @@ export class ContextFs implements SourceFs {
   resolve(path: string): string {
     return followScoped(
       path,
-      (p) => (this.stat(p)?.isSymbolicLink() ? readlinkSync(this.abs(p)) : undefined),
+      (p) => (this.stat(p)?.isSymbolicLink() ? readLink(this.abs(p)) : undefined),
       "build context",
     );
   }
@@ -188,7 +193,7 @@ const BUF = Buffer.allocUnsafe(1024 * 1024);
 /** hashFileSync is sha256 of a file, read synchronously in 1 MiB slices (fast on a warm page cache). */
 export function hashFileSync(path: string): string {
   const h = createHash("sha256");
-  const fd = openSync(path, "r");
+  const fd = openSync(fsPath(path), "r");
   try {
     for (;;) {
       const n = readSync(fd, BUF, 0, BUF.length, null);
