@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
+import type { Stats } from "node:fs";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -10,6 +11,7 @@ import { canonicalJson } from "../canonical-json.js";
 import { parseImageConfig } from "../config.js";
 import { type Digest, digestOf, isDigest, parseDigest } from "../digest.js";
 import { locateError, OciError } from "../errors.js";
+import { fileError } from "../layout/fsutil.js";
 import { parseManifest, parseManifestOrIndex } from "../manifest.js";
 import { isIndexMediaType, isManifestMediaType, MediaType } from "../media-types.js";
 import { parseReference } from "../reference.js";
@@ -81,13 +83,44 @@ async function isGzipFile(path: string): Promise<boolean> {
 export async function readArchive(src: string): Promise<Archive> {
   let path = src;
   let tmp: string | undefined;
-  if (await isGzipFile(src)) {
+  let st: Stats;
+  try {
+    st = await stat(src);
+  } catch (err) {
+    throw fileError(err, "reading the archive", src);
+  }
+  if (st.isDirectory())
+    throw new OciError("INVALID_ARCHIVE", "is a directory, not a tar archive", { where: src });
+  if (!st.isFile())
+    throw new OciError("INVALID_ARCHIVE", "is not a regular file; give a tar archive, or pipe it to stdin", { where: src });
+  if (
+    await isGzipFile(src).catch((err: unknown) => Promise.reject(fileError(err, "reading the archive", src)))
+  ) {
     tmp = await mkdtemp(join(tmpdir(), "tsbuild-archive-"));
     path = join(tmp, "archive.tar");
-    await pipeline(createReadStream(src), createGunzip(), createWriteStream(path));
+    try {
+      await pipeline(createReadStream(src), createGunzip(), createWriteStream(path));
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      if ((err as { code?: string }).code?.startsWith("Z_")) {
+        throw new OciError(
+          "INVALID_ARCHIVE",
+          `not a gzip-compressed tar archive: ${(err as Error).message}`,
+          {
+            where: src,
+            cause: err,
+          },
+        );
+      }
+      throw fileError(err, `decompressing the archive into ${tmp}`, src);
+    }
   }
   try {
-    const members = await indexTar(path);
+    const members = await indexTar(path).catch((err: unknown) => {
+      // The decompressed copy is ours: name the archive the user gave.
+      if (tmp && err instanceof Error) err.message = err.message.split(path).join(src);
+      throw fileError(err, "reading the archive", src);
+    });
     const fh = await open(path, "r");
     const readMember = async (name: string, max = MAX_JSON): Promise<Buffer> => {
       const m = members.get(name);

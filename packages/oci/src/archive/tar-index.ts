@@ -81,16 +81,33 @@ export async function indexTar(path: string, fh?: FileHandle): Promise<Map<strin
     let pos = 0;
     let pax: Record<string, string> = {};
     let longName: string | undefined;
+    // A file that does not start with a tar header (text, an empty file) is not a tar archive at all,
+    // which says more than a complaint about its missing end blocks or a header checksum.
+    const notTar = (why: string) =>
+      new OciError("INVALID_ARCHIVE", `not a tar archive (${why})`, { where: path });
+    if (fileSize === 0) throw notTar("the file is empty");
     for (;;) {
-      if (pos + 512 > fileSize)
+      if (pos + 512 > fileSize) {
+        if (pos === 0) throw notTar(`${fileSize} bytes, shorter than one tar header`);
         throw new OciError("INVALID_ARCHIVE", "tar ends without its end-of-archive blocks", { where: path });
+      }
       await handle.read(hdr, 0, 512, pos);
       if (hdr.every((x) => x === 0)) break;
       const where = `${path}@${pos}`;
       let sum = 0;
       for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : hdr[i]!;
-      if (sum !== parseNumber(hdr, 148, 8, where))
+      const recorded = (() => {
+        try {
+          return parseNumber(hdr, 148, 8, where);
+        } catch (err) {
+          if (pos === 0) throw notTar("it does not start with a tar header");
+          throw err;
+        }
+      })();
+      if (sum !== recorded) {
+        if (pos === 0) throw notTar("it does not start with a tar header");
         throw new OciError("INVALID_ARCHIVE", "tar header checksum mismatch", { where });
+      }
       const type = String.fromCharCode(hdr[156]!) || "0";
       let size = parseNumber(hdr, 124, 12, where);
       if (pax.size !== undefined) size = Number(pax.size);
