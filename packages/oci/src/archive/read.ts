@@ -92,7 +92,9 @@ export async function readArchive(src: string): Promise<Archive> {
   if (st.isDirectory())
     throw new OciError("INVALID_ARCHIVE", "is a directory, not a tar archive", { where: src });
   if (!st.isFile())
-    throw new OciError("INVALID_ARCHIVE", "is not a regular file; give a tar archive, or pipe it to stdin", { where: src });
+    throw new OciError("INVALID_ARCHIVE", "is not a regular file; give a tar archive, or pipe it to stdin", {
+      where: src,
+    });
   if (
     await isGzipFile(src).catch((err: unknown) => Promise.reject(fileError(err, "reading the archive", src)))
   ) {
