@@ -21,6 +21,7 @@ class SpeedWatch {
   #mark = 0;
   #start = 0;
   #timer: NodeJS.Timeout | undefined;
+  #due = 0;
   #stopped = false;
 
   /** fail is called when a window falls short; it returns false when the shortfall was ours after all. */
@@ -54,13 +55,22 @@ class SpeedWatch {
   }
 
   #arm(ms: number): void {
+    this.#due = performance.now() + ms;
     this.#timer = setTimeout(() => this.#check(), ms);
     this.#timer.unref();
   }
 
   #check(): void {
     if (this.#stopped) return;
-    const elapsed = performance.now() - this.#start;
+    const now = performance.now();
+    // Woken far past the due time, this process was not running (a blocked event loop, a
+    // suspended machine): the bytes may be waiting unread in the socket. Judge a fresh window.
+    if (now - this.#due > this.#floor.windowMs / 2) {
+      this.restart();
+      this.#arm(this.#floor.windowMs);
+      return;
+    }
+    const elapsed = now - this.#start;
     // A window restarted meanwhile is judged when it is complete.
     if (elapsed < this.#floor.windowMs - 1) {
       this.#arm(this.#floor.windowMs - elapsed);
