@@ -22,6 +22,7 @@ import { ensureTestUser, runAsUser, type TestUser } from "./support/unprivileged
 const exec = promisify(execFile);
 const repo = fileURLToPath(new URL("..", import.meta.url));
 let BUILDER = join(repo, "packages/builder/dist/index.js");
+let CLI = join(repo, "packages/cli/dist/main.js");
 const SUB_START = 300000;
 const MTIME = 1_700_000_000;
 
@@ -118,7 +119,8 @@ describe("RUN as an unprivileged user", () => {
   beforeAll(async () => {
     if (process.getuid?.() !== 0)
       throw new Error("creating the RUN test users needs root: run as root, as CI does");
-    if (!existsSync(BUILDER)) await exec("pnpm", ["exec", "tsc", "-b", "packages/builder"], { cwd: repo });
+    if (!existsSync(BUILDER) || !existsSync(join(repo, "packages/cli/dist/main.js")))
+      await exec("pnpm", ["exec", "tsc", "-b", "packages/cli"], { cwd: repo });
     work = await mkdtemp(join(tmpdir(), "tsbuild-run-unpriv-"));
     await chmod(work, 0o755);
     const dir = (path: string, mode = 0o755, uid = 0): LayerEntry => ({
@@ -176,6 +178,7 @@ describe("RUN as an unprivileged user", () => {
         copy,
       ]);
       BUILDER = join(copy, "packages/builder/dist/index.js");
+      CLI = join(copy, "packages/cli/dist/main.js");
     }
   });
 
@@ -253,6 +256,15 @@ describe("RUN as an unprivileged user", () => {
     );
   });
 
+  /** doctor runs `tsbuild doctor` as the user. */
+  const doctor = async (user: TestUser) => {
+    const home = await userDir(user, `${user.name}-doctor-${Math.random().toString(36).slice(2, 8)}`);
+    return runAsUser(user, process.execPath, [CLI, "doctor"], {
+      env: { HOME: home, PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", TMPDIR: home },
+      cwd: home,
+    });
+  };
+
   describe("without subordinate ids", () => {
     it("maps only the user and warns what will fail", async () => {
       const user = await ensureTestUser("tsbuild-nosub");
@@ -276,6 +288,14 @@ describe("RUN as an unprivileged user", () => {
       );
       expect(results[1]?.error?.code).toBe("RUN_FAILED");
       expect(results[1]?.output).toMatch(/chown: \/etc\/passwd: Invalid argument/);
+      const d = await doctor(user);
+      expect(d.code).toBe(0);
+      expect(d.stdout).toContain(`RUN steps for ${user.name}: rootless (user namespace)\n`);
+      expect(d.stdout).toContain(
+        `  MISSING subuid/subgid        no ranges for ${user.name} in /etc/subuid and /etc/subgid: RUN sees only uid 0; chown and apt's _apt fail\n` +
+          `                               fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name}\n`,
+      );
+      expect(d.stdout).toMatch(/RUN works here: overlay snapshots, rootless\.\n$/);
     });
   });
 });

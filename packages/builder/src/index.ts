@@ -74,6 +74,7 @@ export type {
   StageBase,
   StageEdge,
 } from "./plan/types.js";
+export { type CheckStatus, checkRunSupport, type RunCheck, type RunSupport } from "./run/doctor.js";
 export {
   probeSnapshotter,
   type RunMount,

@@ -140,118 +140,121 @@ describe("UnpackedLayers", () => {
   });
 });
 
-describe.each(["overlay", "copy"] as SnapshotKind[])("runStep as root (%s)", (snapshotter) => {
-  const opts = { snapshotter };
+describe.each(["overlay", "fuse-overlayfs", "copy"] as SnapshotKind[])(
+  "runStep as root (%s)",
+  (snapshotter) => {
+    const opts = { snapshotter };
 
-  it("runs as the resolved user with the hostname and without leaking mount targets", async () => {
-    const out: string[] = [];
-    const r = await run("id; hostname; cat /etc/hosts >/dev/null", {
-      ...opts,
-      user: "app",
-      onOutput: (c) => out.push(c.toString()),
-    });
-    expect(out.join("")).toBe("uid=1000(app) gid=1000(app) groups=50(staff),1000(app)\nbuildkitsandbox\n");
-    // /proc, /dev, /sys and /etc/hosts did not exist in the rootfs: runc's mount points are not in the layer.
-    expect(r.shown).toEqual([]);
-    expect(r.changed).toBe(false);
-  });
-
-  it("deletes a lower file as a whiteout; metadata-only changes are full entries; unchanged copy-ups are dropped", async () => {
-    const r = await run(
-      "rm /etc/gone && chmod 600 /etc/passwd && chmod 644 /etc/keep && touch -d @1700000000 /etc/keep && mv /data/only /data/b && mv /data/b /data/only",
-      opts,
-    );
-    expect(r.shown).toEqual([
-      "dir data 0:0 755",
-      "dir etc 0:0 755",
-      "file etc/.wh.gone 0:0 0",
-      `file etc/passwd 0:0 600 ${JSON.stringify(readFileSync(join(lowers[0]!, "etc/passwd"), "utf8"))}`,
-    ]);
-  });
-
-  it("chown, hardlinks, symlinks, a replaced directory and a file turned into a directory", async () => {
-    const r = await run(
-      "echo new > /etc/new && chown 123:456 /etc/new && ln /etc/new /etc/link && ln -s ../etc/keep /bin/k && rm -rf /replace && mkdir /replace && echo n > /replace/n && rm /etc/keep && mkdir /etc/keep",
-      opts,
-    );
-    const expected = [
-      "dir bin 0:0 755",
-      "symlink bin/k 0:0 777 -> ../etc/keep",
-      "dir etc 0:0 755",
-      "dir etc/keep 0:0 755",
-      'file etc/link 123:456 644 "new\\n"',
-      "hardlink etc/new 123:456 644 -> etc/link",
-      "dir replace 0:0 755",
-      ...(snapshotter === "copy" ? ["file replace/.wh.old 0:0 0"] : ["file replace/.wh..wh..opq 0:0 0"]),
-      'file replace/n 0:0 644 "n\\n"',
-    ];
-    expect(r.shown).toEqual(expected);
-  });
-
-  it("sees the lowers' whiteouts and opaque directories", async () => {
-    const out: string[] = [];
-    await run("ls /deep/er /data; echo; ls /data/sub 2>&1 || true", {
-      ...opts,
-      onOutput: (c) => out.push(c.toString()),
-    });
-    expect(out.join("")).toMatch(/^\/data:\nonly\n\n\/deep\/er:\n\n.*No such file/);
-  });
-
-  it("keeps secrets, tmpfs, cache and bind mounts out of the layer", async () => {
-    const cacheDir = join(work, `cache-${snapshotter}`);
-    const ctx = join(work, `ctx-${snapshotter}`);
-    await mkdir(cacheDir);
-    await mkdir(ctx);
-    execFileSync("sh", ["-c", `echo ctx > ${ctx}/f`]);
-    const out: string[] = [];
-    const r = await run(
-      "cat /run/secrets/token; echo c >> /cache/c; echo t > /scratch/t; cat /ctx/f; echo w > /rw/w; cp /run/secrets/token /tmp/leak-check 2>/dev/null; rm -f /tmp/leak-check",
-      {
+    it("runs as the resolved user with the hostname and without leaking mount targets", async () => {
+      const out: string[] = [];
+      const r = await run("id; hostname; cat /etc/hosts >/dev/null", {
         ...opts,
-        mounts: [
-          { type: "secret", target: "/run/secrets/token", content: "s3cr3t-value" },
-          { type: "cache", target: "/cache", source: cacheDir },
-          { type: "tmpfs", target: "/scratch" },
-          { type: "bind", target: "/ctx", source: ctx },
-          { type: "bind", target: "/rw", source: ctx, readwrite: true },
-        ],
+        user: "app",
         onOutput: (c) => out.push(c.toString()),
-      },
-    );
-    expect(out.join("")).toBe("s3cr3t-valuectx\n");
-    // /tmp changed only by the copy that was removed again: its mtime, so it is in the layer.
-    expect(r.shown).toEqual(["dir tmp 0:0 1777"]);
-    expect(readFileSync(join(cacheDir, "c"), "utf8")).toBe("c\n");
-    expect(existsSync(join(ctx, "w"))).toBe(false);
-  });
+      });
+      expect(out.join("")).toBe("uid=1000(app) gid=1000(app) groups=50(staff),1000(app)\nbuildkitsandbox\n");
+      // /proc, /dev, /sys and /etc/hosts did not exist in the rootfs: runc's mount points are not in the layer.
+      expect(r.shown).toEqual([]);
+      expect(r.changed).toBe(false);
+    });
 
-  it("fails with the command, exit code and last output lines", async () => {
-    const err = await run("echo one; echo two >&2; exit 3", opts).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RunFailedError);
-    const e = err as RunFailedError;
-    expect(e.exitCode).toBe(3);
-    expect(e.command).toEqual(["/bin/sh", "-c", "echo one; echo two >&2; exit 3"]);
-    expect(e.message).toBe(
-      'process "/bin/sh -c echo one; echo two >&2; exit 3" did not complete successfully: exit code: 3\none\ntwo',
-    );
-    expect(await readdir(tmp)).toEqual([]);
-  });
+    it("deletes a lower file as a whiteout; metadata-only changes are full entries; unchanged copy-ups are dropped", async () => {
+      const r = await run(
+        "rm /etc/gone && chmod 600 /etc/passwd && chmod 644 /etc/keep && touch -d @1700000000 /etc/keep && mv /data/only /data/b && mv /data/b /data/only",
+        opts,
+      );
+      expect(r.shown).toEqual([
+        "dir data 0:0 755",
+        "dir etc 0:0 755",
+        "file etc/.wh.gone 0:0 0",
+        `file etc/passwd 0:0 600 ${JSON.stringify(readFileSync(join(lowers[0]!, "etc/passwd"), "utf8"))}`,
+      ]);
+    });
 
-  it("an abort kills the container and removes every mount and temp dir", async () => {
-    const ac = new AbortController();
-    const marker = `sleep ${300000 + (process.pid % 1000) * 10 + (snapshotter === "copy" ? 1 : 0)}`;
-    const started = run(marker, { ...opts, signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(pgrep(marker)).not.toBe("");
-    const t = Date.now();
-    ac.abort(new Error("stop"));
-    await expect(started).rejects.toThrow("stop");
-    expect(Date.now() - t).toBeLessThan(5000);
-    expect(pgrep(marker)).toBe("");
-    expect(await readdir(tmp)).toEqual([]);
-    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(tmp);
-  });
-});
+    it("chown, hardlinks, symlinks, a replaced directory and a file turned into a directory", async () => {
+      const r = await run(
+        "echo new > /etc/new && chown 123:456 /etc/new && ln /etc/new /etc/link && ln -s ../etc/keep /bin/k && rm -rf /replace && mkdir /replace && echo n > /replace/n && rm /etc/keep && mkdir /etc/keep",
+        opts,
+      );
+      const expected = [
+        "dir bin 0:0 755",
+        "symlink bin/k 0:0 777 -> ../etc/keep",
+        "dir etc 0:0 755",
+        "dir etc/keep 0:0 755",
+        'file etc/link 123:456 644 "new\\n"',
+        "hardlink etc/new 123:456 644 -> etc/link",
+        "dir replace 0:0 755",
+        ...(snapshotter === "copy" ? ["file replace/.wh.old 0:0 0"] : ["file replace/.wh..wh..opq 0:0 0"]),
+        'file replace/n 0:0 644 "n\\n"',
+      ];
+      expect(r.shown).toEqual(expected);
+    });
+
+    it("sees the lowers' whiteouts and opaque directories", async () => {
+      const out: string[] = [];
+      await run("ls /deep/er /data; echo; ls /data/sub 2>&1 || true", {
+        ...opts,
+        onOutput: (c) => out.push(c.toString()),
+      });
+      expect(out.join("")).toMatch(/^\/data:\nonly\n\n\/deep\/er:\n\n.*No such file/);
+    });
+
+    it("keeps secrets, tmpfs, cache and bind mounts out of the layer", async () => {
+      const cacheDir = join(work, `cache-${snapshotter}`);
+      const ctx = join(work, `ctx-${snapshotter}`);
+      await mkdir(cacheDir);
+      await mkdir(ctx);
+      execFileSync("sh", ["-c", `echo ctx > ${ctx}/f`]);
+      const out: string[] = [];
+      const r = await run(
+        "cat /run/secrets/token; echo c >> /cache/c; echo t > /scratch/t; cat /ctx/f; echo w > /rw/w; cp /run/secrets/token /tmp/leak-check 2>/dev/null; rm -f /tmp/leak-check",
+        {
+          ...opts,
+          mounts: [
+            { type: "secret", target: "/run/secrets/token", content: "s3cr3t-value" },
+            { type: "cache", target: "/cache", source: cacheDir },
+            { type: "tmpfs", target: "/scratch" },
+            { type: "bind", target: "/ctx", source: ctx },
+            { type: "bind", target: "/rw", source: ctx, readwrite: true },
+          ],
+          onOutput: (c) => out.push(c.toString()),
+        },
+      );
+      expect(out.join("")).toBe("s3cr3t-valuectx\n");
+      // /tmp changed only by the copy that was removed again: its mtime, so it is in the layer.
+      expect(r.shown).toEqual(["dir tmp 0:0 1777"]);
+      expect(readFileSync(join(cacheDir, "c"), "utf8")).toBe("c\n");
+      expect(existsSync(join(ctx, "w"))).toBe(false);
+    });
+
+    it("fails with the command, exit code and last output lines", async () => {
+      const err = await run("echo one; echo two >&2; exit 3", opts).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RunFailedError);
+      const e = err as RunFailedError;
+      expect(e.exitCode).toBe(3);
+      expect(e.command).toEqual(["/bin/sh", "-c", "echo one; echo two >&2; exit 3"]);
+      expect(e.message).toBe(
+        'process "/bin/sh -c echo one; echo two >&2; exit 3" did not complete successfully: exit code: 3\none\ntwo',
+      );
+      expect(await readdir(tmp)).toEqual([]);
+    });
+
+    it("an abort kills the container and removes every mount and temp dir", async () => {
+      const ac = new AbortController();
+      const marker = `sleep ${300000 + (process.pid % 1000) * 10 + (snapshotter === "copy" ? 1 : 0)}`;
+      const started = run(marker, { ...opts, signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(pgrep(marker)).not.toBe("");
+      const t = Date.now();
+      ac.abort(new Error("stop"));
+      await expect(started).rejects.toThrow("stop");
+      expect(Date.now() - t).toBeLessThan(5000);
+      expect(pgrep(marker)).toBe("");
+      expect(await readdir(tmp)).toEqual([]);
+      expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(tmp);
+    });
+  },
+);
 
 describe("both snapshotters", () => {
   it("give identical entries for the same RUN", async () => {

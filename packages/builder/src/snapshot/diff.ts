@@ -320,22 +320,25 @@ export function upperDiff(ctx: DiffContext, scanned: readonly ScanEntry[]): Laye
     const base = baseOf(e.path);
     const parentHidden = parent !== "" && noLower.has(parent);
     const dirMtime = whiteoutMtime(byPath, parent);
+    // A whiteout or opaque marker with nothing below to hide (fuse-overlayfs leaves those) is dropped.
+    const hides = (rel: string, dir: boolean): boolean =>
+      !parentHidden && (dir ? ctx.lowerStats.get(rel)?.type === "d" : ctx.lowerStats.get(rel) !== undefined);
     if (e.type === "c") {
       const dev = deviceNumbers(join(ctx.root, e.path));
       if (dev.major === 0 && dev.minor === 0) {
         const wh = `${parent ? `${parent}/` : ""}${WH}${base}`;
-        // Under an opaque or new directory there is nothing below to hide.
-        if (!parentHidden) keep.set(wh, whiteoutEntry(wh, dirMtime));
+        if (hides(e.path, false)) keep.set(wh, whiteoutEntry(wh, dirMtime));
         continue;
       }
     }
     if (e.type === "f" && base === OPAQUE) {
-      keep.set(e.path, whiteoutEntry(e.path, dirMtime));
+      if (parent !== "" && hides(parent, true)) keep.set(e.path, whiteoutEntry(e.path, dirMtime));
       noLower.add(parent);
       continue;
     }
     if (e.type === "f" && base.startsWith(WH)) {
-      keep.set(e.path, whiteoutEntry(e.path, dirMtime));
+      const victim = `${parent ? `${parent}/` : ""}${base.slice(WH.length)}`;
+      if (hides(victim, false)) keep.set(e.path, whiteoutEntry(e.path, dirMtime));
       continue;
     }
     // A directory made where a non-directory was deleted is marked opaque too; with nothing below to hide, it is not.

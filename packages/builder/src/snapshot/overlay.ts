@@ -62,8 +62,9 @@ export class OverlaySnapshotter implements Snapshotter {
       const opts = [`lowerdir=${lowers}`, `upperdir=${upper}`, `workdir=${work}`];
       // Foreground, in the sandbox's process group: an abort that kills the group ends it too.
       setup.push(
-        `(${cd ? `cd ${shq(cd)} && ` : ""}exec fuse-overlayfs -f -o ${shq(opts.join(","))} ${shq(rootfs)}) &`,
-        `for i in $(seq 200); do mountpoint -q ${shq(rootfs)} && break; sleep 0.01; done; mountpoint -q ${shq(rootfs)}`,
+        `(${cd ? `cd ${shq(cd)} && ` : ""}exec fuse-overlayfs -f -o ${shq(opts.join(","))} ${shq(rootfs)} 2>${shq(join(ctx.workDir, "fuse.log"))}) &`,
+        `for i in $(seq 200); do mountpoint -q ${shq(rootfs)} && break; sleep 0.01; done`,
+        `mountpoint -q ${shq(rootfs)} || { cat ${shq(join(ctx.workDir, "fuse.log"))} >&2; exit 1; }`,
       );
       teardown.push(`fusermount3 -u ${shq(rootfs)} 2>/dev/null || umount ${shq(rootfs)}`);
     }

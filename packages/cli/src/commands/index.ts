@@ -1,6 +1,7 @@
 import type { CommandModule } from "yargs";
 import { buildCommand } from "./build.js";
 import { builderCommand } from "./builder.js";
+import { doctorCommand } from "./doctor.js";
 import { imageAliases, imageCommand } from "./image.js";
 import { loginCommand } from "./login.js";
 import { logoutCommand } from "./logout.js";
@@ -15,6 +16,7 @@ import { pushCommand } from "./push.js";
 export const commands: CommandModule<any, any>[] = [
   buildCommand,
   builderCommand,
+  doctorCommand,
   imageCommand,
   ...imageAliases,
   loginCommand,
