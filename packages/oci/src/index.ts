@@ -4,6 +4,7 @@ export { imageConfigFromJson, parseImageConfig } from "./config.js";
 export { parseDescriptor } from "./descriptor.js";
 export * from "./digest.js";
 export * from "./errors.js";
+export * from "./image/index.js";
 export * from "./layer/index.js";
 export { writeFileAtomic } from "./layout/fsutil.js";
 export {
@@ -32,9 +33,11 @@ export {
 export * from "./reference.js";
 export type { BlobLease } from "./store/lease.js";
 export { type LockOptions, withFileLock } from "./store/lock.js";
+export { type BlobFetcher, REMOTE_DIR, type RemoteBlob } from "./store/remote.js";
 export { defaultStoreRoot } from "./store/root.js";
 export {
   type AddImageOptions,
+  type EnsureBlobOptions,
   ImageStore,
   type OpenStoreOptions,
   type RemoveOptions,

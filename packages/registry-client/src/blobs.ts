@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { Transform } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import type { Descriptor, Digest } from "@tsbuild/oci";
 import type { RegistryClient } from "./client.js";
 import { isRegistryError, RegistryError } from "./errors.js";
@@ -231,7 +231,12 @@ export async function cancelUpload(
 /** UploadOptions says how to send a blob's bytes. */
 export interface UploadOptions {
   /** path is the file holding the blob (read with ranges for chunks and replays). */
-  readonly path: string;
+  readonly path?: string;
+  /**
+   * open streams the blob from its start instead (a blob streamed through
+   * from elsewhere): it is sent in one PUT, opened again for a replay.
+   */
+  readonly open?: () => Readable | AsyncIterable<Uint8Array>;
   /** chunkThreshold: blobs up to this size go in one PUT; larger ones in PATCH chunks (default 256 MiB). */
   readonly chunkThreshold?: number;
   /** chunkSize is the PATCH size (default 64 MiB; raised to the registry's OCI-Chunk-Min-Length). */
@@ -257,9 +262,13 @@ export async function uploadBlob(
   desc: Pick<Descriptor, "digest" | "size">,
   options: UploadOptions,
 ): Promise<void> {
-  const threshold = options.chunkThreshold ?? DEFAULT_CHUNK_THRESHOLD;
+  const threshold = options.open
+    ? Number.POSITIVE_INFINITY
+    : (options.chunkThreshold ?? DEFAULT_CHUNK_THRESHOLD);
   const body = (start: number, end: number) => () => {
-    const stream = createReadStream(options.path, { start, end: end - 1, highWaterMark: 1024 * 1024 });
+    const stream: Readable = options.open
+      ? Readable.from(options.open(), { objectMode: false })
+      : createReadStream(options.path ?? "", { start, end: end - 1, highWaterMark: 1024 * 1024 });
     if (!options.onBytes) return stream;
     let sent = start;
     const onBytes = options.onBytes;
@@ -271,7 +280,7 @@ export async function uploadBlob(
       },
     });
     // pipe() does not forward errors: a file that cannot be read must fail the request, not the process.
-    stream.on("error", (err) => counted.destroy(err));
+    stream.on("error", (err: Error) => counted.destroy(err));
     return stream.pipe(counted);
   };
   let location = session.location;

@@ -38,7 +38,6 @@ export {
   putManifest,
 } from "./manifest.js";
 export {
-  CONFIG_SIZE_LIMIT,
   type PullLayerStatus,
   type PullOptions,
   type PullProgressEvent,
@@ -64,7 +63,15 @@ export {
   isLoopback,
   normalizeRegistry,
 } from "./registry.js";
+export {
+  blobFetcher,
+  CONFIG_SIZE_LIMIT,
+  type RemoteImage,
+  type ResolveOptions,
+  resolveImage,
+} from "./resolve.js";
 export { DEFAULT_JSON_LIMIT, RegistryResponse } from "./response.js";
+export { type RegistrySinkOptions, type RegistryWrite, registrySink } from "./sink.js";
 export {
   parseDuration,
   parseRate,

@@ -2,40 +2,20 @@ import {
   type BlobLease,
   type Descriptor,
   type Digest,
-  formatPlatform,
-  hostPlatform,
   type ImageStore,
   isForeignLayer,
-  isManifestMediaType,
-  type Manifest,
   OciError,
   type Platform,
-  parseImageConfig,
   type Reference,
   type StoredImage,
-  selectPlatform,
 } from "@tsbuild/oci";
 import { BlobSources } from "./blob-sources.js";
 import { readBlob } from "./blobs.js";
 import type { RegistryClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";
 import { RegistryError } from "./errors.js";
-import {
-  type FetchedManifest,
-  fetchManifest,
-  headManifest,
-  MANIFEST_SIZE_LIMIT,
-  type ManifestTarget,
-} from "./manifest.js";
-
-/**
- * CONFIG_SIZE_LIMIT bounds an image config (8 MiB). A config is JSON read
- * whole into memory and parsed; real ones are a few KiB, the largest seen
- * (hundreds of history entries and labels) well under 1 MiB. Twice the
- * manifest limit leaves room without letting a hostile descriptor make a pull
- * write gigabytes (or hit V8's string limit) before failing.
- */
-export const CONFIG_SIZE_LIMIT = 8 * 1024 * 1024;
+import { headManifest, type ManifestTarget } from "./manifest.js";
+import { resolveImage } from "./resolve.js";
 
 /** PullLayerStatus follows a layer through a pull, as docker's progress lines do. */
 export type PullLayerStatus = "waiting" | "downloading" | "verifying" | "done" | "exists";
@@ -100,19 +80,20 @@ export async function pullImage(
     });
     return { image, digest: resolved, manifestDigest: resolved, upToDate: true, name };
   }
-  const reference = ref.digest ?? resolved ?? (tag as string);
-  const top = await fetchManifest(client, { ...target, reference }).catch((err: unknown) => {
-    throw notFoundAsDocker(err, ref);
+  const image = await resolveImage(client, ref, {
+    ...options,
+    ...(resolved !== undefined && ref.digest === undefined ? { reference: resolved } : {}),
   });
-  const { fetched, manifest, platform } = await resolvePlatform(client, ref, top, options);
-  options.onProgress?.({ type: "resolved", digest: top.digest, manifestDigest: fetched.digest, platform });
+  const { manifest, platform } = image;
+  options.onProgress?.({
+    type: "resolved",
+    digest: image.indexDigest,
+    manifestDigest: image.digest,
+    platform,
+  });
 
-  refuseTooLarge(ref, "config", manifest.config, options.configLimit ?? CONFIG_SIZE_LIMIT);
   const layers = manifest.layers.filter((l) => !isForeignLayer(l.mediaType));
-  const blobs: { desc: Descriptor; layer: boolean }[] = [
-    { desc: manifest.config, layer: false },
-    ...layers.map((desc) => ({ desc, layer: true })),
-  ];
+  const blobs: { desc: Descriptor; layer: boolean }[] = layers.map((desc) => ({ desc, layer: true }));
   const seen = new Set<Digest>();
   const unique = blobs.filter((b) => !seen.has(b.desc.digest) && seen.add(b.desc.digest));
   const written: Digest[] = [];
@@ -141,11 +122,10 @@ export async function pullImage(
         throw err;
       }
     });
-    const config = await store.layout.readBlob(manifest.config.digest);
-    parseImageConfig(config);
-    const upToDate = written.length === 0 && (await alreadyNamed(store, name, fetched.digest));
-    const image = await store.addImage({
-      manifest: fetched.bytes,
+    const upToDate = written.length === 0 && (await alreadyNamed(store, name, image.digest));
+    const stored = await store.addImage({
+      manifest: image.rawManifest,
+      config: image.rawConfig,
       ...(name ? { names: [name] } : {}),
       // Pulled by digest, it has no name, but its repository holds it (docker's RepoDigests).
       repoDigests: [ref.name],
@@ -153,7 +133,7 @@ export async function pullImage(
     await new BlobSources(store.root, { hasBlob: (d) => store.layout.hasBlob(d) })
       .record(ref.registry, ref.repository, [manifest.config.digest, ...layers.map((l) => l.digest)])
       .catch(() => {});
-    return { image, digest: top.digest, manifestDigest: fetched.digest, upToDate, name };
+    return { image: stored, digest: image.indexDigest, manifestDigest: image.digest, upToDate, name };
   } catch (err) {
     // Only what this pull wrote is deleted, under the store lock, and only if no
     // image names it and no other lease (another pull, load or import, here or in
@@ -182,77 +162,6 @@ async function resolveTag(client: RegistryClient, target: ManifestTarget): Promi
       throw err;
     return undefined;
   }
-}
-
-/**
- * notFoundAsDocker words a missing tag or repository as docker does
- * (`manifest for nginx:nope not found: manifest unknown`), keeping the code.
- */
-function notFoundAsDocker(err: unknown, ref: Reference): unknown {
-  if (!(err instanceof RegistryError)) return err;
-  const shown = ref.familiarString();
-  const options = { ...(err.status ? { status: err.status } : {}), errors: err.errors, cause: err };
-  if (err.code === "MANIFEST_UNKNOWN" || err.code === "NOT_FOUND") {
-    return new RegistryError(
-      "MANIFEST_UNKNOWN",
-      `manifest for ${shown} not found: manifest unknown`,
-      options,
-    );
-  }
-  if (err.code === "NAME_UNKNOWN") {
-    return new RegistryError(
-      "NAME_UNKNOWN",
-      `repository ${ref.familiarName} not found: name unknown`,
-      options,
-    );
-  }
-  return err;
-}
-
-/** resolvePlatform follows an index to the manifest for the wanted platform (by digest, so verified). */
-async function resolvePlatform(
-  client: RegistryClient,
-  ref: Reference,
-  top: FetchedManifest,
-  options: PullOptions,
-): Promise<{ fetched: FetchedManifest; manifest: Manifest; platform: Platform | undefined }> {
-  if (top.parsed.kind === "manifest")
-    return { fetched: top, manifest: top.parsed.manifest, platform: undefined };
-  const wanted = options.platform ?? hostPlatform();
-  const candidates = top.parsed.index.manifests.filter((m) => isManifestMediaType(m.mediaType));
-  const chosen = selectPlatform(candidates, wanted)[0];
-  if (chosen === undefined) {
-    throw new RegistryError(
-      "MANIFEST_UNKNOWN",
-      `no matching manifest for ${formatPlatform(wanted)} in the manifest list entries of ${ref.toString()}`,
-    );
-  }
-  refuseTooLarge(ref, "manifest", chosen, MANIFEST_SIZE_LIMIT);
-  const fetched = await fetchManifest(client, {
-    registry: ref.registry,
-    repository: ref.repository,
-    reference: chosen.digest,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  if (fetched.parsed.kind !== "manifest") {
-    throw new OciError("INVALID_INDEX", `index entry ${chosen.digest} is not an image manifest`, {
-      where: ref.toString(),
-    });
-  }
-  return { fetched, manifest: fetched.parsed.manifest, platform: chosen.platform };
-}
-
-/**
- * refuseTooLarge stops a pull before any download when a descriptor claims
- * more than a JSON document may hold (the download itself would also stop
- * at the claimed size, so a lie in the other direction is bounded too).
- */
-function refuseTooLarge(ref: Reference, what: string, desc: Descriptor, limit: number): void {
-  if (desc.size <= limit) return;
-  throw new RegistryError(
-    "TOO_LARGE",
-    `${what} ${desc.digest} of ${ref.toString()} claims ${desc.size} bytes, over the ${limit}-byte limit for an image ${what}`,
-  );
 }
 
 async function downloadInto(

@@ -29,6 +29,7 @@ import type { RegistryClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";
 import { isRegistryError } from "./errors.js";
 import { putManifest } from "./manifest.js";
+import { blobFetcher } from "./resolve.js";
 
 /** PushLayerStatus follows a blob through a push, as docker's progress lines do. */
 export type PushLayerStatus = "waiting" | "pushing" | "pushed" | "exists" | "mounted";
@@ -248,15 +249,27 @@ async function pushBlob(
   target: RepositoryTarget,
   store: ImageStore,
   desc: Descriptor,
-  sources: readonly string[],
+  mountFrom: readonly string[],
   options: PushOptions & {
     onBytes: (n: number) => void;
     forgetSource: (d: Digest, repository: string) => Promise<void>;
   },
 ): Promise<{ status: "pushed" | "exists" | "mounted"; from?: string }> {
+  let sources = mountFrom;
   if ((await blobSize(client, target, desc.digest)) !== undefined) return { status: "exists" };
+  // A lazy blob (recorded, not held): mount it from its repository on the same registry, else
+  // stream it through from its registry (verified by the registry we push to).
+  const remote = (await store.layout.hasBlob(desc.digest)) ? undefined : await store.remoteBlob(desc.digest);
+  let open: (() => AsyncIterable<Uint8Array>) | undefined;
+  if (remote !== undefined) {
+    if (remote.registry === target.registry && remote.repository !== target.repository)
+      sources = [remote.repository, ...sources.filter((s) => s !== remote.repository)];
+    const fetch = store.fetchBlob ?? blobFetcher(client);
+    open = () =>
+      fetch(remote, { ...(target.signal && { signal: target.signal }) }) as AsyncIterable<Uint8Array>;
+  }
   // The registry needs it from us: a blob missing from the store is the store's fault, said as such.
-  if (!(await store.layout.hasBlob(desc.digest))) {
+  else if (!(await store.layout.hasBlob(desc.digest))) {
     throw new OciError(
       "BLOB_NOT_FOUND",
       `the image needs it but the store has no ${store.layout.blobPath(desc.digest)}`,
@@ -286,7 +299,7 @@ async function pushBlob(
     if (session.mounted) return { status: "exists" };
     try {
       await uploadBlob(client, target, session, desc, {
-        path: store.layout.blobPath(desc.digest),
+        ...(open ? { open } : { path: store.layout.blobPath(desc.digest) }),
         onBytes: options.onBytes,
         ...(options.chunkThreshold !== undefined ? { chunkThreshold: options.chunkThreshold } : {}),
         ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { canonicalJson } from "../canonical-json.js";
 import { parseImageConfig } from "../config.js";
 import { chainIds, type Digest, digestOf, parseDigest } from "../digest.js";
@@ -21,6 +22,7 @@ import {
 } from "./entries.js";
 import { type BlobLease, Leases, leasedDigests } from "./lease.js";
 import { withFileLock } from "./lock.js";
+import { type BlobFetcher, type RemoteBlob, RemoteBlobs } from "./remote.js";
 import { attachName, detachName, isImageEntry, locate, normalizeName, notFound, shortId } from "./resolve.js";
 import { createStoreRoot, defaultStoreRoot } from "./root.js";
 import { LayerSizes } from "./sizes.js";
@@ -31,6 +33,12 @@ export interface OpenStoreOptions {
   readonly root?: string;
   /** lockTimeoutMs bounds the wait for another process's index lock (default 60 s). */
   readonly lockTimeoutMs?: number;
+  /**
+   * fetchBlob fetches a blob the store does not hold from where it was
+   * recorded ({@link AddImageOptions.remote}); without one, such a blob is
+   * BLOB_NOT_FOUND when something needs its bytes.
+   */
+  readonly fetchBlob?: BlobFetcher;
 }
 
 /** UnreadableImage is a store entry whose manifest or config could not be read; `error` says which and where. */
@@ -81,6 +89,20 @@ export interface AddImageOptions {
    * `true` means the repositories of `names`.
    */
   readonly repoDigests?: boolean | readonly string[];
+  /**
+   * remote: layers the store does not hold are allowed, recorded as fetchable
+   * from this repository (a lazily resolved base image); they are fetched,
+   * verified, only when something reads them ({@link ImageStore.openBlob}).
+   */
+  readonly remote?: { readonly registry: string; readonly repository: string };
+}
+
+export interface EnsureBlobOptions {
+  readonly signal?: AbortSignal;
+  /** lease holds a fetched blob (see {@link StoreWriteOptions.lease}). */
+  readonly lease?: BlobLease;
+  /** fetchBlob overrides the store's fetcher for this call. */
+  readonly fetchBlob?: BlobFetcher;
 }
 
 export interface StoreWriteOptions {
@@ -141,6 +163,9 @@ export class ImageStore {
   readonly #lockTimeoutMs: number | undefined;
   readonly #content = new Map<Digest, Content>();
   readonly #sizes: LayerSizes;
+  readonly #remote: RemoteBlobs;
+  /** fetchBlob fetches absent blobs recorded as remote (see {@link OpenStoreOptions.fetchBlob}); settable once a client exists. */
+  fetchBlob: BlobFetcher | undefined;
   #swept: Promise<void> | undefined;
 
   private constructor(
@@ -157,6 +182,7 @@ export class ImageStore {
     this.#lockPath = join(root, "index.json.lock");
     this.#lockTimeoutMs = lockTimeoutMs;
     this.#sizes = new LayerSizes(layout);
+    this.#remote = new RemoteBlobs(root);
   }
 
   /** open opens (creating if needed) the store at `root`. */
@@ -169,7 +195,9 @@ export class ImageStore {
     const unowned = leases.lease();
     // Blobs written through `layout` directly are held by the store's own lease too.
     const layout = await OciLayout.open(root, { create: true, beforeCommit: (d) => unowned.add([d]) });
-    return new ImageStore(root, layout, leases, unowned, options.lockTimeoutMs);
+    const store = new ImageStore(root, layout, leases, unowned, options.lockTimeoutMs);
+    store.fetchBlob = options.fetchBlob;
+    return store;
   }
 
   /** close releases every blob lease of this instance. */
@@ -284,9 +312,20 @@ export class ImageStore {
       size: written.size,
     };
     const used = [written.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+    if (options.remote) {
+      const absent: Descriptor[] = [];
+      for (const l of manifest.layers)
+        if (!isForeignLayer(l.mediaType) && !(await this.layout.hasBlob(l.digest))) absent.push(l);
+      await this.#remote.record(options.remote.registry, options.remote.repository, absent);
+    }
     await this.#mutate(async (entries) => {
-      for (const d of [manifest.config, ...manifest.layers.filter((l) => !isForeignLayer(l.mediaType))]) {
-        if (!(await this.layout.hasBlob(d.digest))) {
+      if (!(await this.layout.hasBlob(manifest.config.digest))) {
+        throw new OciError("BLOB_NOT_FOUND", "the image references a blob the store does not have", {
+          where: manifest.config.digest,
+        });
+      }
+      for (const d of manifest.layers.filter((l) => !isForeignLayer(l.mediaType))) {
+        if (!(await this.layout.hasBlob(d.digest)) && !(await this.#remote.get(d.digest))) {
           throw new OciError("BLOB_NOT_FOUND", "the image references a blob the store does not have", {
             where: d.digest,
           });
@@ -310,6 +349,65 @@ export class ImageStore {
     });
     await this.#unowned.release(used);
     return this.resolve(`${written.digest}`, { byManifest: true });
+  }
+
+  /** remoteBlob is where an absent blob can be fetched, as recorded by addImage's `remote`; undefined when unknown. */
+  remoteBlob(digest: Digest): Promise<RemoteBlob | undefined> {
+    return this.#remote.get(digest);
+  }
+
+  /**
+   * ensureBlob makes sure the store holds `desc`'s blob: present, it returns
+   * at once; absent but recorded as remote, it is fetched through the
+   * fetcher and verified against digest and size on the way in. A blob with
+   * no record, no fetcher, or an unreachable source is BLOB_NOT_FOUND naming
+   * the blob and where it was to come from.
+   */
+  async ensureBlob(
+    desc: Pick<Descriptor, "digest" | "size">,
+    options: EnsureBlobOptions = {},
+  ): Promise<void> {
+    if (await this.layout.hasBlob(desc.digest)) return;
+    const remote = await this.#remote.get(desc.digest);
+    if (remote === undefined) {
+      throw new OciError("BLOB_NOT_FOUND", `the store has no ${this.layout.blobPath(desc.digest)}`, {
+        where: `${this.root}: blob ${desc.digest}`,
+      });
+    }
+    const from = `${remote.registry}/${remote.repository}`;
+    const fetch = options.fetchBlob ?? this.fetchBlob;
+    if (fetch === undefined) {
+      throw new OciError(
+        "BLOB_NOT_FOUND",
+        `blob ${desc.digest} is not in the store yet and nothing can fetch it from ${from} here`,
+        { where: `${this.root}: blob ${desc.digest}` },
+      );
+    }
+    try {
+      await this.writeBlob(
+        fetch(remote, { ...(options.signal && { signal: options.signal }) }),
+        { digest: desc.digest, size: remote.size },
+        { ...(options.signal && { signal: options.signal }), ...(options.lease && { lease: options.lease }) },
+      );
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      const detail = err instanceof Error ? err.message : String(err);
+      const code =
+        isOciError(err, "DIGEST_MISMATCH") || isOciError(err, "SIZE_MISMATCH") ? err.code : "BLOB_NOT_FOUND";
+      throw new OciError(code, `blob ${desc.digest} could not be fetched from ${from}: ${detail}`, {
+        where: `${this.root}: blob ${desc.digest}`,
+        cause: err,
+      });
+    }
+  }
+
+  /** openBlob streams a blob, fetching it first when it is remote ({@link ensureBlob}). */
+  async openBlob(
+    desc: Pick<Descriptor, "digest" | "size">,
+    options: EnsureBlobOptions = {},
+  ): Promise<Readable> {
+    await this.ensureBlob(desc, options);
+    return this.layout.openBlob(desc.digest);
   }
 
   /**

@@ -1,0 +1,52 @@
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** CountingProxy forwards every request to a registry and logs `METHOD path` (no query), to count what a client asked for. */
+export interface CountingProxy {
+  /** host is `127.0.0.1:PORT`, as image names spell it. */
+  readonly host: string;
+  readonly log: string[];
+  /** blobGets are the GETs of blobs (`/v2/<repo>/blobs/<digest>`) so far. */
+  blobGets(): string[];
+  close(): Promise<void>;
+}
+
+/** startCountingProxy listens on a free port and forwards to `target` (`http://127.0.0.1:PORT`). */
+export async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const to = new URL(target);
+  const log: string[] = [];
+  const server: Server = createServer((req, res) => {
+    log.push(`${req.method} ${(req.url ?? "").split("?")[0]}`);
+    const up = request(
+      {
+        host: to.hostname,
+        port: to.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: to.host },
+      },
+      (r) => {
+        // Locations the registry returns point at itself; clients follow them through the proxy.
+        const headers = { ...r.headers };
+        if (typeof headers.location === "string")
+          headers.location = headers.location.replace(to.host, req.headers.host ?? to.host);
+        res.writeHead(r.statusCode ?? 502, headers);
+        r.pipe(res);
+      },
+    );
+    up.on("error", () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    host,
+    log,
+    blobGets: () => log.filter((l) => /^GET \/v2\/.+\/blobs\/sha256:[0-9a-f]{64}$/.test(l)),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
