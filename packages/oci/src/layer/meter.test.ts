@@ -1,8 +1,14 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import type { LayerEntry } from "./entry.js";
+import { entryDiskSize, type LayerEntry } from "./entry.js";
 import { LayerMeter } from "./meter.js";
+import { tarEntries } from "./reader.js";
 import { createLayer } from "./writer.js";
 
 async function layer(entries: LayerEntry[], compression: "gzip" | "none" = "gzip"): Promise<Buffer> {
@@ -45,4 +51,23 @@ describe("LayerMeter", () => {
     expect(await measure(bomb, new LayerMeter({ maxTarBytes: (n) => 32 * n }))).toBeUndefined();
     expect(await measure(bomb, new LayerMeter({ maxTarBytes: () => 9 << 20 }))).toBe(8 << 20);
   });
+
+  it.each(["gnu", "pax", "ustar"])(
+    "agrees with decoding every entry on GNU tar's %s format (long names and link targets, hardlinks)",
+    async (format) => {
+      const dir = await mkdtemp(join(tmpdir(), "meter-"));
+      const long = "x".repeat(150);
+      await mkdir(join(dir, long.slice(0, 90)), { recursive: true });
+      await writeFile(join(dir, long.slice(0, 90), "f"), randomBytes(3000));
+      await writeFile(join(dir, "small"), "hi\n");
+      await symlink(format === "ustar" ? "t".repeat(99) : `${long}/${long}`, join(dir, "link"));
+      execFileSync("ln", [join(dir, "small"), join(dir, "hard")]);
+      const tar = execFileSync("tar", [`--format=${format}`, "-cf", "-", "-C", dir, "."]);
+      let want = 0;
+      for await (const { info } of tarEntries(Readable.from([tar]))) want += entryDiskSize(info);
+      expect(want).toBeGreaterThan(3003);
+      expect(await measure(tar)).toBe(want);
+      expect(await measure(gzipSync(tar))).toBe(want);
+    },
+  );
 });
