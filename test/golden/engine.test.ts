@@ -21,9 +21,7 @@ import { serveDir } from "./serve.js";
  * explained differences of each case.
  */
 const BUILD = fileURLToPath(new URL("./build/", import.meta.url));
-const CASES = readdirSync(BUILD)
-  .filter((c) => !c.startsWith("run-"))
-  .sort();
+const CASES = readdirSync(BUILD).sort();
 
 interface CaseJson {
   buildArgs: Record<string, string>;
@@ -31,6 +29,7 @@ interface CaseJson {
   baseLayers: number;
   platform: string;
   needsHttp: boolean;
+  secrets?: Record<string, string>;
   knownDifferences: KnownDifference[];
 }
 
@@ -84,6 +83,9 @@ describe("golden: tsbuild builds what docker builds", () => {
         buildArgs,
         ...(c.target ? { target: c.target } : {}),
         platform: parsePlatform(c.platform),
+        secrets: new Map(
+          Object.entries(c.secrets ?? {}).map(([id, f]) => [id, readFileSync(join(extra, f))]),
+        ),
       });
       try {
         let actual = await describeImage(

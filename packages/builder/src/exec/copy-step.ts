@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { BuildError } from "../errors.js";
 import { download, unpackLocalArchive } from "./add.js";
 import { stepKey } from "./cache.js";
@@ -8,28 +7,11 @@ import { type ModeSpec, type Owner, parseModeSpec, parseOwnerSpec } from "./owne
 import { ownerOf } from "./rootfs.js";
 import { ContextFs, type SourceFs, StageFs } from "./sources.js";
 import { cachedOr, type StepContext, type StepOutcome } from "./steps.js";
+import { treeDigest } from "./tree-digest.js";
 import type { ExecStep } from "./typed.js";
 
 const URL_RE = /^https?:\/\//i;
 const GIT_RE = /^(git@|git:\/\/|ssh:\/\/)|\.git(#.*)?$/;
-
-/**
- * treeDigest hashes what a context source holds (paths, types, modes, sizes, links, contents) for its key,
- * streaming into one hash (a large tree must not become a large array).
- */
-function treeDigest(fs: ContextFs, path: string): string {
-  const h = createHash("sha256");
-  const walk = (p: string, rel: string) => {
-    const n = fs.node(p);
-    if (!n) return;
-    h.update(
-      `${rel}\0${n.type}\0${n.mode}\0${n.size}\0${n.linkname ?? ""}\0${n.type === "file" ? fs.digest(p) : ""}\n`,
-    );
-    if (n.type === "dir") for (const c of fs.children(p)) walk(p ? `${p}/${c}` : c, rel ? `${rel}/${c}` : c);
-  };
-  walk(fs.resolve(path), "");
-  return `sha256:${h.digest("hex")}`;
-}
 
 /**
  * copyStep is COPY and ADD: the sources (context, another stage, an image, heredocs, URLs) are resolved and

@@ -166,6 +166,21 @@ describe("build: COPY and metadata onto a base", () => {
   });
 });
 
+describe("build: RUN", () => {
+  it("runs in the sandbox and keeps only what changed, whiteouts included; a rebuild is cached", async () => {
+    const store = await newStore();
+    const df = "FROM golden/busybox:1\nRUN echo hi > /hi.txt && rm /etc/group\n";
+    const dir = await ctx({ Dockerfile: df });
+    const { r } = await run(store, df, dir);
+    expect(await layerEntries(store, r.manifest.layers[1]!.digest)).toEqual([
+      { path: "etc", type: "dir", mode: "755", uid: 0, gid: 0 },
+      { path: "etc/.wh.group", type: "file", mode: "0", uid: 0, gid: 0, size: 0 },
+      { path: "hi.txt", type: "file", mode: "644", uid: 0, gid: 0, size: 3 },
+    ]);
+    expect((await run(store, df, dir)).cachedSteps).toEqual(["RUN echo hi > /hi.txt && rm /etc/group"]);
+  });
+});
+
 describe("build: names that are not UTF-8", () => {
   it("copies them from the context with their bytes", async () => {
     const store = await newStore();
@@ -208,10 +223,12 @@ describe("build: bad input", () => {
     expect(err.code).toBe("SOURCE_ESCAPES_CONTEXT");
   });
 
-  it("refuses RUN with a clear error naming the line, never a silent skip", async () => {
-    const err = await failure("FROM golden/busybox:1\nRUN echo hi\n");
-    expect(err.code).toBe("UNSUPPORTED");
-    expect(err.message).toContain("RUN is not supported yet");
+  it("fails a RUN whose command fails with the command, its exit code and the line", async () => {
+    const err = await failure("FROM golden/busybox:1\nRUN echo oops && exit 3\n");
+    expect(err.code).toBe("RUN_FAILED");
+    expect(err.message).toContain(
+      'process "/bin/sh -c echo oops && exit 3" did not complete successfully: exit code: 3',
+    );
     expect(err.message).toContain("Dockerfile:2");
   });
 

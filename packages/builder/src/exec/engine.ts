@@ -89,6 +89,15 @@ class Builder {
     return ++this.#stepId;
   }
 
+  /** log forwards a RUN step's output as progress events. */
+  log(id: number, stream: "stdout" | "stderr", data: Buffer): void {
+    this.events({ type: "log", id, stream, data });
+  }
+
+  warn(message: string): void {
+    this.events({ type: "warning", message });
+  }
+
   /** context reads the build context once, when a step first needs it. */
   context(): Promise<ContextFs> {
     const dir = this.options.contextDir;
@@ -268,6 +277,7 @@ class Builder {
         return view;
       },
       noCache,
+      stepId: 0,
     };
     const fold = foldSteps(image, stage.steps, os);
     const steps = typedSteps(stage, fold.steps);
@@ -275,6 +285,7 @@ class Builder {
     for (const [i, step] of steps.entries()) {
       this.options.signal?.throwIfAborted();
       const id = this.nextId();
+      ctx.stepId = id;
       this.events({ type: "step", id, stage: stage.id, index: i + 1, total: steps.length, text: step.text });
       const started = Date.now();
       let outcome: StepOutcome;

@@ -1,11 +1,11 @@
 import { createLayer, type LayerEntry } from "@tsbuild/oci";
-import { BuildError } from "../errors.js";
 import type { PlannedStage } from "../plan/types.js";
 import { stepKey } from "./cache.js";
 import { copyStep } from "./copy-step.js";
 import type { Builder } from "./engine.js";
 import type { FsView, IndexedEntry } from "./fsview.js";
 import { indexEntries, type LayerRef } from "./layer-index.js";
+import { runStepExec } from "./run-step.js";
 import type { ExecStep } from "./typed.js";
 import { workdirStep } from "./workdir-step.js";
 
@@ -16,6 +16,8 @@ export interface StepContext {
   readonly layers: LayerRef[];
   view(): Promise<FsView>;
   noCache: boolean;
+  /** stepId is the running step's progress id (for its log lines). */
+  stepId: number;
 }
 
 /** StepOutcome is a step's result: its key, whether the cache answered, and the layer it made (if any). */
@@ -96,10 +98,7 @@ export async function executeStep(ctx: StepContext, step: ExecStep, parentKey: s
     case "workdir":
       return workdirStep(ctx, step, parentKey);
     case "run":
-      throw new BuildError(
-        "UNSUPPORTED",
-        "RUN is not supported yet: tsbuild builds Dockerfiles without RUN steps (RUN in a runc sandbox is the next piece of work)",
-      );
+      return runStepExec(ctx, step, parentKey);
     case "config": {
       const key = stepKey(parentKey, { step: step.inputs, epoch: ctx.builder.epoch });
       return cachedOr(ctx, key, async () => undefined);

@@ -7,6 +7,7 @@ export type BuildEvent =
   | { type: "step"; id: number; stage: string; index: number; total: number; text: string }
   | { type: "cached"; id: number }
   | { type: "done"; id: number; seconds: number; layer?: Digest }
+  | { type: "log"; id: number; stream: "stdout" | "stderr"; data: Buffer }
   | { type: "warning"; message: string };
 
 /** BuildOptions are `docker build`'s inputs, typed. */
@@ -31,6 +32,16 @@ export interface BuildOptions {
   pull?: boolean;
   /** sourceDateEpoch (else the SOURCE_DATE_EPOCH build arg) sets `created` and clamps mtimes. */
   sourceDateEpoch?: number;
+  /** network is RUN's default network (`build --network`): the host's unless "none". */
+  network?: "default" | "host" | "none";
+  /** secrets are `build --secret` values by id (RUN --mount=type=secret); never in a layer, key or log. */
+  secrets?: ReadonlyMap<string, Uint8Array>;
+  /** ssh are agent sockets by id (`build --ssh`), for RUN --mount=type=ssh. */
+  ssh?: ReadonlyMap<string, string>;
+  /** allow lists entitlements (`security.insecure`, `network.host`). */
+  allow?: readonly string[];
+  /** runtime is the runc binary (default `runc` from PATH). */
+  runtime?: string;
   signal?: AbortSignal;
   onEvent?: (event: BuildEvent) => void;
 }

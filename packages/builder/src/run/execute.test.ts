@@ -181,6 +181,8 @@ describe.each(["overlay", "fuse-overlayfs", "copy"] as SnapshotKind[])(
         "symlink bin/k 0:0 777 -> ../etc/keep",
         "dir etc 0:0 755",
         "dir etc/keep 0:0 755",
+        // A directory where a file was: opaque, as docker writes it (golden case run-file-dir-file).
+        "file etc/keep/.wh..wh..opq 0:0 0",
         'file etc/link 123:456 644 "new\\n"',
         "hardlink etc/new 123:456 644 -> etc/link",
         "dir replace 0:0 755",

@@ -9,6 +9,7 @@ import {
   entryOf,
   finish,
   LowerStats,
+  linkedToNew,
   lowerMatches,
   prefetchBytes,
   whiteoutMtime,
@@ -121,12 +122,26 @@ export class CopySnapshotter implements Snapshotter {
         const dctx = { ...base, sameBytes: await prefetchBytes(base, scanned) };
         const byPath = new Map(scanned.map((e) => [e.path, e]));
         const keep = new Map<string, LayerEntry>();
+        const linked = linkedToNew(dctx, scanned);
         for (const e of [...scanned].sort((a, b) => comparePaths(a.path, b.path))) {
-          if (lowerMatches(dctx, e)) continue;
+          if (!linked.has(e.path) && lowerMatches(dctx, e)) continue;
           keep.set(
             e.path,
             entryOf(dctx, e, e.type === "c" || e.type === "b" ? devNumbers(join(rootfs, e.path)) : undefined),
           );
+          // A directory where the lowers have a non-directory: opaque, as overlay (and docker) mark it.
+          const lower = e.type === "d" ? lowers.lstat(e.path) : undefined;
+          if (lower && !lower.stat.isDirectory()) {
+            const marker = `${e.path}/.wh..wh..opq`;
+            keep.set(marker, {
+              path: marker,
+              type: "file",
+              mode: 0,
+              uid: 0,
+              gid: 0,
+              mtime: whiteoutMtime(byPath, e.path),
+            });
+          }
         }
         for (const p of merged) {
           if (byPath.has(p)) continue;

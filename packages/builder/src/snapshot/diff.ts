@@ -144,6 +144,27 @@ export interface DiffContext {
   stubs: ReadonlySet<string>;
 }
 
+/**
+ * linkedToNew lists the files that share an inode with a path the lowers do not have: `ln lower new`
+ * copies the target up and docker stores it whole, with the new name as a hardlink to it, so such a
+ * copy-up is kept even though its metadata did not change.
+ */
+export function linkedToNew(ctx: DiffContext, scanned: readonly ScanEntry[]): Set<string> {
+  const byIno = new Map<bigint | number, ScanEntry[]>();
+  for (const e of scanned) {
+    if (e.type !== "f" || e.nlink < 2) continue;
+    const list = byIno.get(e.ino) ?? [];
+    list.push(e);
+    byIno.set(e.ino, list);
+  }
+  const out = new Set<string>();
+  for (const group of byIno.values()) {
+    if (group.length < 2 || !group.some((e) => ctx.lowerStats.get(e.path) === undefined)) continue;
+    for (const e of group) out.add(e.path);
+  }
+  return out;
+}
+
 /** lowerMatches says whether the scanned entry is the lower layers' object unchanged (a copy-up that changed nothing). */
 export function lowerMatches(ctx: DiffContext, e: ScanEntry): boolean {
   if (ctx.untouched?.has(e.path)) return true;
@@ -307,6 +328,7 @@ export function upperDiff(ctx: DiffContext, scanned: readonly ScanEntry[]): Laye
   const noLower = new Set<string>(); // directories whose lower contents are hidden (opaque) or that are new
   const keep = new Map<string, LayerEntry>();
   const sorted = [...scanned].sort((a, b) => comparePaths(a.path, b.path));
+  const linked = linkedToNew(ctx, scanned);
   for (const e of sorted) {
     for (const k of Object.keys(e.xattrs)) {
       if (/\.overlay\.(redirect|metacopy)$/.test(k)) {
@@ -341,13 +363,11 @@ export function upperDiff(ctx: DiffContext, scanned: readonly ScanEntry[]): Laye
       if (hides(victim, false)) keep.set(e.path, whiteoutEntry(e.path, dirMtime));
       continue;
     }
-    // A directory made where a non-directory was deleted is marked opaque too; with nothing below to hide, it is not.
+    // A directory made where anything was deleted is opaque, and docker writes the marker even where a
+    // non-directory was (nothing below it to hide): so do we.
     const opaque =
-      e.type === "d" &&
-      isOpaque(e.xattrs) &&
-      !parentHidden &&
-      ctx.lowers.lstat(e.path)?.stat.isDirectory() === true;
-    const unchanged = !parentHidden && !opaque && lowerMatches(ctx, e);
+      e.type === "d" && isOpaque(e.xattrs) && !parentHidden && ctx.lowers.lstat(e.path) !== undefined;
+    const unchanged = !parentHidden && !opaque && !linked.has(e.path) && lowerMatches(ctx, e);
     if (e.type === "d" && (parentHidden || opaque || !ctx.lowers.lstat(e.path)?.stat.isDirectory()))
       noLower.add(e.path);
     if (unchanged) continue;

@@ -70,6 +70,10 @@ export interface RunBuildInput {
   noCacheFilter: string[];
   pull: boolean;
   labels: Record<string, string>;
+  network?: "default" | "host" | "none";
+  secrets: Map<string, Uint8Array>;
+  ssh: Map<string, string>;
+  allow: string[];
 }
 
 /** plainProgress prints BuildKit's plain progress: `#N [stage i/n] INSTRUCTION`, then CACHED or DONE. */
@@ -80,6 +84,9 @@ function plainProgress(write: (s: string) => void): (e: BuildEvent) => void {
     else if (e.type === "done") write(`#${e.id} DONE ${e.seconds.toFixed(1)}s\n`);
     else if (e.type === "base") write(`#0 [${e.stage}] FROM ${e.ref} (${e.source}) ${e.digest}\n`);
     else if (e.type === "warning") write(`WARNING: ${e.message}\n`);
+    else if (e.type === "log") {
+      for (const line of e.data.toString("utf8").split("\n")) if (line !== "") write(`#${e.id} ${line}\n`);
+    }
   };
 }
 
@@ -104,6 +111,10 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
         noCache: input.noCache,
         noCacheFilter: input.noCacheFilter,
         pull: input.pull,
+        ...(input.network ? { network: input.network } : {}),
+        secrets: input.secrets,
+        ssh: input.ssh,
+        allow: input.allow,
         signal,
         ...(quiet ? {} : { onEvent: plainProgress((s) => stderr.write(s)) }),
       });

@@ -50,6 +50,9 @@ export interface BuildArgs {
   push?: boolean;
   label?: string | string[];
   "no-cache-filter"?: string | string[];
+  secret?: string | string[];
+  ssh?: string | string[];
+  allow?: string | string[];
 }
 
 const PROGRESS = ["auto", "plain", "tty", "json", "quiet"] as const;
@@ -213,6 +216,51 @@ async function stdinContext(
   };
 }
 
+/** readSecrets reads `--secret id=ID[,src=FILE|,env=VAR]` (docker's forms; a bare id reads $ID). */
+async function readSecrets(values: readonly string[]): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const v of values) {
+    const f = new Map<string, string>();
+    for (const part of v.split(",")) {
+      const eq = part.indexOf("=");
+      f.set(eq < 0 ? part : part.slice(0, eq), eq < 0 ? "" : part.slice(eq + 1));
+    }
+    const id = f.get("id");
+    if (!id) throw new CliUsageError(`invalid argument "${v}" for "--secret" flag: id is required`);
+    const src = f.get("src") ?? f.get("source");
+    const env = f.get("env");
+    if (src !== undefined) {
+      try {
+        out.set(id, await readFile(src));
+      } catch (err) {
+        throw new Error(
+          `failed to read secret ${id} from ${src}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+        );
+      }
+    } else {
+      const value = io().env[env ?? id];
+      if (value === undefined) {
+        throw new Error(`secret ${id}: environment variable ${env ?? id} is not set`);
+      }
+      out.set(id, Buffer.from(value));
+    }
+  }
+  return out;
+}
+
+/** sshSockets reads `--ssh default` ($SSH_AUTH_SOCK) and `--ssh id=SOCKET`. */
+function sshSockets(values: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    const id = eq < 0 ? v : v.slice(0, eq);
+    const socket = eq < 0 ? io().env.SSH_AUTH_SOCK : v.slice(eq + 1);
+    if (!socket) throw new Error(`--ssh ${id}: no agent socket (SSH_AUTH_SOCK is not set)`);
+    out.set(id, socket);
+  }
+  return out;
+}
+
 /** errorText prints a Dockerfile error with its source line and caret, or just the message when it has no position. */
 function errorText(err: DockerfileError): string {
   return err.line > 0 ? err.format() : err.detail;
@@ -351,6 +399,20 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
         describe: "Push the image to its registry after building (same as --output=type=registry)",
       })
       .option("label", { type: "string", describe: "Set metadata for an image (KEY=VALUE), repeatable" })
+      .option("secret", {
+        type: "string",
+        describe:
+          'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=X,env=VAR"), repeatable',
+      })
+      .option("ssh", {
+        type: "string",
+        describe:
+          'SSH agent socket or keys to expose to the build (format: "default|<id>[=<socket>]"), repeatable',
+      })
+      .option("allow", {
+        type: "string",
+        describe: 'Allow extra privileged entitlement (e.g. "security.insecure"), repeatable',
+      })
       .option("no-cache-filter", { type: "string", describe: "Do not cache specified stages, repeatable" })
       .option("check", {
         type: "boolean",
@@ -425,5 +487,9 @@ async function buildWith(argv: BuildArgs, inputs: BuildInputs): Promise<void> {
     noCacheFilter: list(argv["no-cache-filter"]),
     pull: argv.pull === true,
     labels,
+    ...(argv.network && argv.network !== "default" ? { network: argv.network as "host" | "none" } : {}),
+    secrets: await readSecrets(list(argv.secret)),
+    ssh: sshSockets(list(argv.ssh)),
+    allow: list(argv.allow),
   });
 }

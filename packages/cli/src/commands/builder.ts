@@ -1,4 +1,5 @@
-import { BuildCache } from "@tsbuild/builder";
+import { join } from "node:path";
+import { BuildCache, UnpackedLayers } from "@tsbuild/builder";
 import type { ImageStore } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { humanDuration } from "../format/duration.js";
@@ -53,13 +54,16 @@ const pruneCommand: CommandModule<StoreArgs, PruneArgs> = {
         : "WARNING! This will remove all dangling build cache.";
       if (!(await confirm(`${warning} Are you sure you want to continue?`))) return;
     }
-    const result = await withStore(argv, async (store) =>
-      new BuildCache(store).prune({
+    const result = await withStore(argv, async (store) => {
+      const pruned = await new BuildCache(store).prune({
         all: argv.all === true,
         inUse: await layersInUse(store),
         ...(filters?.until !== undefined ? { until: filters.until } : {}),
-      }),
-    );
+      });
+      // The unpacked layers RUN steps use are a cache of the blobs: -a drops them too.
+      if (argv.all) await new UnpackedLayers(join(store.root, "buildcache", "unpacked")).prune();
+      return pruned;
+    });
     let out = "";
     if (result.removed.length > 0) {
       out += "Deleted build cache objects:\n";
