@@ -49,29 +49,41 @@ ts tag busybox:latest "$REG/library/busybox:latest"
 ts image ls
 ts image history busybox:latest
 
-step "check a Dockerfile"
+step "push the base to the registry"
+ts push "$REG/library/busybox:latest"
+
+step "check and build an app image on it (COPY, RUN, metadata), then rebuild from the cache"
 mkdir -p "$DEMO_DIR/app"
+printf '<h1>built by tsbuild</h1>\n' >"$DEMO_DIR/app/index.html"
 cat >"$DEMO_DIR/app/Dockerfile" <<DOCKERFILE
 FROM $REG/library/busybox:latest
-WORKDIR /app
-COPY . .
+WORKDIR /www
+COPY index.html .
+RUN echo "built \$(date -u -d @\$SOURCE_DATE_EPOCH +%F)" > /www/build.txt && rm -rf /tmp/*
 EXPOSE 80
-ENTRYPOINT ["/bin/httpd", "-f", "-p", "80"]
+ENTRYPOINT ["/bin/httpd", "-f", "-p", "80", "-h", "/www"]
 DOCKERFILE
 ts build --check "$DEMO_DIR/app"
+ts build --progress plain --build-arg SOURCE_DATE_EPOCH --tag demo/app:v1 "$DEMO_DIR/app"
+ts build --progress plain --build-arg SOURCE_DATE_EPOCH --tag demo/app:v1 "$DEMO_DIR/app"
+ts image ls
+ts image history demo/app:v1
 
-step "push to the registry"
-ts push "$REG/library/busybox:latest"
+step "push it"
+ts tag demo/app:v1 "$REG/demo/app:v1"
+ts push "$REG/demo/app:v1"
 ts tag busybox:latest "$REG/demo/busybox:v1"
 ts push "$REG/demo/busybox:v1"
 
 step "pull it back into a second store"
 ./bin/tsbuild --root "$DEMO_DIR/store2" pull "$REG/demo/busybox:v1"
+./bin/tsbuild --root "$DEMO_DIR/store2" pull "$REG/demo/app:v1"
 ./bin/tsbuild --root "$DEMO_DIR/store2" image ls
+skopeo inspect --tls-verify=false --config "docker://$REG/demo/app:v1" | jq '{Entrypoint: .config.Entrypoint, history: [.history[].created_by]}'
 ./bin/tsbuild --root "$DEMO_DIR/store2" image save -o "$DEMO_DIR/busybox.tar" "$REG/demo/busybox:v1"
 skopeo inspect "docker-archive:$DEMO_DIR/busybox.tar" | jq '{Digest, Layers}'
 
 step "clean up"
-ts image rm "$REG/demo/busybox:v1"
+ts image rm "$REG/demo/busybox:v1" "$REG/demo/app:v1"
 ts image prune -a -f
 echo "demo complete: everything is under $DEMO_DIR"
