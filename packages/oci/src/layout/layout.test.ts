@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -232,5 +232,17 @@ describe("OciLayout.gc", () => {
     const stray = await layout.writeBlob(Buffer.from("stray"));
     await expectCode(layout.gc(), "INVALID_LAYOUT");
     expect(await layout.hasBlob(stray.digest)).toBe(true);
+  });
+});
+
+describe("file-system errors", () => {
+  it("a blob that cannot be read (a directory in its place) names the blob and the layout, not a bare EISDIR", async () => {
+    const layout = await OciLayout.open(dir, { create: true });
+    const d = digestOf("x");
+    await mkdir(layout.blobPath(d));
+    await expect(layout.readBlob(d)).rejects.toMatchObject({
+      code: "FILE_ERROR",
+      message: `illegal operation on a directory while reading blob ${d} of ${dir}`,
+    });
   });
 });

@@ -188,7 +188,7 @@ export class OciLayout {
     try {
       return (await stat(this.blobPath(d))).size;
     } catch (err) {
-      throw notFoundOr(err, d);
+      throw notFoundOr(err, d, this.root);
     }
   }
 
@@ -199,7 +199,7 @@ export class OciLayout {
     try {
       data = await readFile(this.blobPath(digest));
     } catch (err) {
-      throw notFoundOr(err, digest);
+      throw notFoundOr(err, digest, this.root);
     }
     verifyDigest(
       { digest },
@@ -215,7 +215,7 @@ export class OciLayout {
     try {
       statSync(path);
     } catch (err) {
-      throw notFoundOr(err, d);
+      throw notFoundOr(err, d, this.root);
     }
     return createReadStream(path);
   }
@@ -381,10 +381,10 @@ async function isFile(path: string): Promise<boolean> {
   );
 }
 
-function notFoundOr(err: unknown, d: string): unknown {
+function notFoundOr(err: unknown, d: string, root: string): unknown {
   if (isErrno(err, "ENOENT"))
     return new OciError("BLOB_NOT_FOUND", "blob not found", { where: d, cause: err });
-  return err;
+  return fileError(err, `reading blob ${d} of ${root}`);
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {
