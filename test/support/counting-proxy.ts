@@ -1,11 +1,17 @@
-import { createServer, request, type Server } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** CountingProxy forwards every request to a registry and logs `METHOD path` (no query), to count what a client asked for. */
+/**
+ * CountingProxy forwards every request to a registry and logs `METHOD path`
+ * (and `?query` for POSTs, where mounts are asked for), to count what a
+ * client asked for.
+ */
 export interface CountingProxy {
   /** host is `127.0.0.1:PORT`, as image names spell it. */
   readonly host: string;
   readonly log: string[];
+  /** loseBlobs: answer every blob GET 404 BLOB_UNKNOWN, as a registry that lost the data would. */
+  loseBlobs: boolean;
   /** blobGets are the GETs of blobs (`/v2/<repo>/blobs/<digest>`) so far. */
   blobGets(): string[];
   close(): Promise<void>;
@@ -15,8 +21,15 @@ export interface CountingProxy {
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const to = new URL(target);
   const log: string[] = [];
-  const server: Server = createServer((req, res) => {
-    log.push(`${req.method} ${(req.url ?? "").split("?")[0]}`);
+  let lose = false;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    log.push(req.method === "POST" ? `POST ${req.url}` : `${req.method} ${path}`);
+    if (lose && req.method === "GET" && /\/blobs\/sha256:/.test(path)) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ errors: [{ code: "BLOB_UNKNOWN", message: "blob unknown to registry" }] }));
+      return;
+    }
     const up = request(
       {
         host: to.hostname,
@@ -38,10 +51,15 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     req.pipe(up);
   });
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    host,
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
+    get loseBlobs() {
+      return lose;
+    },
+    set loseBlobs(v: boolean) {
+      lose = v;
+    },
     blobGets: () => log.filter((l) => /^GET \/v2\/.+\/blobs\/sha256:[0-9a-f]{64}$/.test(l)),
     close: () =>
       new Promise<void>((ok) => {

@@ -2,7 +2,7 @@ import { BuildError } from "../errors.js";
 import { download, unpackLocalArchive } from "./add.js";
 import { stepKey } from "./cache.js";
 import { Copier, type CopySource, matches } from "./copy.js";
-import { cleanRel } from "./fsview.js";
+import { cleanRel, FsView } from "./fsview.js";
 import { type ModeSpec, type Owner, parseModeSpec, parseOwnerSpec } from "./owners.js";
 import { ownerOf } from "./rootfs.js";
 import { ContextFs, type SourceFs, StageFs } from "./sources.js";
@@ -35,7 +35,7 @@ export async function copyStep(
   let fromKey: string | undefined;
   if (args.from && "stage" in args.from) {
     const r = await b.stageResult(args.from.stage);
-    fs = new StageFs(await r.view(), r.layers, b.store);
+    fs = new StageFs(await r.view(), r.layers, b.openLayer);
     fromKey = r.key;
   } else if (args.from) {
     const img = await b.imageFs(args.from.image, ctx.stage.platform);
@@ -80,7 +80,9 @@ export async function copyStep(
       epoch: b.epoch,
     });
     return await cachedOr(ctx, key, async () => {
-      const view = (await ctx.view()).clone();
+      // --link makes a layer independent of the base (BuildKit copies onto scratch): only the
+      // copied files and the parents it creates, so it never needs the base's files.
+      const view = args.link ? new FsView() : (await ctx.view()).clone();
       const copier = new Copier(view, {
         sources,
         dest,

@@ -1,5 +1,8 @@
 import {
+  type BlobFetcher,
   type BlobLease,
+  type ImageConfig as Config,
+  copyImage,
   type Digest,
   formatPlatform,
   type HistoryEntry,
@@ -10,8 +13,9 @@ import {
   type Platform,
   parseReference,
   type StoredImage,
+  storeSink,
 } from "@tsbuild/oci";
-import { pullImage } from "@tsbuild/registry-client";
+import { BlobSources, blobFetcher, resolveImage } from "@tsbuild/registry-client";
 import { type Dockerfile, parseDockerfile } from "../dockerfile/dockerfile.js";
 import { selectBuildContext } from "../dockerfile/dockerignore/context.js";
 import type { SourceLocation } from "../dockerfile/instructions/types.js";
@@ -22,7 +26,7 @@ import { planBuild } from "../plan/plan.js";
 import type { BaseImageConfig, BuildPlan, PlannedStage } from "../plan/types.js";
 import { BuildCache } from "./cache.js";
 import { FsView } from "./fsview.js";
-import { LayerIndex, type LayerRef } from "./layer-index.js";
+import { LayerIndex, type LayerRef, type OpenLayer } from "./layer-index.js";
 import { ContextFs, StageFs } from "./sources.js";
 import { StatCache } from "./stat-cache.js";
 import { executeStep, type StepContext, type StepOutcome } from "./steps.js";
@@ -77,13 +81,35 @@ class Builder {
   steps = 0;
   cached = 0;
 
+  /** fetchBlob fetches a lazy base layer from the registry it was resolved from. */
+  readonly fetchBlob: BlobFetcher | undefined;
+
   constructor(readonly options: BuildOptions) {
     this.store = options.store;
     this.cache = new BuildCache(options.store);
-    this.index = new LayerIndex(options.store, this.cache.dir);
+    this.fetchBlob = options.client ? blobFetcher(options.client) : undefined;
+    this.index = new LayerIndex(this.openLayer, this.cache.dir);
     this.events = options.onEvent ?? (() => {});
     this.epoch = epochOf(options);
   }
+
+  /**
+   * openLayer streams a layer blob from the store; a lazy base layer (recorded, not held) is fetched
+   * from its registry and verified first, under the build's lease. Only steps that read the base's
+   * files get here (the view, COPY sources from a stage, /etc/passwd for --chown).
+   */
+  readonly openLayer: OpenLayer = (layer, signal) => {
+    const lease = this.lease as BlobLease | undefined;
+    const s = signal ?? this.options.signal;
+    return this.store.openBlob(
+      { digest: layer.digest, size: layer.size },
+      {
+        ...(lease && { lease }),
+        ...(s && { signal: s }),
+        ...(this.fetchBlob && { fetchBlob: this.fetchBlob }),
+      },
+    );
+  };
 
   nextId(): number {
     return ++this.#stepId;
@@ -135,14 +161,7 @@ class Builder {
       );
     }
     const want = normalizePlatform(platform);
-    const matches = (img: StoredImage) => {
-      const p = normalizePlatform(img.config);
-      return (
-        p.os === want.os &&
-        p.architecture === want.architecture &&
-        (!want.variant || p.variant === want.variant)
-      );
-    };
+    const matches = (img: StoredImage) => matchesConfig(img.config, want);
     if (!this.options.pull) {
       const local = await this.store.resolve(name).catch(() => undefined);
       if (local && matches(local)) {
@@ -159,27 +178,43 @@ class Builder {
       );
     }
     let pulled: StoredImage;
+    const parsed = parseReference(ref);
     try {
-      pulled = (
-        await pullImage(client, parseReference(ref), {
-          store: this.store,
-          platform,
-          ...(this.options.signal ? { signal: this.options.signal } : {}),
-        })
-      ).image;
+      // Lazy: the manifest and config only; the layers are recorded in the store with where they
+      // live and fetched when a step reads the base's files.
+      const remote = await resolveImage(client, parsed, {
+        platform,
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+      });
+      if (!matchesConfig(remote.config, want)) {
+        throw new BuildError(
+          "BASE_IMAGE",
+          `${name}: no image for platform ${formatPlatform(want)} (it is ${formatPlatform(normalizePlatform(remote.config))})`,
+        );
+      }
+      pulled = await copyImage(
+        remote,
+        storeSink(this.store, {
+          ...(parsed.tag !== undefined ? { names: [parsed.withoutDigest().toString()] } : {}),
+          repoDigests: [parsed.name],
+          lazy: true,
+        }),
+        this.options.signal ? { signal: this.options.signal } : {},
+      );
+      await new BlobSources(this.store.root)
+        .record(parsed.registry, parsed.repository, [
+          remote.configDigest,
+          ...remote.layers.map((l) => l.digest),
+        ])
+        .catch(() => {});
     } catch (err) {
+      if (isBuildError(err)) throw err;
       throw new BuildError(
         "BASE_IMAGE",
         `failed to resolve source metadata for ${name}: ${(err as Error).message}`,
         {
           cause: err,
         },
-      );
-    }
-    if (!matches(pulled)) {
-      throw new BuildError(
-        "BASE_IMAGE",
-        `${name}: no image for platform ${formatPlatform(want)} (it is ${formatPlatform(normalizePlatform(pulled.config))})`,
       );
     }
     const r: ResolvedBase = { image: pulled, source: "registry" };
@@ -213,7 +248,7 @@ class Builder {
     const base = await this.resolveBase(ref, platform);
     const layers = layersOf(base.image);
     return {
-      fs: new StageFs(await this.view(layers), layers, this.store),
+      fs: new StageFs(await this.view(layers), layers, this.openLayer),
       key: `image:${base.image.manifestDigest}`,
     };
   }
@@ -352,6 +387,14 @@ class Builder {
     });
     return e;
   }
+}
+
+/** matchesConfig says whether an image config is for the wanted platform (a missing variant matches any). */
+function matchesConfig(c: Config, want: Platform): boolean {
+  const p = normalizePlatform(c);
+  return (
+    p.os === want.os && p.architecture === want.architecture && (!want.variant || p.variant === want.variant)
+  );
 }
 
 /** layersOf lists a stored image's layers with their diffIDs. */

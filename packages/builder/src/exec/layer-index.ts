@@ -1,8 +1,9 @@
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type Digest, digestHex, type ImageStore, type LayerEntry, tarEntries } from "@tsbuild/oci";
+import { type Digest, digestHex, type LayerEntry, tarEntries } from "@tsbuild/oci";
 import { cleanRel, type IndexedEntry } from "./fsview.js";
 
 /** LayerRef is a layer of a stage: where its blob is and what it unpacks to. */
@@ -16,6 +17,12 @@ export interface LayerRef {
 }
 
 /**
+ * OpenLayer streams a layer's blob: from the store, fetched (verified) first
+ * when the store holds it only as a remote record (a lazy base layer).
+ */
+export type OpenLayer = (layer: LayerRef, signal?: AbortSignal) => Promise<Readable>;
+
+/**
  * LayerIndex lists what each layer holds (paths and metadata, no content), cached as one small JSON file
  * per diffID under the build cache, so a base image is read once and COPY onto it never unpacks it.
  */
@@ -24,7 +31,7 @@ export class LayerIndex {
   readonly #memo = new Map<Digest, Promise<IndexedEntry[]>>();
 
   constructor(
-    readonly store: ImageStore,
+    readonly open: OpenLayer,
     cacheDir: string,
   ) {
     this.#dir = join(cacheDir, "index");
@@ -52,7 +59,7 @@ export class LayerIndex {
       // not indexed yet
     }
     const out: IndexedEntry[] = [];
-    for await (const { info } of tarEntries(this.store.layout.openBlob(layer.digest))) {
+    for await (const { info } of tarEntries(await this.open(layer))) {
       if (!info.type) continue;
       const e: IndexedEntry = {
         path: cleanRel(info.name),
@@ -105,7 +112,7 @@ export function indexEntries(entries: readonly LayerEntry[]): IndexedEntry[] {
  * resolved to their targets by the caller.
  */
 export async function extractFiles(
-  store: ImageStore,
+  open: OpenLayer,
   layers: readonly LayerRef[],
   wanted: ReadonlyMap<number, ReadonlySet<string>>,
   dir: string,
@@ -115,7 +122,7 @@ export async function extractFiles(
     const layer = layers[layerIndex];
     if (!layer || paths.size === 0) continue;
     let left = paths.size;
-    for await (const { info, body } of tarEntries(store.layout.openBlob(layer.digest), { signal })) {
+    for await (const { info, body } of tarEntries(await open(layer, signal), { signal })) {
       const p = cleanRel(info.name);
       if (info.type !== "file" || !paths.has(p)) continue;
       const out = join(dir, p);
@@ -128,13 +135,13 @@ export async function extractFiles(
 
 /** readLayerFile returns one small regular file from a layer (e.g. /etc/passwd), or undefined. */
 export async function readLayerFile(
-  store: ImageStore,
+  open: OpenLayer,
   layer: LayerRef,
   path: string,
   limit = 16 * 1024 * 1024,
 ): Promise<Buffer | undefined> {
   const want = cleanRel(path);
-  for await (const { info, body } of tarEntries(store.layout.openBlob(layer.digest))) {
+  for await (const { info, body } of tarEntries(await open(layer))) {
     if (cleanRel(info.name) !== want || info.type !== "file") continue;
     if (info.size > limit) throw new Error(`/${want} is larger than ${limit} bytes`);
     const chunks: Buffer[] = [];

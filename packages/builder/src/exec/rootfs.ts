@@ -15,7 +15,7 @@ export async function readRootfsFile(ctx: StepContext, path: string): Promise<st
   if (node?.type !== "file") return undefined;
   const layer = ctx.layers[node.layer];
   if (!layer) return undefined;
-  const bytes = await readLayerFile(ctx.builder.store, layer, holder);
+  const bytes = await readLayerFile(ctx.builder.openLayer, layer, holder);
   return bytes?.toString("utf8");
 }
 

@@ -3,11 +3,11 @@ import { closeSync, lstatSync, openSync, readlinkSync, readSync, type Stats } fr
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fsPath, type ImageStore, type LayerEntry, type LayerEntryType, pathFromBytes } from "@tsbuild/oci";
+import { fsPath, type LayerEntry, type LayerEntryType, pathFromBytes } from "@tsbuild/oci";
 import type { ContextEntry } from "../dockerfile/dockerignore/context.js";
 import { BuildError } from "../errors.js";
 import { cleanRel, type FsView } from "./fsview.js";
-import { extractFiles, type LayerRef } from "./layer-index.js";
+import { extractFiles, type LayerRef, type OpenLayer } from "./layer-index.js";
 import type { StatCache } from "./stat-cache.js";
 
 /** SourceNode is one path of a COPY source tree (the context, a stage, an image). */
@@ -218,7 +218,7 @@ export class StageFs implements SourceFs {
   constructor(
     readonly view: FsView,
     readonly layers: readonly LayerRef[],
-    readonly store: ImageStore,
+    readonly open: OpenLayer,
   ) {}
 
   node(path: string): SourceNode | undefined {
@@ -280,7 +280,7 @@ export class StageFs implements SourceFs {
     }
     if (wanted.size === 0) return;
     this.#tmp ??= await mkdtemp(join(tmpdir(), "tsbuild-stage-"));
-    await extractFiles(this.store, this.layers, wanted, this.#tmp, signal);
+    await extractFiles(this.open, this.layers, wanted, this.#tmp, signal);
   }
 
   content(path: string): LayerEntry["content"] {

@@ -13,7 +13,7 @@ import {
   parseReference,
   writeDockerArchive,
 } from "@tsbuild/oci";
-import { pushImage } from "@tsbuild/registry-client";
+import { blobFetcher, pushImage } from "@tsbuild/registry-client";
 import { CliUsageError, io } from "../output.js";
 import { type RegistryArgs, withRegistryClient } from "../registry-options.js";
 import { type StoreArgs, withStore } from "./image-store.js";
@@ -97,6 +97,7 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
   const quiet = argv.quiet === true || argv.progress === "quiet";
   await withStore(argv, (store) =>
     withRegistryClient(argv, async (client, signal) => {
+      store.fetchBlob ??= blobFetcher(client);
       const started = Date.now();
       const result = await build({
         store,
@@ -219,6 +220,9 @@ async function exportTo(
 ): Promise<void> {
   const configBytes = await store.layout.readBlob(image.configDigest);
   const dest = resolve(out.dest);
+  // A lazy base layer is fetched (verified) from where the store recorded it, when an output needs it.
+  const sizes = new Map(image.manifest.layers.map((l) => [l.digest as string, l.size]));
+  const open = (d: Digest) => store.openBlob({ digest: d, size: sizes.get(d) ?? -1 }, { signal });
   if (out.type === "docker" || out.type === "oci-archive") {
     await writeDockerArchive(
       dest,
@@ -227,7 +231,7 @@ async function exportTo(
           names,
           manifest: image.manifestBytes,
           config: configBytes,
-          blob: (d: Digest) => store.layout.openBlob(d),
+          blob: open,
         },
       ],
       { signal },
@@ -236,7 +240,7 @@ async function exportTo(
   }
   if (out.type === "oci") {
     const layout = await OciLayout.open(dest, { create: true });
-    for (const l of image.manifest.layers) await layout.writeBlob(store.layout.openBlob(l.digest), l);
+    for (const l of image.manifest.layers) await layout.writeBlob(await open(l.digest), l);
     await layout.writeBlob(configBytes, image.manifest.config);
     // An OCI layout holds OCI media types (as BuildKit's oci exporter writes them; skopeo reads nothing else).
     const manifest = ociManifest(image.manifest);
@@ -268,7 +272,7 @@ async function exportTo(
   const dir = out.type === "local" ? dest : `${dest}.rootfs-${process.pid}`;
   await mkdir(dir, { recursive: true });
   try {
-    for (const l of image.manifest.layers) await applyLayer(store.layout.openBlob(l.digest), dir, { signal });
+    for (const l of image.manifest.layers) await applyLayer(await open(l.digest), dir, { signal });
     if (out.type === "tar") {
       const { createLayer } = await import("@tsbuild/oci");
       const { createWriteStream } = await import("node:fs");

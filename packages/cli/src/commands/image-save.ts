@@ -2,20 +2,24 @@ import { stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { Writable } from "node:stream";
 import {
+  type BlobFetcher,
   type Digest,
   type ImageStore,
+  isDigest,
   isOciError,
   locateError,
   parseReference,
   type StoredImage,
   writeDockerArchive,
 } from "@tsbuild/oci";
+import type { RegistryClient } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
 import { onInterrupt } from "../interrupt.js";
 import { CliUsageError, io } from "../output.js";
+import type { RegistryArgs } from "../registry-options.js";
 import { daemonNotFound, imagesPositional, type StoreArgs, withStore } from "./image-store.js";
 
-interface SaveArgs extends StoreArgs {
+interface SaveArgs extends StoreArgs, RegistryArgs {
   images: string[];
   output?: string;
 }
@@ -76,29 +80,66 @@ export function saveCommand(command: string): CommandModule<StoreArgs, SaveArgs>
       }
       if (argv.output !== undefined) await validateOutputPath(argv.output);
       await withStore(argv, async (store) => {
+        // A lazy base layer (recorded, not held) is fetched from its registry, verified, as the archive needs it.
+        const fetching = lazyFetcher(argv);
+        store.fetchBlob = fetching.fetchBlob;
         const selected = await selectForSave(store, argv.images);
         const inputs = await Promise.all(
           selected.map(async ({ image, names }) => ({
             names,
             manifest: await store.layout.readBlob(image.manifestDigest),
             config: await store.layout.readBlob(image.manifest.config.digest),
-            blob: (d: Digest) => store.layout.openBlob(d),
+            blob: (d: Digest) =>
+              store.openBlob({
+                digest: d,
+                size: image.manifest.layers.find((l) => l.digest === d)?.size ?? -1,
+              }),
           })),
         );
         // Ctrl-C stops the write, and the partial temp file beside FILE is removed.
         const interrupt = onInterrupt();
         await writeDockerArchive(argv.output ?? keepOpen(stdout), inputs, { signal: interrupt.signal })
-          .finally(() => interrupt.dispose())
+          .finally(() => {
+            interrupt.dispose();
+            return fetching.close();
+          })
           .catch((err: unknown) => {
             if (interrupt.signal.aborted) throw interrupt.signal.reason;
             // A blob that no longer matches its digest, or is gone, is the store's damage: say where.
-            if ((isOciError(err, "DIGEST_MISMATCH") || isOciError(err, "SIZE_MISMATCH")) && err.where)
+            if (
+              (isOciError(err, "DIGEST_MISMATCH") || isOciError(err, "SIZE_MISMATCH")) &&
+              isDigest(err.where)
+            )
               throw locateError(err, `${store.root}: corrupt blob ${store.layout.blobPath(err.where)}`);
-            if (isOciError(err, "BLOB_NOT_FOUND") && err.where)
+            if (isOciError(err, "BLOB_NOT_FOUND") && isDigest(err.where))
               throw locateError(err, `${store.root}: missing blob ${store.layout.blobPath(err.where)}`);
             throw err;
           });
       });
+    },
+  };
+}
+
+/**
+ * lazyFetcher is a store fetcher that loads the registry client only when a
+ * blob must be fetched (a save of images whose layers are all here never does).
+ */
+export function lazyFetcher(argv: RegistryArgs): { fetchBlob: BlobFetcher; close: () => Promise<void> } {
+  let client: Promise<RegistryClient> | undefined;
+  const clientOf = () => {
+    client ??= Promise.all([import("@tsbuild/registry-client"), import("../registry-options.js")]).then(
+      ([, { registryClient }]) => registryClient(argv),
+    );
+    return client;
+  };
+  return {
+    fetchBlob: (blob, options) =>
+      (async function* () {
+        const { blobFetcher } = await import("@tsbuild/registry-client");
+        yield* blobFetcher(await clientOf())(blob, options) as AsyncIterable<Uint8Array>;
+      })(),
+    close: async () => {
+      if (client) await (await client).close();
     },
   };
 }

@@ -369,11 +369,8 @@ export class ImageStore {
   ): Promise<void> {
     if (await this.layout.hasBlob(desc.digest)) return;
     const remote = await this.#remote.get(desc.digest);
-    if (remote === undefined) {
-      throw new OciError("BLOB_NOT_FOUND", `the store has no ${this.layout.blobPath(desc.digest)}`, {
-        where: `${this.root}: blob ${desc.digest}`,
-      });
-    }
+    // Not recorded either: the layout's own error (where: the digest), as reading it would give.
+    if (remote === undefined) throw new OciError("BLOB_NOT_FOUND", "blob not found", { where: desc.digest });
     const from = `${remote.registry}/${remote.repository}`;
     const fetch = options.fetchBlob ?? this.fetchBlob;
     if (fetch === undefined) {
