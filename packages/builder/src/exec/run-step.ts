@@ -22,9 +22,8 @@ export async function unpackedDirs(ctx: StepContext): Promise<string[]> {
   const dirs: string[] = [];
   for (const [i, layer] of ctx.layers.entries()) {
     dirs.push(
-      await cache.ensure(chain[i]!, i > 0 ? chain[i - 1] : undefined, async () =>
-        b.store.layout.openBlob(layer.digest),
-      ),
+      // A lazy base layer is fetched (verified) only here, when a RUN needs the base's files.
+      await cache.ensure(chain[i]!, i > 0 ? chain[i - 1] : undefined, () => b.openLayer(layer)),
     );
   }
   return dirs;
@@ -99,7 +98,7 @@ export async function runStepExec(
       const stage = b.plan.stages.find((s) => s.name === m.from!.toLowerCase() || String(s.index) === m.from);
       if (stage) {
         const r = await b.stageResult(stage.index);
-        fs = new StageFs(await r.view(), r.layers, b.store);
+        fs = new StageFs(await r.view(), r.layers, b.openLayer);
         fromKey = r.key;
       } else {
         const img = await b.imageFs(m.from, ctx.stage.platform);
