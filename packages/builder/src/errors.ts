@@ -109,7 +109,7 @@ export class RunFailedError extends SandboxError {
   readonly command: readonly string[];
   /** exitCode is the status, 128+N for a signal N. */
   readonly exitCode: number;
-  /** output is the tail of stdout and stderr, interleaved as printed. */
+  /** output is the tail of stdout and stderr, in the order they arrived (two pipes: not always as printed). */
   readonly output: string;
 
   constructor(command: readonly string[], exitCode: number, output: string) {

@@ -100,8 +100,10 @@ async function writeMaps(identity: Identity, pid: number): Promise<void> {
       await writeFile(`/proc/${pid}/gid_map`, mapArgs(identity.gid).join(" "));
       return;
     }
-    await exec("newuidmap", [String(pid), ...mapArgs(identity.uid)]);
-    await exec("newgidmap", [String(pid), ...mapArgs(identity.gid)]);
+    await Promise.all([
+      exec("newuidmap", [String(pid), ...mapArgs(identity.uid)]),
+      exec("newgidmap", [String(pid), ...mapArgs(identity.gid)]),
+    ]);
   } catch (err) {
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
     throw new SandboxError("SANDBOX_FAILED", `cannot map ids into the user namespace: ${detail}`, {

@@ -77,6 +77,8 @@ export class RuncSandbox implements Sandbox {
       }
     };
     o.signal?.addEventListener("abort", kill, { once: true });
+    // Aborted while the helper was starting: the listener above will not fire any more.
+    if (o.signal?.aborted) kill();
     const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on("close", (code, signal) => resolve({ code, signal })),
     );

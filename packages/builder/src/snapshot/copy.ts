@@ -15,7 +15,7 @@ import {
   whiteoutMtime,
 } from "./diff.js";
 import { LowerView } from "./lowers.js";
-import { type ScanEntry, scanTree } from "./scan.js";
+import { readScan, type ScanEntry, scanCommand, scanTree } from "./scan.js";
 import {
   type Snapshot,
   type SnapshotContext,
@@ -104,13 +104,14 @@ export class CopySnapshotter implements Snapshotter {
     const lowers = new LowerView(ctx.lowerDirs);
     // The copy as the step will find it: what still has the same inode and ctime afterwards was not touched.
     const before = new Map((await scanTree(identity, rootfs, false)).map((e) => [e.path, e]));
+    const listing = join(ctx.workDir, "rootfs.scan");
     return {
       kind: this.kind,
       rootfs,
       setup: [],
-      teardown: [],
+      teardown: [scanCommand(rootfs, listing)],
       async diff(stubs) {
-        const scanned = await scanTree(identity, rootfs);
+        const scanned = (await readScan(rootfs, listing)) ?? (await scanTree(identity, rootfs));
         const untouched = new Set<string>();
         for (const e of scanned) {
           const b = before.get(e.path);

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { LowerStats, prefetchBytes, upperDiff } from "./diff.js";
 import { LowerView } from "./lowers.js";
-import { scanTree } from "./scan.js";
+import { readScan, scanCommand, scanTree } from "./scan.js";
 import {
   type Snapshot,
   type SnapshotContext,
@@ -70,13 +70,16 @@ export class OverlaySnapshotter implements Snapshotter {
     }
     const identity = ctx.identity;
     const lowerView = new LowerView(ctx.lowerDirs);
+    // The sandbox lists the upper dir as soon as the step is done, inside its own namespaces.
+    const listing = join(ctx.workDir, "upper.scan");
+    teardown.push(scanCommand(upper, listing));
     return {
       kind: this.kind,
       rootfs,
       setup,
       teardown,
       async diff(stubs) {
-        const scanned = await scanTree(identity, upper);
+        const scanned = (await readScan(upper, listing)) ?? (await scanTree(identity, upper));
         const lowerStats = new LowerStats(identity, lowerView);
         await lowerStats.prefetch(scanned.map((e) => e.path));
         const ctx = { identity, root: upper, lowers: lowerView, lowerStats, stubs };

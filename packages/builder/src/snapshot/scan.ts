@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Identity } from "../sandbox/idmap.js";
 import { runInNamespace } from "../sandbox/namespace.js";
 
@@ -36,20 +37,40 @@ export function parseMtime(s: string): bigint {
  * step made private to another user (apt's 0700 partial/) are read too and
  * owners come out as the step saw them. Paths are in find's order.
  */
+/**
+ * scanCommand is the sh command that writes scanTree's listing of `root` to
+ * `out` (and `out`.xattr), for a helper that is in the namespace anyway (the
+ * sandbox, right after the step) — saving a namespace per step.
+ */
+export function scanCommand(root: string, out: string): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return (
+    `find ${q(root)} -mindepth 1 -printf ${q(FORMAT)} > ${q(out)} && ` +
+    `{ getfattr -R -h -P -d -m - -e base64 --absolute-names -- ${q(root)} > ${q(`${out}.xattr`)} 2>/dev/null || true; }`
+  );
+}
+
+/** readScan reads what scanCommand wrote; undefined when it is not there (the step never got that far). */
+export async function readScan(root: string, out: string): Promise<ScanEntry[] | undefined> {
+  try {
+    const [listing, dump] = await Promise.all([readFile(out), readFile(`${out}.xattr`, "latin1")]);
+    return parseListing(listing, parseGetfattr(dump, root));
+  } catch {
+    return undefined;
+  }
+}
+
 export async function scanTree(identity: Identity, root: string, xattrs = true): Promise<ScanEntry[]> {
-  const [listing, dump] = await Promise.all([
-    runInNamespace(identity, "find", [root, "-mindepth", "1", "-printf", FORMAT]),
-    xattrs
-      ? runInNamespace(
-          identity,
-          "getfattr",
-          ["-R", "-h", "-P", "-d", "-m", "-", "-e", "base64", "--absolute-names", "--", root],
-          { allowFailure: true },
-        )
-      : undefined,
-  ]);
-  const attrs = dump ? parseGetfattr(dump.stdout.toString("latin1"), root) : new Map();
-  return parseListing(listing.stdout, attrs);
+  // One process for both (rootless every namespace costs an unshare, a newuidmap and a newgidmap).
+  // getfattr prints text without NULs, so the last three NULs are the separator (find's output may end in two).
+  const script = xattrs
+    ? `find "$1" -mindepth 1 -printf "$2" || exit 1; printf '\\0\\0\\0'; getfattr -R -h -P -d -m - -e base64 --absolute-names -- "$1" 2>/dev/null; exit 0`
+    : `exec find "$1" -mindepth 1 -printf "$2"`;
+  const r = await runInNamespace(identity, "sh", ["-c", script, "sh", root, FORMAT]);
+  const cut = xattrs ? r.stdout.lastIndexOf("\0\0\0") : -1;
+  const listing = cut < 0 ? r.stdout : r.stdout.subarray(0, cut);
+  const attrs = cut < 0 ? new Map() : parseGetfattr(r.stdout.subarray(cut + 3).toString("latin1"), root);
+  return parseListing(listing, attrs);
 }
 
 /** scanPaths stats the given absolute paths (not their contents) in the namespace; missing ones are left out. Paths come back absolute. */
