@@ -63,6 +63,9 @@ describe("--root", () => {
       );
       expect(r.code).toBe(1);
     }
+    const viaEnv = await runCli(["image", "ls"], { env: { ...process.env, TSBUILD_ROOT: dir } });
+    expect(viaEnv.code).toBe(1);
+    expect(viaEnv.stderr).toMatch(/not an image store: the directory is not empty/);
     expect(await readdir(dir)).toEqual(["hosts"]);
   });
 });
