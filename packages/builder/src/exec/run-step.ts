@@ -22,8 +22,10 @@ export async function unpackedDirs(ctx: StepContext): Promise<string[]> {
   const dirs: string[] = [];
   for (const [i, layer] of ctx.layers.entries()) {
     dirs.push(
-      // A lazy base layer is fetched (verified) only here, when a RUN needs the base's files.
-      await cache.ensure(chain[i]!, i > 0 ? chain[i - 1] : undefined, () => b.openLayer(layer)),
+      // A lazy base layer is fetched (verified) here, when the first RUN needs it.
+      await cache.ensure(chain[i]!, i > 0 ? chain[i - 1] : undefined, () =>
+        b.openLayer(layer, b.options.signal),
+      ),
     );
   }
   return dirs;

@@ -90,6 +90,11 @@ function plainProgress(write: (s: string) => void): (e: BuildEvent) => void {
   };
 }
 
+/** jsonEvent is one `--progress json` line: the library's event, log data as text. */
+function jsonEvent(e: BuildEvent): string {
+  return JSON.stringify(e.type === "log" ? { ...e, data: e.data.toString("utf8") } : e);
+}
+
 /** runBuild executes the build through the library and writes its outputs (the store by default). */
 export async function runBuild(input: RunBuildInput): Promise<void> {
   const { stdout, stderr } = io();
@@ -117,7 +122,11 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
         ssh: input.ssh,
         allow: input.allow,
         signal,
-        ...(quiet ? {} : { onEvent: plainProgress((s) => stderr.write(s)) }),
+        ...(quiet
+          ? {}
+          : argv.progress === "json"
+            ? { onEvent: (e: BuildEvent) => stdout.write(`${jsonEvent(e)}\n`) }
+            : { onEvent: plainProgress((s) => stderr.write(s)) }),
       });
       try {
         const built = withLabels(result, input.labels);
@@ -141,7 +150,11 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
           );
         }
         if (quiet) stdout.write(`${id}\n`);
-        else {
+        else if (argv.progress === "json") {
+          stdout.write(
+            `${JSON.stringify({ type: "image", id, manifest: image.manifestDigest, names, steps: result.steps, cached: result.cached })}\n`,
+          );
+        } else {
           if (toStore) stdout.write(`Successfully built ${digestHex(id).slice(0, 12)}\n`);
           for (const n of input.tags)
             stdout.write(`Successfully tagged ${parseReference(n).familiarString()}\n`);
