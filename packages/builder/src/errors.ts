@@ -62,6 +62,8 @@ export type BuildErrorCode =
   | "UNSUPPORTED"
   /** The build was aborted (AbortSignal, Ctrl-C). */
   | "ABORTED"
+  /** An `import --change` line is not a config instruction or does not parse. */
+  | "INVALID_CHANGE"
   | SandboxErrorCode;
 
 /** SandboxErrorCode names the ways a RUN step can fail before or around its command. */

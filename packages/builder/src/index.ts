@@ -52,6 +52,7 @@ export { BuildCache, type CacheRecord } from "./exec/cache.js";
 export { build } from "./exec/engine.js";
 export type { BuildEvent, BuildOptions, BuiltImage } from "./exec/types.js";
 export { isProxyArg, PREDEFINED_PLATFORM_ARGS, unusedBuildArgsWarning } from "./plan/args.js";
+export { foldChanges } from "./plan/changes.js";
 export {
   type BaseImage,
   defaultShell,

@@ -12,7 +12,6 @@ import {
 } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io, print } from "../output.js";
-import { applyChanges } from "./image-import-change.js";
 import { importMaxSize } from "./image-import-limit.js";
 import { isUrl, layerFromSource } from "./image-import-source.js";
 import { type StoreArgs, withStore } from "./image-store.js";
@@ -58,11 +57,15 @@ export async function importImage(options: {
   env: NodeJS.ProcessEnv;
 }): Promise<Digest> {
   for (const name of options.names) parseReference(name);
-  const containerConfig = applyChanges({}, options.changes ?? []);
+  const platform = options.platform ?? hostPlatform();
+  // --change folds through the builder's folding (loaded only when there are changes).
+  const containerConfig =
+    options.changes && options.changes.length > 0
+      ? (await import("@tsbuild/builder")).foldChanges({}, options.changes, platform.os)
+      : {};
   const epoch = sourceDateEpoch(options.env);
   const maxSize = importMaxSize(options.maxSize, options.env);
   const created = rfc3339(epoch !== undefined ? epoch * 1000 : Date.now());
-  const platform = options.platform ?? hostPlatform();
   return withStore(options, async (store) => {
     const layer = await layerFromSource(options.source, {
       stdin: options.stdin,
