@@ -128,6 +128,25 @@ describe("lazy base layers against docker-registry", () => {
     });
   }, 60_000);
 
+  it("push of a lazy image to another registry streams the base layers through from their registry, verified, storing nothing", async () => {
+    const other = await startRegistry();
+    try {
+      await buildIn("cross", `FROM ${host}/lazy/base:1\nCOPY --link f.txt /x/\n`, `${other.host}/far/out:1`);
+      proxy.log.length = 0;
+      await cli("cross", ["push", `${other.host}/far/out:1`]);
+      expect(layerGets().sort()).toEqual(
+        base.manifest.layers.map((l) => `GET /v2/lazy/base/blobs/${l.digest}`).sort(),
+      );
+      await opened("cross", async (s) => {
+        for (const l of base.manifest.layers) expect(await s.layout.hasBlob(l.digest)).toBe(false);
+      });
+      // What arrived there is whole: it pulls back into an empty store, verified.
+      await cli("cross-check", ["pull", `${other.host}/far/out:1`]);
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
+
   it("a base whose blobs the registry then loses still builds and pushes by mount; save says where it could not fetch from", async () => {
     try {
       // The first build resolves the base (manifest and config); then the registry loses every blob's data.
