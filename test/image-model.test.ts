@@ -144,6 +144,20 @@ describe("the image model: one Image for the store, a layout, an archive, a regi
     }
   });
 
+  it("archive → registry streams the layers out of the archive, verified by the registry", async () => {
+    const tar = join(dir, "image.tar");
+    const archive = await readArchive(tar);
+    try {
+      const [found] = archiveImages(archive);
+      const ref = parseReference(`${proxy.host}/model/from-archive:1`);
+      const pushed = await copyImage(found!.image, registrySink(client, ref));
+      expect(pushed.blobs.map((b) => b.status)).toEqual(["pushed", "pushed", "pushed"]);
+      expectSame(src, await resolveImage(client, ref));
+    } finally {
+      await archive.close();
+    }
+  });
+
   it("registry → store lazily records the layers without reading them; the store fetches one when it is read", async () => {
     const remote = await resolveImage(client, parseReference(`${proxy.host}/model/lazy:1`));
     const lazy = await ImageStore.open({ root: join(dir, "store-lazy") });
