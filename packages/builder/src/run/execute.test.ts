@@ -272,3 +272,41 @@ describe("both snapshotters", () => {
     expect(a.shown).toContain('file etc/x 7:8 4755 "x\\n"');
   });
 });
+
+describe("many layers", () => {
+  it("runs on a merged copy when the lowers do not fit one overlay mount, with a warning", async () => {
+    const cache = new UnpackedLayers(join(work, "many"));
+    const dirs = [lowers[0]!];
+    for (let i = 0; i < 70; i++) {
+      const blob = join(work, `many-${i}.tar.gz`);
+      const id = await writeLayerFile(blob, [
+        { path: "many", type: "dir", mode: 0o755, mtime: MTIME },
+        { path: `many/f${i}`, type: "file", content: `${i}\n`, mtime: MTIME },
+      ]);
+      dirs.push(
+        await cache.ensure(`sha256:${id.slice(7, 60)}${String(i).padStart(11, "0")}`, undefined, async () =>
+          createReadStream(blob),
+        ),
+      );
+    }
+    const out: string[] = [];
+    const r = await runStep({
+      lowerDirs: dirs,
+      args: ["/bin/sh", "-c", "ls /many | wc -l; rm /many/f3"],
+      env: [],
+      cwd: "/",
+      user: "",
+      network: "default",
+      snapshotter: "overlay",
+      tmpDir: tmp,
+      onOutput: (c) => out.push(c.toString()),
+    });
+    await r.cleanup();
+    expect(out.join("").trim()).toBe("70");
+    expect(r.snapshotter).toBe("copy");
+    expect(r.warnings).toEqual([
+      "71 layers do not fit one overlay mount: the step runs on a merged copy (slower)",
+    ]);
+    expect(r.entries.map(show)).toEqual(["dir many 0:0 755", "file many/.wh.f3 0:0 0"]);
+  });
+});

@@ -11,7 +11,7 @@ import type { SpecMount } from "../sandbox/spec.js";
 import { resolveUser } from "../sandbox/user.js";
 import { CopySnapshotter } from "../snapshot/copy.js";
 import { LowerView } from "../snapshot/lowers.js";
-import { OverlaySnapshotter } from "../snapshot/overlay.js";
+import { fitsOverlay, OverlaySnapshotter } from "../snapshot/overlay.js";
 import type { SnapshotKind, Snapshotter } from "../snapshot/snapshotter.js";
 import { shq } from "../snapshot/snapshotter.js";
 import { removeTree } from "./remove.js";
@@ -95,8 +95,16 @@ export function snapshotterFor(kind: SnapshotKind): Snapshotter {
 export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
   o.signal?.throwIfAborted();
   const identity = currentIdentity();
-  const kind = o.snapshotter ?? (await probeSnapshotter(identity));
+  let kind = o.snapshotter ?? (await probeSnapshotter(identity));
   const workDir = await mkdtemp(join(o.tmpDir ?? tmpdir(), "tsbuild-run-"));
+  const warnings = identity.warning ? [identity.warning] : [];
+  if (kind !== "copy" && !fitsOverlay(o.lowerDirs, workDir)) {
+    // Too many layers for one page of overlay mount data: the lowers are merged into a copied rootfs.
+    warnings.push(
+      `${o.lowerDirs.length} layers do not fit one overlay mount: the step runs on a merged copy (slower)`,
+    );
+    kind = "copy";
+  }
   await chmod(workDir, 0o711);
   const cleanup = (): Promise<void> => removeTree(identity, workDir);
   try {
@@ -139,7 +147,7 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
       entries,
       changed: entries.length > 0,
       snapshotter: kind,
-      warnings: identity.warning ? [identity.warning] : [],
+      warnings,
       cleanup,
     };
   } catch (err) {

@@ -11,6 +11,17 @@ import {
   shq,
 } from "./snapshotter.js";
 
+/** MAX_MOUNT_DATA is what overlay's options may take: the kernel copies one page of mount data. */
+const MAX_MOUNT_DATA = 4000;
+
+/**
+ * fitsOverlay says whether the lowers fit one overlay mount (with the upper
+ * and work dir paths); runStep uses a copied rootfs when they do not.
+ */
+export function fitsOverlay(lowerDirs: readonly string[], workDir: string): boolean {
+  return lowerOption(lowerDirs).lowers.length + 2 * workDir.length + 64 < MAX_MOUNT_DATA;
+}
+
 /**
  * overlayOptions is the mount data for the lowers (topmost first, as overlayfs
  * wants them). When every lower lives in one directory (the layer cache), the
