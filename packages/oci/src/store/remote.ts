@@ -1,7 +1,7 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type Digest, digestAlgorithm, digestHex, isDigest } from "../digest.js";
-import { writeFileAtomic } from "../layout/fsutil.js";
+import { isErrno, writeFileAtomic } from "../layout/fsutil.js";
 import type { BlobSource } from "../layout/layout.js";
 import type { Descriptor } from "../types.js";
 
@@ -76,5 +76,21 @@ export class RemoteBlobs {
     } catch {
       return undefined;
     }
+  }
+
+  /** prune drops the records of blobs `keep` does not hold (no image names them any more); it returns how many. */
+  async prune(keep: ReadonlySet<Digest>): Promise<number> {
+    let dropped = 0;
+    for (const alg of await readdir(this.#dir).catch(() => [])) {
+      for (const hex of await readdir(join(this.#dir, alg)).catch(() => [])) {
+        const d = `${alg}:${hex}`;
+        if (!isDigest(d) || keep.has(d)) continue;
+        await unlink(join(this.#dir, alg, hex)).catch((err: unknown) => {
+          if (!isErrno(err, "ENOENT")) throw err;
+        });
+        dropped++;
+      }
+    }
+    return dropped;
   }
 }

@@ -312,13 +312,14 @@ export class ImageStore {
       size: written.size,
     };
     const used = [written.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
-    if (options.remote) {
-      const absent: Descriptor[] = [];
-      for (const l of manifest.layers)
-        if (!isForeignLayer(l.mediaType) && !(await this.layout.hasBlob(l.digest))) absent.push(l);
-      await this.#remote.record(options.remote.registry, options.remote.repository, absent);
-    }
     await this.#mutate(async (entries) => {
+      // Recorded under the lock, so a concurrent collection cannot drop a record before the entry names it.
+      if (options.remote) {
+        const absent: Descriptor[] = [];
+        for (const l of manifest.layers)
+          if (!isForeignLayer(l.mediaType) && !(await this.layout.hasBlob(l.digest))) absent.push(l);
+        await this.#remote.record(options.remote.registry, options.remote.repository, absent);
+      }
       if (!(await this.layout.hasBlob(manifest.config.digest))) {
         throw new OciError("BLOB_NOT_FOUND", "the image references a blob the store does not have", {
           where: manifest.config.digest,
@@ -584,6 +585,7 @@ export class ImageStore {
         async () => {
           const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
           await this.#sizes.forget(gc.removed);
+          await this.#pruneRemote();
           return gc;
         },
         this.#lockOptions(),
@@ -686,6 +688,7 @@ export class ImageStore {
           }
           const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
           await this.#sizes.forget(gc.removed);
+          await this.#pruneRemote();
           const removed = new Set(gc.removed);
           for (const [d, l] of layers) {
             if (!removed.has(d)) continue;
@@ -724,6 +727,12 @@ export class ImageStore {
       }
       throw e;
     }
+  }
+
+  /** #pruneRemote drops the remote records of lazy blobs no image references (under the index lock). */
+  async #pruneRemote(): Promise<void> {
+    const referenced = await reachableBlobs(this.layout, (await this.layout.readIndex()).manifests);
+    await this.#remote.prune(referenced);
   }
 
   #lockOptions(): { timeoutMs?: number } {
