@@ -253,6 +253,8 @@ describe("RUN as an unprivileged user", () => {
           execFileSync("sh", ["-c", "pgrep -u 0 -x sleep -a || true"], { encoding: "utf8" }),
         ).not.toContain("sleep 300");
       },
+      // Several RUNs as the user, each copying a rootfs with the copy snapshotter: minutes on a busy machine.
+      300_000,
     );
   });
 
