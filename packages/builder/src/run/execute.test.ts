@@ -309,3 +309,17 @@ describe("many layers", () => {
     expect(r.entries.map(show)).toEqual(["dir many 0:0 755", "file many/.wh.f3 0:0 0"]);
   });
 });
+
+describe("a sandbox that cannot be set up", () => {
+  it("is SANDBOX_FAILED with the mount's own words and a pointer to tsbuild doctor, leaving nothing behind", async () => {
+    const err = await run("true", { lowerDirs: [join(work, "no-such-layer")], snapshotter: "overlay" }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: "SANDBOX_FAILED" });
+    expect((err as Error).message).toMatch(/^the sandbox could not be set up \(exit \d+\): .*mount.*/s);
+    expect((err as Error).message).toMatch(
+      /\(run `tsbuild doctor` to see what RUN needs here and how to fix it\)$/,
+    );
+    expect(await readdir(tmp)).toEqual([]);
+  });
+});

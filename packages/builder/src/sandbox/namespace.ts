@@ -7,6 +7,9 @@ import { type Identity, mapArgs } from "./idmap.js";
 
 const exec = promisify(execFile);
 
+/** DOCTOR ends every sandbox set-up failure: doctor names what is missing and the command that fixes it. */
+export const DOCTOR = " (run `tsbuild doctor` to see what RUN needs here and how to fix it)";
+
 /** NamespaceOptions are the namespaces a helper process gets besides the user namespace (rootless only). */
 export interface NamespaceOptions {
   /** mount: a private mount namespace, so every mount made inside vanishes with its last process. */
@@ -65,7 +68,7 @@ export async function spawnInNamespace(
         reject(
           new SandboxError(
             "SANDBOX_FAILED",
-            `cannot create a user namespace (unshare exited ${code}): ${Buffer.concat(errors).toString().trim()}`,
+            `cannot create a user namespace (unshare exited ${code}): ${Buffer.concat(errors).toString().trim()}${DOCTOR}`,
           ),
         ),
       );
@@ -85,7 +88,9 @@ function spawned(child: ChildProcess, file: string): Promise<void> {
   return new Promise((resolve, reject) => {
     child.once("spawn", resolve);
     child.once("error", (err) =>
-      reject(new SandboxError("SANDBOX_FAILED", `cannot start ${file}: ${err.message}`, { cause: err })),
+      reject(
+        new SandboxError("SANDBOX_FAILED", `cannot start ${file}: ${err.message}${DOCTOR}`, { cause: err }),
+      ),
     );
   });
 }
@@ -106,7 +111,7 @@ async function writeMaps(identity: Identity, pid: number): Promise<void> {
     ]);
   } catch (err) {
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
-    throw new SandboxError("SANDBOX_FAILED", `cannot map ids into the user namespace: ${detail}`, {
+    throw new SandboxError("SANDBOX_FAILED", `cannot map ids into the user namespace: ${detail}${DOCTOR}`, {
       cause: err,
     });
   }

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SandboxError } from "../errors.js";
 import { shq } from "../snapshot/snapshotter.js";
-import { spawnInNamespace } from "./namespace.js";
+import { DOCTOR, spawnInNamespace } from "./namespace.js";
 import type { Sandbox, SandboxExit, SandboxRunOptions } from "./sandbox.js";
 import { runtimeSpec } from "./spec.js";
 
@@ -97,7 +97,7 @@ export class RuncSandbox implements Sandbox {
     if (!existsSync(started)) {
       throw new SandboxError(
         "SANDBOX_FAILED",
-        `the sandbox could not be set up (exit ${result.code ?? result.signal}): ${output.trim()}`,
+        `the sandbox could not be set up (exit ${result.code ?? result.signal}): ${output.trim()}${DOCTOR}`,
       );
     }
     return { exitCode: result.code ?? 128 + 9, output };
