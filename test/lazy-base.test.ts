@@ -126,6 +126,13 @@ describe("lazy base layers against docker-registry", () => {
     await opened("lazy", async (s) => {
       for (const l of base.manifest.layers) expect(await s.layout.hasBlob(l.digest)).toBe(true);
     });
+
+    // pull of a lazily resolved base is not "up to date" until its layers are here.
+    await buildIn("lazy-pull", `FROM ${host}/lazy/base:1\nENV P=1\n`, "p:1");
+    proxy.log.length = 0;
+    const pulled = await cli("lazy-pull", ["pull", `${host}/lazy/base:1`]);
+    expect(pulled.stdout).not.toContain("Image is up to date");
+    expect(layerGets()).toHaveLength(base.manifest.layers.length);
   }, 60_000);
 
   it("push of a lazy image to another registry streams the base layers through from their registry, verified, storing nothing", async () => {

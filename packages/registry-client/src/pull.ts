@@ -206,6 +206,7 @@ async function downloadInto(
  */
 const PROGRESS_STEP = 512 * 1024;
 
+/** alreadyNamed says whether `name` already names this manifest in the store with every layer present. */
 async function alreadyNamed(
   store: ImageStore,
   name: string | undefined,
@@ -213,7 +214,12 @@ async function alreadyNamed(
 ): Promise<boolean> {
   if (name === undefined) return false;
   try {
-    return (await store.resolve(name)).manifestDigest === manifestDigest;
+    const image = await store.resolve(name);
+    if (image.manifestDigest !== manifestDigest) return false;
+    // A lazily resolved image (a build's base) is not pulled until its layers are here.
+    for (const l of image.manifest.layers)
+      if (!isForeignLayer(l.mediaType) && !(await store.layout.hasBlob(l.digest))) return false;
+    return true;
   } catch {
     return false;
   }
