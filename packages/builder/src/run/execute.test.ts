@@ -323,3 +323,20 @@ describe("a sandbox that cannot be set up", () => {
     expect(await readdir(tmp)).toEqual([]);
   });
 });
+
+describe("network", () => {
+  it("none: only a loopback, and it is up; the host's network by default", async () => {
+    const script =
+      "ip -o link | cut -d: -f2 | tr -d ' ' | grep -c . ; ping -c1 -W2 127.0.0.1 >/dev/null && echo lo-up";
+    const seen: Record<string, string> = {};
+    for (const network of ["none", "default"] as const) {
+      const out: string[] = [];
+      const r = await run(script, { network, onOutput: (c) => out.push(c.toString()) });
+      expect(r.shown).toEqual([]);
+      seen[network] = out.join("");
+    }
+    expect(seen.none).toBe("1\nlo-up\n");
+    const hostLinks = execFileSync("ip", ["-o", "link"], { encoding: "utf8" }).trim().split("\n").length;
+    expect(seen.default).toBe(`${hostLinks}\nlo-up\n`);
+  });
+});
