@@ -1,4 +1,6 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImageStore, pathToBytes, readLayerEntries } from "@tsbuild/oci";
@@ -230,6 +232,23 @@ describe("build: bad input", () => {
       'process "/bin/sh -c echo oops && exit 3" did not complete successfully: exit code: 3',
     );
     expect(err.message).toContain("Dockerfile:2");
+  });
+
+  it("refuses a download whose --checksum does not match, and names an unreachable URL", async () => {
+    const server = createServer((_req, res) => res.end("payload"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const bad = `sha256:${"0".repeat(64)}`;
+      const err = await failure(`FROM scratch\nADD --checksum=${bad} http://127.0.0.1:${port}/f.txt /f\n`);
+      expect(err.code).toBe("CHECKSUM_MISMATCH");
+      expect(err.message).toContain("Dockerfile:2");
+    } finally {
+      server.close();
+    }
+    const gone = await failure(`FROM scratch\nADD http://127.0.0.1:${port}/f.txt /f\n`);
+    expect(gone.code).toBe("DOWNLOAD_FAILED");
+    expect(gone.message).toContain(`http://127.0.0.1:${port}/f.txt`);
   });
 
   it("names an unknown --chown user", async () => {
