@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { appendFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Digest, ImageStore } from "@tsbuild/oci";
+import { type Digest, type ImageStore, OciError } from "@tsbuild/oci";
 import type { LayerRef } from "./layer-index.js";
 
 /**
@@ -111,7 +112,27 @@ export class BuildCache {
     removed: CacheRecord[];
     bytes: number;
   }> {
+    try {
+      return await this.#prune(options);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EROFS" || code === "EACCES" || code === "EPERM") {
+        throw new OciError("READ_ONLY", `the image store is read-only, cannot prune the build cache`, {
+          where: this.store.root,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  async #prune(options: { all?: boolean; until?: number; inUse?: ReadonlySet<string> }): Promise<{
+    removed: CacheRecord[];
+    bytes: number;
+  }> {
     const all = await this.records();
+    // Nothing recorded: nothing to write (a read-only or fresh store stays untouched).
+    if (all.length === 0 && !existsSync(this.#roots)) return { removed: [], bytes: 0 };
     const keep: Digest[] = [];
     const removed: CacheRecord[] = [];
     for (const { record, mtimeMs } of all) {
