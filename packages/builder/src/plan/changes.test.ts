@@ -14,6 +14,7 @@ function built(lines: string[]) {
 describe("foldChanges (import --change) folds as a build does", () => {
   const lines = [
     'ENV A="x y" B=$A',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile variable, not a template
     "ENV C=${A:-no}-$B",
     "WORKDIR /srv",
     "WORKDIR $C",

@@ -1,14 +1,14 @@
 import {
-  canonicalJson,
+  copyImage,
   type Digest,
-  digestOf,
   hostPlatform,
   type ImageConfig,
-  type Manifest,
   MediaType,
+  newImage,
   type Platform,
   parsePlatform,
   parseReference,
+  storeSink,
 } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io, print } from "../output.js";
@@ -97,20 +97,17 @@ export async function importImage(options: {
         // docker names a URL source; files and stdin are streamed to it, so they are "-".
         history: [{ created, comment }],
       };
-      const cfg = canonicalJson(config);
-      const manifest: Manifest = {
-        schemaVersion: 2,
-        mediaType: MediaType.OciManifest,
-        config: { mediaType: MediaType.OciConfig, digest: digestOf(cfg), size: cfg.length },
+      const image = newImage(store, {
+        config,
         layers: [{ mediaType: MediaType.OciLayerGzip, digest: written.digest, size: written.size }],
-      };
+      });
       try {
         if (diskSize !== undefined) await store.recordLayerSize(written.digest, diskSize);
-        const image = await store.addImage({ manifest, config: cfg, names: options.names });
-        return image.id;
+        const stored = await copyImage(image, storeSink(store, { names: options.names, lease }));
+        return stored.id;
       } catch (err) {
         // Nothing half-imported stays behind: the layer blob goes unless an image or another lease holds it.
-        await store.discardBlobs([written.digest, manifest.config.digest], { lease });
+        await store.discardBlobs([written.digest, image.configDigest], { lease });
         throw err;
       }
     } finally {

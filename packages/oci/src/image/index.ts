@@ -18,4 +18,11 @@ export {
   readableOf,
   verified,
 } from "./image.js";
-export { archiveImages, builtImage, layoutImage, storeImage } from "./sources.js";
+export {
+  archiveImages,
+  builtImage,
+  layoutImage,
+  type NewImageParts,
+  newImage,
+  storeImage,
+} from "./sources.js";

@@ -1,10 +1,12 @@
 import type { Archive, ArchiveImage } from "../archive/read.js";
+import { canonicalJson } from "../canonical-json.js";
+import { digestOf } from "../digest.js";
 import { OciError } from "../errors.js";
 import { OciLayout } from "../layout/layout.js";
-import { isManifestMediaType } from "../media-types.js";
+import { isManifestMediaType, MediaType } from "../media-types.js";
 import { normalizeName } from "../store/resolve.js";
 import type { ImageStore } from "../store/store.js";
-import type { Descriptor } from "../types.js";
+import type { Descriptor, ImageConfig, Manifest } from "../types.js";
 import { type BlobLocation, type Image, imageFromParts } from "./image.js";
 
 const REF_NAME = "org.opencontainers.image.ref.name";
@@ -111,4 +113,33 @@ export function archiveImages(archive: Archive): { image: Image; names: string[]
       where: `archive image ${a.manifestDigest}`,
     }),
   }));
+}
+
+/** NewImageParts are an image's config (rootfs included) and its layers' descriptors, bottom first. */
+export interface NewImageParts {
+  readonly config: ImageConfig;
+  readonly layers: readonly Descriptor[];
+  /** docker: Docker schema2 media types instead of OCI. */
+  readonly docker?: boolean;
+}
+
+/**
+ * newImage is go-containerregistry's `mutate.Append(empty.Image, …)` with a
+ * config: an image whose layer blobs are in the store, with its config and
+ * manifest made here (canonical JSON), so verbs that make an image (import)
+ * write no manifest by hand. Store it with `copyImage(img, storeSink(store))`.
+ */
+export function newImage(store: ImageStore, parts: NewImageParts): Image {
+  const rawConfig = canonicalJson(parts.config);
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: parts.docker ? MediaType.DockerManifest : MediaType.OciManifest,
+    config: {
+      mediaType: parts.docker ? MediaType.DockerConfig : MediaType.OciConfig,
+      digest: digestOf(rawConfig),
+      size: rawConfig.length,
+    },
+    layers: [...parts.layers],
+  };
+  return builtImage(store, { rawManifest: canonicalJson(manifest), rawConfig });
 }
