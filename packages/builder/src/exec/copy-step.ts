@@ -1,17 +1,19 @@
+import { walkContextSync } from "../dockerfile/dockerignore/context.js";
 import { BuildError } from "../errors.js";
 import { download, unpackLocalArchive } from "./add.js";
 import { stepKey } from "./cache.js";
 import { Copier, type CopySource, matches } from "./copy.js";
 import { cleanRel, FsView } from "./fsview.js";
+import { cloneGit, GIT_SOURCE } from "./git.js";
 import { type ModeSpec, type Owner, parseModeSpec, parseOwnerSpec } from "./owners.js";
 import { ownerOf } from "./rootfs.js";
 import { ContextFs, type SourceFs, StageFs } from "./sources.js";
+import { StatCache } from "./stat-cache.js";
 import { cachedOr, type StepContext, type StepOutcome } from "./steps.js";
 import { treeDigest } from "./tree-digest.js";
 import type { ExecStep } from "./typed.js";
 
 const URL_RE = /^https?:\/\//i;
-const GIT_RE = /^(git@|git:\/\/|ssh:\/\/)|\.git(#.*)?$/;
 
 /**
  * copyStep is COPY and ADD: the sources (context, another stage, an image, heredocs, URLs) are resolved and
@@ -46,14 +48,21 @@ export async function copyStep(
   const keyed: unknown[] = [];
   try {
     for (const src of args.sources) {
-      if (args.add && URL_RE.test(src) && !GIT_RE.test(src)) {
+      if (args.add && GIT_SOURCE.test(src)) {
+        // A git repository: its tree at the ref is copied like a directory of the context.
+        const co = await cloneGit(src, args.keepGitDir, b.temps, signal);
+        const entries = [...walkContextSync(co.dir)];
+        // Hashes of a temporary checkout are not worth keeping in the build's stat cache.
+        const gfs = new ContextFs(co.dir, entries, await StatCache.open(`${co.dir}.stat.json`));
+        sources.push({ kind: "path", fs: gfs, path: co.subdir, unpack: false });
+        keyed.push({ git: src, commit: co.commit, keepGitDir: args.keepGitDir });
+        continue;
+      }
+      if (args.add && URL_RE.test(src)) {
         const d = await download(src, args.checksum, b.temps, signal);
         sources.push({ kind: "file", name: d.name, node: d.node, content: { file: d.file } });
         keyed.push({ url: src, digest: d.digest });
         continue;
-      }
-      if (args.add && (URL_RE.test(src) || GIT_RE.test(src))) {
-        throw new BuildError("UNSUPPORTED", `ADD of a git repository (${src}) is not supported yet`);
       }
       if (fs === undefined) fs = await b.context();
       sources.push({ kind: "path", fs, path: src, unpack: args.unpack });

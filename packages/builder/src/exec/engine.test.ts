@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -165,6 +166,57 @@ describe("build: COPY and metadata onto a base", () => {
     expect(await layerEntries(store, r.manifest.layers[1]!.digest)).toEqual([
       { path: "f", type: "file", mode: "644", uid: 0, gid: 0, size: 1 },
     ]);
+  });
+});
+
+describe("build: ADD of a git repository", () => {
+  it("clones it at the ref (dumb HTTP here), copies the tree without .git, keyed by the commit", async () => {
+    const work = await ctx({});
+    const sh = (cmd: string) =>
+      execFileSync("sh", ["-c", cmd], {
+        cwd: work,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_DATE: "@1700000000 +0000",
+          GIT_COMMITTER_DATE: "@1700000000 +0000",
+        },
+      });
+    sh(
+      "git init -q -b main src && cd src && mkdir sub && echo one > sub/a.txt && echo x > top.txt && git add . && git -c user.name=t -c user.email=t@t commit -qm one && git tag v1",
+    );
+    sh("cd src && echo two > sub/a.txt && git -c user.name=t -c user.email=t@t commit -qam two");
+    sh("git clone -q --bare src repo.git && git -C repo.git update-server-info");
+    const server = createServer((req, res) => {
+      const file = join(work, decodeURIComponent((req.url ?? "/").split("?")[0]!));
+      readFile(file).then(
+        (b) => res.end(b),
+        () => {
+          res.statusCode = 404;
+          res.end();
+        },
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/repo.git`;
+    try {
+      const store = await newStore();
+      const df = `FROM scratch\nADD ${url}#v1 /src/\nADD ${url}#main:sub /only-sub/\n`;
+      const { r } = await run(store, df, work);
+      expect((await layerEntries(store, r.manifest.layers[0]!.digest)).map((e) => e.path)).toEqual([
+        "src",
+        "src/sub",
+        "src/sub/a.txt",
+        "src/top.txt",
+      ]);
+      const sub = await readLayerEntries(store.layout.openBlob(r.manifest.layers[1]!.digest));
+      expect(sub.map((e) => [e.name.replace(/\/$/, ""), e.size])).toEqual([
+        ["only-sub", 0],
+        ["only-sub/a.txt", 4],
+      ]);
+      expect((await run(store, df, work)).cachedSteps).toHaveLength(2);
+    } finally {
+      server.close();
+    }
   });
 });
 
