@@ -324,6 +324,24 @@ describe("a sandbox that cannot be set up", () => {
   });
 });
 
+describe("runc's own words", () => {
+  it("a missing executable fails naming it; runc's warnings stay out of the output", async () => {
+    const err = await runStep({
+      lowerDirs: lowers,
+      args: ["/no/such/binary"],
+      env: [],
+      cwd: "/",
+      user: "",
+      network: "default",
+      tmpDir: tmp,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunFailedError);
+    expect((err as RunFailedError).output).toMatch(
+      /^runc run failed: unable to start container process: exec: "\/no\/such\/binary": stat \/no\/such\/binary: no such file or directory$/,
+    );
+  });
+});
+
 describe("network", () => {
   it("none: only a loopback, and it is up; the host's network by default", async () => {
     const script =

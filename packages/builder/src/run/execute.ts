@@ -1,6 +1,6 @@
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, posix } from "node:path";
+import { join, posix, resolve } from "node:path";
 import type { LayerEntry } from "@tsbuild/oci";
 import { RunFailedError } from "../errors.js";
 import { currentIdentity, type Identity } from "../sandbox/idmap.js";
@@ -96,9 +96,15 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
   o.signal?.throwIfAborted();
   const identity = currentIdentity();
   let kind = o.snapshotter ?? (await probeSnapshotter(identity));
-  const workDir = await mkdtemp(join(o.tmpDir ?? tmpdir(), "tsbuild-run-"));
+  const workDir = await mkdtemp(join(resolve(o.tmpDir ?? tmpdir()), "tsbuild-run-"));
   const warnings = identity.warning ? [identity.warning] : [];
-  if (kind !== "copy" && !fitsOverlay(o.lowerDirs, workDir)) {
+  if (
+    kind !== "copy" &&
+    !fitsOverlay(
+      o.lowerDirs.map((d) => resolve(d)),
+      workDir,
+    )
+  ) {
     // Too many layers for one page of overlay mount data: the lowers are merged into a copied rootfs.
     warnings.push(
       `${o.lowerDirs.length} layers do not fit one overlay mount: the step runs on a merged copy (slower)`,
@@ -108,7 +114,8 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
   await chmod(workDir, 0o711);
   const cleanup = (): Promise<void> => removeTree(identity, workDir);
   try {
-    const lowers = new LowerView(o.lowerDirs);
+    const lowerDirs = o.lowerDirs.map((d) => resolve(d));
+    const lowers = new LowerView(lowerDirs);
     const user = resolveUser(o.user, (rel) => lowers.readText(rel));
     const env = [...o.env];
     if (!env.some((e) => e.startsWith("PATH="))) env.push(DEFAULT_PATH);
@@ -117,7 +124,7 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
     const { mounts, setup } = await resolveMounts(identity, workDir, hostname, o.mounts ?? []);
     const snapshot = await snapshotterFor(kind).prepare({
       identity,
-      lowerDirs: o.lowerDirs,
+      lowerDirs,
       workDir,
       ...(o.signal && { signal: o.signal }),
     });

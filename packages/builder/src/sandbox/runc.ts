@@ -27,6 +27,7 @@ export class RuncSandbox implements Sandbox {
     const bundle = join(o.workDir, "bundle");
     const state = join(o.workDir, "runc");
     const started = join(o.workDir, "started");
+    const runcLog = join(o.workDir, "runc.log");
     await mkdir(bundle);
     const ownNetwork = o.network === "none";
     const spec = runtimeSpec({
@@ -50,7 +51,8 @@ export class RuncSandbox implements Sandbox {
       ...(ownNetwork ? ["ip link set lo up"] : []),
       `: > ${shq(started)}`,
       "set +e",
-      `${shq(runtime)} --root ${shq(state)} run --bundle ${shq(bundle)} ${shq(id)} </dev/null`,
+      // runc's own log (rootless cgroup warnings and the like) goes to a file, not into the step's output.
+      `${shq(runtime)} --root ${shq(state)} --log ${shq(runcLog)} --log-format json run --bundle ${shq(bundle)} ${shq(id)} </dev/null`,
       "rc=$?",
       ...o.snapshot.teardown,
       "exit $rc",
@@ -93,6 +95,20 @@ export class RuncSandbox implements Sandbox {
       killContainer(state, id);
       throw o.signal.reason;
     }
+    if (result.code !== 0) {
+      // Why runc could not start the process (exec: "/bin/sh": no such file…) is in its log; runc
+      // usually prints it on stderr too, so only what the output does not hold yet is added.
+      const seen = tail.toString();
+      const why = runcErrors(runcLog)
+        .split("\n")
+        .filter((l) => l !== "" && !seen.includes(l))
+        .map((l) => `${l}\n`)
+        .join("");
+      if (why) {
+        o.onOutput?.(Buffer.from(why), "stderr");
+        tail = Buffer.concat([tail, Buffer.from(why)]);
+      }
+    }
     const output = lastLines(tail.toString(), TAIL_LINES);
     if (!existsSync(started)) {
       throw new SandboxError(
@@ -114,6 +130,26 @@ function killContainer(stateRoot: string, id: string): void {
   } catch {
     // no state yet, or the container is gone
   }
+}
+
+/** runcErrors are the error-level messages of runc's JSON log, one per line. */
+function runcErrors(logFile: string): string {
+  let text: string;
+  try {
+    text = readFileSync(logFile, "utf8");
+  } catch {
+    return "";
+  }
+  let out = "";
+  for (const line of text.split("\n")) {
+    try {
+      const r = JSON.parse(line) as { level?: string; msg?: string };
+      if ((r.level === "error" || r.level === "fatal") && r.msg) out += `${r.msg}\n`;
+    } catch {
+      // not JSON: skip
+    }
+  }
+  return out;
 }
 
 function lastLines(text: string, n: number): string {

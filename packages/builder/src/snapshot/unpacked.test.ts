@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { createReadStream, existsSync, lstatSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { LayerEntry } from "@tsbuild/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeLayerFile } from "../testing/busybox.js";
@@ -20,6 +20,18 @@ describe("UnpackedLayers with a hostile layer", () => {
   });
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("takes a relative root (the store's --root may be one) and hands out absolute directories", async () => {
+    const blob = join(work, "plain.tar.gz");
+    const id = await writeLayerFile(blob, [
+      { path: "d", type: "dir" },
+      { path: "d/.wh.x", type: "file" },
+    ]);
+    const cache = new UnpackedLayers(relative(process.cwd(), join(work, "rel-layers")));
+    const dir = await cache.ensure(id, undefined, async () => createReadStream(blob));
+    expect(dir).toBe(join(work, "rel-layers", id.slice(7)));
+    expect(lstatSync(join(dir, "d/x")).isCharacterDevice()).toBe(true);
   });
 
   it("never writes, deletes or marks anything outside its directory through symlinks", async () => {

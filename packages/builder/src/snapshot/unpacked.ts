@@ -1,6 +1,6 @@
 import { lstatSync } from "node:fs";
 import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { applyLayer, tarEntries, withFileLock } from "@tsbuild/oci";
@@ -51,7 +51,8 @@ export class UnpackedLayers {
   readonly #warn: (message: string) => void;
 
   constructor(root: string, options: UnpackedLayersOptions = {}) {
-    this.root = root;
+    // Absolute: the namespace helpers change directory, and overlay wants absolute lowerdirs.
+    this.root = resolve(root);
     this.#identity = options.identity ?? currentIdentity();
     this.#warn = options.onWarning ?? (() => {});
   }
