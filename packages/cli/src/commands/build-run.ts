@@ -3,15 +3,17 @@ import { resolve } from "node:path";
 import { type BuildEvent, type BuiltImage, build } from "@tsbuild/builder";
 import {
   applyLayer,
+  builtImage,
+  copyImage,
   type Digest,
   digestHex,
   type ImageStore,
+  layoutSink,
   type Manifest,
   MediaType,
-  OciLayout,
   type Platform,
   parseReference,
-  writeDockerArchive,
+  writeArchive,
 } from "@tsbuild/oci";
 import { blobFetcher, pushImage } from "@tsbuild/registry-client";
 import { CliUsageError, io } from "../output.js";
@@ -237,48 +239,18 @@ async function exportTo(
   const sizes = new Map(image.manifest.layers.map((l) => [l.digest as string, l.size]));
   const open = (d: Digest) => store.openBlob({ digest: d, size: sizes.get(d) ?? -1 }, { signal });
   if (out.type === "docker" || out.type === "oci-archive") {
-    await writeDockerArchive(
-      dest,
-      [
-        {
-          names,
-          manifest: image.manifestBytes,
-          config: configBytes,
-          blob: open,
-        },
-      ],
-      { signal },
-    );
+    const built = builtImage(store, { rawManifest: image.manifestBytes, rawConfig: configBytes });
+    await writeArchive(dest, [{ image: built, names }], { signal });
     return;
   }
   if (out.type === "oci") {
-    const layout = await OciLayout.open(dest, { create: true });
-    for (const l of image.manifest.layers) await layout.writeBlob(await open(l.digest), l);
-    await layout.writeBlob(configBytes, image.manifest.config);
     // An OCI layout holds OCI media types (as BuildKit's oci exporter writes them; skopeo reads nothing else).
-    const manifest = ociManifest(image.manifest);
-    const m = await layout.writeBlob(Buffer.from(JSON.stringify(manifest, null, 3)));
-    const index = await layout.readIndex();
-    const annotations =
-      names.length > 0
-        ? { "org.opencontainers.image.ref.name": parseReference(names[0]!).tag ?? "latest" }
-        : undefined;
-    await layout.writeIndex({
-      ...index,
-      manifests: [
-        ...index.manifests.filter(
-          (d) =>
-            d.annotations?.["org.opencontainers.image.ref.name"] !==
-            annotations?.["org.opencontainers.image.ref.name"],
-        ),
-        {
-          mediaType: MediaType.OciManifest,
-          digest: m.digest,
-          size: m.size,
-          ...(annotations ? { annotations } : {}),
-        },
-      ],
+    const oci = builtImage(store, {
+      rawManifest: Buffer.from(JSON.stringify(ociManifest(image.manifest), null, 3)),
+      rawConfig: configBytes,
     });
+    const tag = names.length > 0 ? (parseReference(names[0]!).tag ?? "latest") : undefined;
+    await copyImage(oci, layoutSink(dest, tag !== undefined ? { name: tag } : {}), { signal });
     return;
   }
   // local / tar: the root filesystem the layers make.
