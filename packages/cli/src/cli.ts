@@ -1,9 +1,10 @@
 import yargs, { type Argv } from "yargs";
 import { imageSubcommands } from "./commands/image.js";
 import { commands } from "./commands/index.js";
+import { CommandNotLoaded, isLazyCommand } from "./commands/lazy.js";
 import { clearInterrupt, interruptExitCode } from "./interrupt.js";
 import { type CliIO, CliUsageError, io, ReportedFailure, reportError, withIO } from "./output.js";
-import { usageErrorText } from "./usage.js";
+import { type CommandTree, findCommand, usageErrorText } from "./usage.js";
 import { VERSION } from "./version.js";
 
 /** GlobalOptions are accepted by every command. */
@@ -27,8 +28,53 @@ export async function run(argv: readonly string[], stdio: Partial<CliIO> = {}): 
   return withIO(stdio, () => runBound(argv));
 }
 
+const tree: CommandTree = { commands, groups: { image: imageSubcommands } };
+
 async function runBound(argv: readonly string[]): Promise<number> {
   const { stderr } = io();
+  // A command may report its status through process.exitCode; read it for this run only.
+  const outerExitCode = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    // Only the named command's module is loaded (commands/lazy.ts); help and usage errors need none.
+    const named = findCommand(argv, tree)?.command;
+    if (named && isLazyCommand(named)) await named.load();
+    try {
+      await parse(argv);
+    } catch (err) {
+      if (!(err instanceof CommandNotLoaded)) throw err;
+      // yargs matched another command than findCommand did, before running anything: load all, parse again.
+      await Promise.all(allCommands().map((c) => c.load()));
+      await parse(argv);
+    }
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof ReportedFailure) return 1;
+    if (err instanceof CliUsageError) {
+      stderr.write(usageErrorText(argv, err.message, tree));
+      return 2;
+    }
+    // Stopped by Ctrl-C or SIGTERM: one plain line (not the aborted request's error), and the
+    // status a shell gives a process that signal killed (as docker's).
+    const interrupted = interruptExitCode();
+    if (interrupted !== undefined) {
+      stderr.write(`Error: ${interrupted === 130 ? "interrupted" : "terminated"}\n`);
+      if (io().env.TSBUILD_DEBUG && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
+      return interrupted;
+    }
+    return reportError(err);
+  } finally {
+    clearInterrupt();
+    process.exitCode = outerExitCode;
+  }
+}
+
+function allCommands() {
+  return [...tree.commands, ...Object.values(tree.groups).flat()].filter(isLazyCommand);
+}
+
+/** parse runs yargs over argv: the command's handler, or help, version and usage errors. */
+async function parse(argv: readonly string[]): Promise<void> {
   let parser: Argv = yargs([...argv])
     .scriptName("tsbuild")
     .usage("Usage: tsbuild [--root DIR] COMMAND\n\nBuild, store and push OCI images without a daemon.")
@@ -104,32 +150,23 @@ async function runBound(argv: readonly string[]): Promise<number> {
       throw new CliUsageError(msg);
     });
   for (const command of commands) parser = parser.command(command);
-  // A command may report its status through process.exitCode; read it for this run only.
-  const outerExitCode = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    // yargs hands help and version text to this callback instead of console.log, so they reach our stdout.
-    await parser.parseAsync([...argv], {}, (_err, _argv, output) => {
-      if (output) io().stdout.write(`${output}\n`);
-    });
-    return typeof process.exitCode === "number" ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof ReportedFailure) return 1;
-    if (err instanceof CliUsageError) {
-      stderr.write(usageErrorText(argv, err.message, { commands, groups: { image: imageSubcommands } }));
-      return 2;
-    }
-    // Stopped by Ctrl-C or SIGTERM: one plain line (not the aborted request's error), and the
-    // status a shell gives a process that signal killed (as docker's).
-    const interrupted = interruptExitCode();
-    if (interrupted !== undefined) {
-      stderr.write(`Error: ${interrupted === 130 ? "interrupted" : "terminated"}\n`);
-      if (io().env.TSBUILD_DEBUG && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
-      return interrupted;
-    }
-    return reportError(err);
-  } finally {
-    clearInterrupt();
-    process.exitCode = outerExitCode;
-  }
+  skipHelpCache(parser);
+  // yargs hands help and version text to this callback instead of console.log, so they reach our stdout.
+  await parser.parseAsync([...argv], {}, (_err, _argv, output) => {
+    if (output) io().stdout.write(`${output}\n`);
+  });
+}
+
+/**
+ * skipHelpCache stops yargs from laying out the command's whole help each time it starts a handler
+ * (it keeps it to show if the handler fails later, which our .fail() never does): that layout measures
+ * every line with string-width, about a third of a call's start-up. Internal yargs API; where it is
+ * missing nothing changes but the time.
+ */
+function skipHelpCache(parser: Argv): void {
+  const internal = parser as unknown as {
+    getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } };
+  };
+  const usage = internal.getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
 }

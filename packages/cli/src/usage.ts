@@ -47,7 +47,12 @@ export function usageErrorText(argv: readonly string[], message: string, tree: C
   return `tsbuild: ${what}\nSee '${path} --help'.\n\nUsage:  ${usage}${describe}\n`;
 }
 
-function findCommand(
+/**
+ * findCommand finds the command that argv names (`image ls`, `images`), or
+ * the group alone (`image`) when its subcommand is missing or unknown; the
+ * global options and their values are skipped as yargs skips them.
+ */
+export function findCommand(
   argv: readonly string[],
   tree: CommandTree,
 ): { command: AnyCommand; words: string[]; group: boolean } | undefined {

@@ -1,30 +1,79 @@
 import type { Argv, CommandModule } from "yargs";
-import { historyCommand } from "./image-history.js";
-import { importCommand } from "./image-import.js";
-import { inspectCommand } from "./image-inspect.js";
-import { loadCommand } from "./image-load.js";
-import { lsCommand } from "./image-ls.js";
-import { pruneCommand } from "./image-prune.js";
-import { rmCommand } from "./image-rm.js";
-import { saveCommand } from "./image-save.js";
 import type { StoreArgs } from "./image-store.js";
-import { tagCommand } from "./image-tag.js";
+import { type LazyCommand, lazyCommand } from "./lazy.js";
+
+// Each verb's module is imported only when argv names it (lazy.ts): `image ls` never loads import's builder.
+const history = (command: string) =>
+  lazyCommand({
+    command,
+    describe: "Show the history of an image",
+    load: async () => (await import("./image-history.js")).historyCommand(command),
+  });
+const importer = (command: string) =>
+  lazyCommand({
+    command,
+    describe: "Import the contents from a tarball or directory to create a filesystem image",
+    load: async () => (await import("./image-import.js")).importCommand(command),
+  });
+const inspect = (command: string) =>
+  lazyCommand({
+    command,
+    describe: "Display detailed information on one or more images",
+    load: async () => (await import("./image-inspect.js")).inspectCommand(command),
+  });
+const load = (command: string) =>
+  lazyCommand({
+    command,
+    describe: "Load images from a tar archive (docker-archive or OCI archive, plain or gzip) or STDIN",
+    load: async () => (await import("./image-load.js")).loadCommand(command),
+  });
+const ls = (command: string, aliases: string[] = []) =>
+  lazyCommand({
+    command,
+    aliases,
+    describe: "List images",
+    load: async () => (await import("./image-ls.js")).lsCommand(command, aliases),
+  });
+const prune = (command: string) =>
+  lazyCommand({
+    command,
+    describe: "Remove unused images",
+    load: async () => (await import("./image-prune.js")).pruneCommand(command),
+  });
+const rm = (command: string, aliases: string[] = []) =>
+  lazyCommand({
+    command,
+    aliases,
+    describe: "Remove one or more images",
+    load: async () => (await import("./image-rm.js")).rmCommand(command, aliases),
+  });
+const save = (command: string) =>
+  lazyCommand({
+    command,
+    describe: "Save one or more images to a tar archive (docker-archive that is also an OCI layout)",
+    load: async () => (await import("./image-save.js")).saveCommand(command),
+  });
+const tag = (command: string) =>
+  lazyCommand({
+    command,
+    describe: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+    load: async () => (await import("./image-tag.js")).tagCommand(command),
+  });
 
 /**
  * imageSubcommands are the `tsbuild image …` verbs over the local store, in
  * the order `tsbuild image --help` lists them (docker's).
  */
-// biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
-export const imageSubcommands: CommandModule<StoreArgs, any>[] = [
-  historyCommand("history <image>"),
-  importCommand("import <source> [reference]"),
-  inspectCommand("inspect <images..>"),
-  loadCommand("load"),
-  lsCommand("ls [reference]", ["list"]),
-  pruneCommand("prune"),
-  rmCommand("rm <images..>", ["remove"]),
-  saveCommand("save <images..>"),
-  tagCommand("tag <source> <target>"),
+export const imageSubcommands: LazyCommand[] = [
+  history("history <image>"),
+  importer("import <source> [reference]"),
+  inspect("inspect <images..>"),
+  load("load"),
+  ls("ls [reference]", ["list"]),
+  prune("prune"),
+  rm("rm <images..>", ["remove"]),
+  save("save <images..>"),
+  tag("tag <source> <target>"),
 ];
 
 /** imageCommand is `tsbuild image COMMAND`. */
@@ -40,14 +89,13 @@ export const imageCommand: CommandModule<StoreArgs, StoreArgs> = {
 };
 
 /** imageAliases are docker's top-level shortcuts: images, rmi, tag, save, load, history, import, inspect. */
-// biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
-export const imageAliases: CommandModule<StoreArgs, any>[] = [
-  historyCommand("history <image>"),
-  importCommand("import <source> [reference]"),
-  inspectCommand("inspect <images..>"),
-  lsCommand("images [reference]"),
-  loadCommand("load"),
-  rmCommand("rmi <images..>"),
-  saveCommand("save <images..>"),
-  tagCommand("tag <source> <target>"),
+export const imageAliases: LazyCommand[] = [
+  history("history <image>"),
+  importer("import <source> [reference]"),
+  inspect("inspect <images..>"),
+  ls("images [reference]"),
+  load("load"),
+  rm("rmi <images..>"),
+  save("save <images..>"),
+  tag("tag <source> <target>"),
 ];

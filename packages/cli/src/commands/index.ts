@@ -1,26 +1,50 @@
 import type { CommandModule } from "yargs";
-import { buildCommand } from "./build.js";
-import { builderCommand } from "./builder.js";
-import { doctorCommand } from "./doctor.js";
 import { imageAliases, imageCommand } from "./image.js";
-import { loginCommand } from "./login.js";
-import { logoutCommand } from "./logout.js";
-import { pullCommand } from "./pull.js";
-import { pushCommand } from "./push.js";
+import { lazyCommand } from "./lazy.js";
 
 /**
- * commands lists every top-level command module; each lives in its own file
- * beside this one. Add new commands here.
+ * commands lists every top-level command; each lives in its own file beside
+ * this one, imported only when argv names it (lazy.ts), so `tsbuild image ls`
+ * never loads the registry client or the builder. Add new commands here, with
+ * the `command`, `aliases` and `describe` of their module (lazy.test.ts checks them).
  */
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
 export const commands: CommandModule<any, any>[] = [
-  buildCommand,
-  builderCommand,
-  doctorCommand,
+  lazyCommand({
+    command: "build <context>",
+    describe: "Build an image from a Dockerfile (--check: lint it without building)",
+    load: async () => (await import("./build.js")).buildCommand,
+  }),
+  lazyCommand({
+    command: "builder <command>",
+    describe: "Manage the build cache",
+    load: async () => (await import("./builder.js")).builderCommand,
+  }),
+  lazyCommand({
+    command: "doctor",
+    describe: "Check what RUN steps need (runc, user namespaces, subuid ranges, overlay) and how to fix it",
+    load: async () => (await import("./doctor.js")).doctorCommand,
+  }),
   imageCommand,
   ...imageAliases,
-  loginCommand,
-  logoutCommand,
-  pullCommand,
-  pushCommand,
+  lazyCommand({
+    command: "login [server]",
+    describe: "Log in to a registry (default Docker Hub)",
+    load: async () => (await import("./login.js")).loginCommand,
+  }),
+  lazyCommand({
+    command: "logout [server]",
+    describe: "Log out from a registry (default Docker Hub)",
+    load: async () => (await import("./logout.js")).logoutCommand,
+  }),
+  lazyCommand({
+    command: "pull <name>",
+    describe: "Download an image from a registry",
+    load: async () => (await import("./pull.js")).pullCommand,
+  }),
+  lazyCommand({
+    command: "push <name>",
+    describe: "Upload an image to a registry",
+    load: async () => (await import("./push.js")).pushCommand,
+  }),
 ];

@@ -1,0 +1,95 @@
+// bundle-cli.mjs writes packages/cli/dist/bundle/: the CLI as one ES module per command (esbuild, code
+// splitting), so a call loads a few files instead of ~300 (start-up is part of every call's time; see
+// bench/startup.sh). It bundles the compiled dist/ that `tsc -b` wrote; bin/tsbuild runs it when present.
+import { cp, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
+const cli = join(repo, "packages/cli");
+const outdir = join(cli, "dist/bundle");
+// yargs lives in the cli package's dependencies, not the root's.
+const yargsDir = dirname(createRequire(join(cli, "package.json")).resolve("yargs/package.json"));
+
+/**
+ * yargsLocales keeps yargs's translated messages (it picks them from LC_ALL/LANG): yargs finds its
+ * locales/ three levels above its platform shim; in the bundle the shim's code is in a chunk of outdir,
+ * so point it at outdir/locales, where the files are copied.
+ */
+const yargsLocales = {
+  name: "yargs-locales",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const from = "resolve(__dirname, '../../../locales')";
+      if (!source.includes(from)) throw new Error(`bundle-cli: ${args.path} no longer has ${from}`);
+      return {
+        contents: source.replace(from, "resolve(__dirname, '../locales')"),
+        loader: "js",
+        resolveDir: dirname(args.path),
+      };
+    });
+  },
+};
+
+/**
+ * helpOnly defers modules that only help text uses. string-width builds Intl.Segmenter and
+ * Unicode-property regexps when loaded and segments every string it measures, which made `--help`
+ * cost three times a bare `node` start-up; cliui loads it. Each import of them gets a stand-in whose
+ * default export loads the real module on its first call (esbuild wraps a require()d ES module so that
+ * it runs then). Printable ASCII, all of tsbuild's own help, is one column per character: string-width
+ * 8 takes that same shortcut itself (7 gives the same widths, the long way).
+ */
+const HELP_ONLY = /^(string-width|cliui)$/;
+const ASCII_WIDTH = `  if (typeof a[0] === "string" && /^[\\u0020-\\u007E]*$/.test(a[0])) return a[0].length;\n`;
+const helpOnly = {
+  name: "help-only",
+  setup(b) {
+    b.onResolve({ filter: HELP_ONLY }, async (args) => {
+      if (args.pluginData === "real") return undefined;
+      const real = await b.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: "real",
+      });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: "help-only", pluginData: args.path };
+    });
+    b.onLoad({ filter: /.*/, namespace: "help-only" }, (args) => ({
+      contents: [
+        "let real;",
+        "export default function (...a) {",
+        args.pluginData === "string-width" ? ASCII_WIDTH : "",
+        `  real ??= require(${JSON.stringify(args.path)}).default;`,
+        "  return real(...a);",
+        "}",
+      ].join("\n"),
+      loader: "js",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: { tsbuild: join(cli, "dist/main.js") },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  chunkNames: "[name]-[hash]",
+  // CommonJS dependencies (tar-stream, …) require() Node's built-ins; an ES module has no require of its own.
+  banner: {
+    js: 'import { createRequire as __tsbuildRequire } from "node:module";\nconst require = __tsbuildRequire(import.meta.url);',
+  },
+  plugins: [yargsLocales, helpOnly],
+  logLevel: "warning",
+});
+await cp(join(yargsDir, "locales"), join(outdir, "locales"), { recursive: true });
+// Node looks for the nearest package.json to know the chunks are ES modules: let it stop here.
+await writeFile(join(outdir, "package.json"), '{ "type": "module" }\n');
