@@ -14,22 +14,36 @@ const outdir = join(cli, "dist/bundle");
 const yargsDir = dirname(createRequire(join(cli, "package.json")).resolve("yargs/package.json"));
 
 /**
- * yargsLocales keeps yargs's translated messages (it picks them from LC_ALL/LANG): yargs finds its
- * locales/ three levels above its platform shim; in the bundle the shim's code is in a chunk of outdir,
- * so point it at outdir/locales, where the files are copied.
+ * yargsShim adapts yargs's platform shim to living in a bundle chunk of outdir:
+ * - its translated messages (picked from LC_ALL/LANG) are found three levels above the shim; point
+ *   that at outdir/locales, where the files are copied;
+ * - it looks for package.json from the folder above node_modules (the bundle has none: the current
+ *   directory, read up to / on every call) to guess a version we replace at once; start at outdir;
+ * - node:assert, for yargs's internal checks, loads on first use (it and the colours it sets up cost
+ *   more at start-up than all of yargs's own options).
  */
-const yargsLocales = {
-  name: "yargs-locales",
+const YARGS_SHIM = [
+  ["resolve(__dirname, '../../../locales')", "resolve(__dirname, '../locales')"],
+  [
+    "const mainFilename = __dirname.substring(0, __dirname.lastIndexOf('node_modules'));",
+    "const mainFilename = dirname(__dirname);",
+  ],
+  [
+    "import { notStrictEqual, strictEqual } from 'assert'",
+    "const notStrictEqual = (...a) => require('node:assert').notStrictEqual(...a);\n" +
+      "const strictEqual = (...a) => require('node:assert').strictEqual(...a);",
+  ],
+];
+const yargsShim = {
+  name: "yargs-shim",
   setup(b) {
     b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
-      const source = await readFile(args.path, "utf8");
-      const from = "resolve(__dirname, '../../../locales')";
-      if (!source.includes(from)) throw new Error(`bundle-cli: ${args.path} no longer has ${from}`);
-      return {
-        contents: source.replace(from, "resolve(__dirname, '../locales')"),
-        loader: "js",
-        resolveDir: dirname(args.path),
-      };
+      let source = await readFile(args.path, "utf8");
+      for (const [from, to] of YARGS_SHIM) {
+        if (!source.includes(from)) throw new Error(`bundle-cli: ${args.path} no longer has ${from}`);
+        source = source.replace(from, to);
+      }
+      return { contents: source, loader: "js", resolveDir: dirname(args.path) };
     });
   },
 };
@@ -87,7 +101,7 @@ await build({
   banner: {
     js: 'import { createRequire as __tsbuildRequire } from "node:module";\nconst require = __tsbuildRequire(import.meta.url);',
   },
-  plugins: [yargsLocales, helpOnly],
+  plugins: [yargsShim, helpOnly],
   logLevel: "warning",
 });
 await cp(join(yargsDir, "locales"), join(outdir, "locales"), { recursive: true });

@@ -27,21 +27,52 @@ export interface CliIO {
 
 const current = new AsyncLocalStorage<CliIO>();
 
+/**
+ * processIO is the process's own streams, each made when first used: Node builds process.stdin
+ * (and stderr) on first access, which costs start-up time in a call that never reads it.
+ */
+const processIO: CliIO = {
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+  get stdin() {
+    return process.stdin;
+  },
+  get env() {
+    return process.env;
+  },
+};
+
 /** io returns the streams of the running command (the process's own outside `run`). */
 export function io(): CliIO {
-  return (
-    current.getStore() ?? {
-      stdout: process.stdout,
-      stderr: process.stderr,
-      stdin: process.stdin,
-      env: process.env,
-    }
-  );
+  return current.getStore() ?? processIO;
 }
 
-/** withIO runs `fn` with `overrides` bound as the command IO. */
+/** withIO runs `fn` with `overrides` bound as the command IO (the rest: the IO it was called in). */
 export function withIO<T>(overrides: Partial<CliIO>, fn: () => T): T {
-  return current.run({ ...io(), ...overrides }, fn);
+  const outer = io();
+  const pick = <K extends keyof CliIO>(k: K): CliIO[K] =>
+    (k in overrides ? overrides[k] : outer[k]) as CliIO[K];
+  return current.run(
+    {
+      get stdout() {
+        return pick("stdout");
+      },
+      get stderr() {
+        return pick("stderr");
+      },
+      get stdin() {
+        return pick("stdin");
+      },
+      get env() {
+        return pick("env");
+      },
+    },
+    fn,
+  );
 }
 
 /** print writes `text` to the command's stdout. */
