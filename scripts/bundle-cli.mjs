@@ -87,6 +87,64 @@ const helpOnly = {
   },
 };
 
+/**
+ * lazyUndici defers undici (a fifth of a megabyte of modules to evaluate) until a command first talks
+ * to a registry: `build` imports the registry client for its bases and --push but a rebuild from the
+ * store never uses it. The packages' imports of undici get a stand-in: each function or class export
+ * calls or constructs the real one (`new Agent()` returns undici's Agent), each object export reads
+ * through to the real one. Not for `instanceof` or `extends` of an undici class: the build fails if a
+ * package's source starts doing either.
+ */
+const lazyUndici = {
+  name: "lazy-undici",
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, async (args) => {
+      if (args.pluginData === "real" || !args.importer.includes(`${repo}/packages/`)) return undefined;
+      const source = await readFile(args.importer, "utf8");
+      if (
+        /instanceof\s+(Agent|ProxyAgent|Dispatcher|Client|Pool)\b|extends\s+(Agent|ProxyAgent|Dispatcher|Client|Pool)\b/.test(
+          source,
+        )
+      ) {
+        return {
+          errors: [
+            {
+              text: `bundle-cli: ${args.importer} uses an undici class with instanceof/extends; lazyUndici cannot stand in for it`,
+            },
+          ],
+        };
+      }
+      const real = await b.resolve("undici", {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: "real",
+      });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: "lazy-undici" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "lazy-undici" }, (args) => {
+      const undici = createRequire(args.path)(args.path);
+      const lines = ["let real;", `const undici = () => (real ??= require(${JSON.stringify(args.path)}));`];
+      for (const [name, value] of Object.entries(undici)) {
+        if (!/^[A-Za-z_$][\w$]*$/.test(name)) continue;
+        if (typeof value === "function") {
+          lines.push(
+            `export function ${name}(...a) {`,
+            `  return new.target ? Reflect.construct(undici().${name}, a) : undici().${name}.apply(this, a);`,
+            "}",
+          );
+        } else if (value !== null && typeof value === "object") {
+          lines.push(
+            `export const ${name} = new Proxy({}, { get: (_, k) => undici().${name}[k], has: (_, k) => k in undici().${name} });`,
+          );
+        }
+      }
+      return { contents: lines.join("\n"), loader: "js", resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { tsbuild: join(cli, "dist/main.js") },
@@ -101,7 +159,7 @@ await build({
   banner: {
     js: 'import { createRequire as __tsbuildRequire } from "node:module";\nconst require = __tsbuildRequire(import.meta.url);',
   },
-  plugins: [yargsShim, helpOnly],
+  plugins: [yargsShim, helpOnly, lazyUndici],
   logLevel: "warning",
 });
 await cp(join(yargsDir, "locales"), join(outdir, "locales"), { recursive: true });

@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
@@ -63,4 +65,25 @@ describe("bundled CLI", () => {
       expect(await bundled(args, env)).toEqual(inProcess);
     });
   }
+
+  it("talks to a registry through its stand-in for undici", async () => {
+    // A registry that has no such manifest: the client's Agent and request() run, then its error.
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === "/v2/" ? 200 : 404, { "content-type": "application/json" });
+      res.end(
+        req.url === "/v2/" ? "{}" : '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}',
+      );
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    try {
+      const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const args = ["--root", await tempDir(), "--insecure-registry", host, "pull", `${host}/x:1`];
+      const env = { ...process.env };
+      const inProcess = await runCli(args, { env });
+      expect(inProcess.code).toBe(1);
+      expect(await bundled(args, env)).toEqual(inProcess);
+    } finally {
+      server.close();
+    }
+  });
 });
