@@ -92,9 +92,11 @@ const helpOnly = {
  * to a registry: `build` imports the registry client for its bases and --push but a rebuild from the
  * store never uses it. The packages' imports of undici get a stand-in: each function or class export
  * calls or constructs the real one (`new Agent()` returns undici's Agent), each object export reads
- * through to the real one. Not for `instanceof` or `extends` of an undici class: the build fails if a
+ * through to the real one, which is undici bundled on its own as outdir/undici.cjs (so no chunk that
+ * build loads carries its megabyte of source). Not for `instanceof` or `extends` of an undici class: the build fails if a
  * package's source starts doing either.
  */
+let undiciEntry;
 const lazyUndici = {
   name: "lazy-undici",
   setup(b) {
@@ -123,9 +125,14 @@ const lazyUndici = {
       if (real.errors.length > 0) return { errors: real.errors };
       return { path: real.path, namespace: "lazy-undici" };
     });
+    b.onResolve({ filter: /^\.\/undici\.cjs$/, namespace: "lazy-undici" }, () => ({
+      path: "./undici.cjs",
+      external: true,
+    }));
     b.onLoad({ filter: /.*/, namespace: "lazy-undici" }, (args) => {
+      undiciEntry = args.path;
       const undici = createRequire(args.path)(args.path);
-      const lines = ["let real;", `const undici = () => (real ??= require(${JSON.stringify(args.path)}));`];
+      const lines = ["let real;", 'const undici = () => (real ??= require("./undici.cjs"));'];
       for (const [name, value] of Object.entries(undici)) {
         if (!/^[A-Za-z_$][\w$]*$/.test(name)) continue;
         if (typeof value === "function") {
@@ -162,6 +169,17 @@ await build({
   plugins: [yargsShim, helpOnly, lazyUndici],
   logLevel: "warning",
 });
+if (undiciEntry) {
+  await build({
+    entryPoints: [undiciEntry],
+    outfile: join(outdir, "undici.cjs"),
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    logLevel: "warning",
+  });
+}
 await cp(join(yargsDir, "locales"), join(outdir, "locales"), { recursive: true });
 // Node looks for the nearest package.json to know the chunks are ES modules: let it stop here.
 await writeFile(join(outdir, "package.json"), '{ "type": "module" }\n');
