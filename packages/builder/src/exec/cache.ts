@@ -149,7 +149,7 @@ export class BuildCache {
     await rename(tmp, this.#roots);
     if (removed.length === all.length) {
       await rm(join(this.dir, "index"), { recursive: true, force: true });
-      await rm(join(this.dir, "statcache.json"), { force: true });
+      await rm(join(this.dir, "statcache"), { recursive: true, force: true });
     }
     const gc = await this.store.gc();
     return { removed, bytes: gc.reclaimedBytes };

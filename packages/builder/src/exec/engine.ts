@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
 import {
   type BlobFetcher,
   type BlobLease,
@@ -142,7 +144,10 @@ class Builder {
   }
 
   statCache(): Promise<StatCache> {
-    this.#stats ??= StatCache.open(`${this.cache.dir}/statcache.json`);
+    // One file per context directory: a build loads the hashes of its own context, not of every context.
+    const ctx = this.options.contextDir ?? "";
+    const name = createHash("sha256").update(resolve(ctx)).digest("hex").slice(0, 32);
+    this.#stats ??= StatCache.open(`${this.cache.dir}/statcache/${name}.json`);
     return this.#stats;
   }
 
