@@ -1,7 +1,16 @@
 import type { CommandModule } from "yargs";
 
 /** GLOBAL_VALUE_FLAGS are the global options that take a value (skipped when finding the command words). */
-const GLOBAL_VALUE_FLAGS = new Set(["--root", "--insecure-registry", "--registry-ca", "--registry-mirror"]);
+const GLOBAL_VALUE_FLAGS = new Set([
+  "--root",
+  "--insecure-registry",
+  "--registry-ca",
+  "--registry-mirror",
+  "--registry-connect-timeout",
+  "--registry-headers-timeout",
+  "--registry-speed-limit",
+  "--registry-speed-time",
+]);
 
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
 type AnyCommand = CommandModule<any, any>;
