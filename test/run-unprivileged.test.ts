@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -249,13 +249,58 @@ describe("RUN as an unprivileged user", () => {
           message: 'process "/bin/sh -c echo bad; exit 42" did not complete successfully: exit code: 42\nbad',
         });
         expect(byName.abort?.error?.message).toBe("stop");
+        // The aborted container ran as the user's uid (root of its namespace): nothing of it is left.
         expect(
-          execFileSync("sh", ["-c", "pgrep -u 0 -x sleep -a || true"], { encoding: "utf8" }),
-        ).not.toContain("sleep 300");
+          execFileSync("sh", ["-c", `pgrep -u ${user.uid} -a sleep || true`], { encoding: "utf8" }),
+        ).toBe("");
       },
       // Several RUNs as the user, each copying a rootfs with the copy snapshotter: minutes on a busy machine.
       300_000,
     );
+
+    it("a build killed outright (SIGKILL) takes its RUN's container with it", async () => {
+      const base = await userDir(user, `killed-${Math.random().toString(36).slice(2, 8)}`);
+      const rootfs = join(base, "rootfs");
+      await mkdir(join(rootfs, "bin"), { recursive: true });
+      execFileSync("cp", ["/usr/bin/busybox", join(rootfs, "bin/busybox")]);
+      execFileSync("chown", ["-R", `${user.uid}:${user.gid}`, base]);
+      const script = [
+        `const { runStep } = await import(${JSON.stringify(BUILDER)});`,
+        `await runStep({ lowerDirs: [${JSON.stringify(rootfs)}], args: ["/bin/busybox", "sh", "-c", "busybox sleep 303333"],`,
+        `  env: [], cwd: "/", user: "", network: "default", tmpDir: ${JSON.stringify(base)} });`,
+      ].join("\n");
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+        uid: user.uid,
+        gid: user.gid,
+        env: { HOME: base, PATH: process.env.PATH ?? "" },
+        cwd: base,
+        stdio: "ignore",
+      });
+      const sleeping = () =>
+        execFileSync("sh", ["-c", `pgrep -u ${user.uid} -f 'sleep 303333' || true`], {
+          encoding: "utf8",
+        }).trim();
+      for (let i = 0; i < 300 && sleeping() === ""; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(sleeping()).not.toBe("");
+      child.kill("SIGKILL");
+      for (let i = 0; i < 100 && sleeping() !== ""; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(sleeping()).toBe("");
+      expect(execFileSync("sh", ["-c", `pgrep -u ${user.uid} -a runc || true`], { encoding: "utf8" })).toBe(
+        "",
+      );
+    });
+
+    it("doctor: rootless with subordinate ids, kernel overlay in the user namespace, exit 0", async () => {
+      const d = await doctor(user);
+      expect(d.stderr).toBe("");
+      expect(d.code).toBe(0);
+      expect(d.stdout).toContain(
+        "  ok      user namespaces      unprivileged user and mount namespaces work\n",
+      );
+      expect(d.stdout).toContain("  ok      subuid/subgid        65536 uids, 65536 gids for tsbuild-run\n");
+      expect(d.stdout).toContain("  ok      kernel overlay       mounts in a user namespace (userxattr)\n");
+      expect(d.stdout).toContain("  ok      RUN                  a test step ran (overlay, rootless)\n");
+    });
   });
 
   /** doctor runs `tsbuild doctor` as the user. */

@@ -1,8 +1,9 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { LayerEntry } from "@tsbuild/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunFailedError } from "../errors.js";
@@ -339,6 +340,26 @@ describe("runc's own words", () => {
     expect((err as RunFailedError).output).toMatch(
       /^runc run failed: unable to start container process: exec: "\/no\/such\/binary": stat \/no\/such\/binary: no such file or directory$/,
     );
+  });
+});
+
+describe("a build killed outright", () => {
+  it("takes its RUN's container with it (the helper is tied to the build's life)", async () => {
+    const builder = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+    if (!existsSync(builder))
+      throw new Error(`${builder} is missing: run pnpm build first (CI's setup does)`);
+    const script = [
+      `const { runStep } = await import(${JSON.stringify(builder)});`,
+      `await runStep({ lowerDirs: ${JSON.stringify(lowers)}, args: ["/bin/sh", "-c", "sleep 304444"],`,
+      `  env: [], cwd: "/", user: "", network: "default", tmpDir: ${JSON.stringify(work)} });`,
+    ].join("\n");
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
+    for (let i = 0; i < 100 && pgrep("sleep 304444") === ""; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(pgrep("sleep 304444")).not.toBe("");
+    child.kill("SIGKILL");
+    for (let i = 0; i < 50 && pgrep("sleep 304444") !== ""; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pgrep("sleep 304444")).toBe("");
   });
 });
 

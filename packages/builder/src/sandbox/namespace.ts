@@ -18,6 +18,12 @@ export interface NamespaceOptions {
   net?: boolean;
   /** detached: the helper leads its own process group, so an abort can kill everything it started. */
   detached?: boolean;
+  /**
+   * tied: the helper is pid 1 of a new pid namespace and dies with this process
+   * (setpriv --pdeathsig, unshare --kill-child), so a build killed outright
+   * (SIGKILL, a crash) takes every process the helper started with it.
+   */
+  tied?: boolean;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** stdin: "pipe" to write to the helper, default "ignore". */
@@ -26,6 +32,13 @@ export interface NamespaceOptions {
 
 /** The sh prologue of a rootless helper: say "in the namespace" on fd 3, wait until the maps are written, then run the command. */
 const HANDSHAKE = 'echo >&3; read _ <&3 || exit 125; exec 3>&-; exec "$@"';
+/**
+ * HANDSHAKE_TIED also leaves a watcher holding fd 3: when this process dies the
+ * socket closes and the watcher kills everything in the helper's pid
+ * namespace (a user namespace resets the parent-death signal, so
+ * setpriv --pdeathsig alone does not reach past unshare when rootless).
+ */
+const HANDSHAKE_TIED = 'echo >&3; read _ <&3 || exit 125; (read _ <&3; kill -KILL -1) & exec 3>&-; exec "$@"';
 
 /**
  * spawnInNamespace starts `cmd args` as the namespace's root: as root in the
@@ -40,7 +53,12 @@ export async function spawnInNamespace(
   args: readonly string[],
   opts: NamespaceOptions = {},
 ): Promise<ChildProcess> {
-  const ns = [...(opts.mount ? ["--mount", "--propagation", "private"] : []), ...(opts.net ? ["--net"] : [])];
+  const ns = [
+    ...(opts.mount ? ["--mount", "--propagation", "private"] : []),
+    ...(opts.net ? ["--net"] : []),
+    ...(opts.tied ? ["--pid", "--kill-child=SIGKILL", "--mount-proc"] : []),
+  ];
+  const tie = opts.tied ? ["--pdeathsig", "SIGKILL"] : [];
   const base: SpawnOptions = {
     env: opts.env ?? process.env,
     ...(opts.cwd !== undefined && { cwd: opts.cwd }),
@@ -48,12 +66,29 @@ export async function spawnInNamespace(
   };
   const stdin = opts.stdin ?? "ignore";
   if (!identity.rootless) {
-    const [file, argv] = ns.length > 0 ? ["unshare", [...ns, "--", cmd, ...args]] : [cmd, [...args]];
+    const [file, argv] = opts.tied
+      ? ["setpriv", [...tie, "unshare", ...ns, "--", cmd, ...args]]
+      : ns.length > 0
+        ? ["unshare", [...ns, "--", cmd, ...args]]
+        : [cmd, [...args]];
     const child = spawn(file, argv, { ...base, stdio: [stdin, "pipe", "pipe"] });
     await spawned(child, file);
     return child;
   }
-  const child = spawn("unshare", ["--user", ...ns, "--", "sh", "-c", HANDSHAKE, "sh", cmd, ...args], {
+  // setpriv execs unshare, which makes the user namespace itself: its pid is the one to map.
+  const argv = [
+    "unshare",
+    "--user",
+    ...ns,
+    "--",
+    "sh",
+    "-c",
+    opts.tied ? HANDSHAKE_TIED : HANDSHAKE,
+    "sh",
+    cmd,
+    ...args,
+  ];
+  const child = spawn(opts.tied ? "setpriv" : argv[0]!, opts.tied ? [...tie, ...argv] : argv.slice(1), {
     ...base,
     stdio: [stdin, "pipe", "pipe", "pipe"],
   });
@@ -74,7 +109,9 @@ export async function spawnInNamespace(
       );
     });
     await writeMaps(identity, child.pid!);
-    ctl.end("\n");
+    // Tied: the socket stays open (the watcher's lifeline) and closes with this process or the helper.
+    if (opts.tied) ctl.write("\n");
+    else ctl.end("\n");
   } catch (err) {
     child.kill("SIGKILL");
     throw err;

@@ -61,6 +61,7 @@ export class RuncSandbox implements Sandbox {
       mount: true,
       net: ownNetwork,
       detached: true,
+      tied: true,
     });
     let tail = Buffer.alloc(0);
     const onData = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
