@@ -1,6 +1,6 @@
-import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ImageStore } from "./store.js";
 
@@ -39,5 +39,14 @@ describe("store root", () => {
 
   it("an empty path is refused, not made with mkdir('')", async () => {
     await expect(ImageStore.open({ root: "" })).rejects.toMatchObject({ code: "INVALID_LAYOUT" });
+  });
+
+  it("a relative root is opened as an absolute path (builds hand it to runc and mount)", async () => {
+    const root = await mkdtemp(join(tmpdir(), "store-root-"));
+    const store = await ImageStore.open({ root: relative(process.cwd(), root) });
+    await store.close();
+    expect(store.root).toBe(root);
+    expect((await readdir(root)).sort()).toEqual(["blobs", "index.json", "oci-layout"]);
+    await rm(root, { recursive: true });
   });
 });

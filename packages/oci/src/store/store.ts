@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { canonicalJson } from "../canonical-json.js";
 import { parseImageConfig } from "../config.js";
@@ -185,10 +185,15 @@ export class ImageStore {
     this.#remote = new RemoteBlobs(root);
   }
 
-  /** open opens (creating if needed) the store at `root`. */
+  /**
+   * open opens (creating if needed) the store at `root`. A relative root is
+   * made absolute: the build hands paths under it to runc, overlay mounts and
+   * shells that run in other directories.
+   */
   static async open(options: OpenStoreOptions = {}): Promise<ImageStore> {
-    const root = options.root ?? defaultStoreRoot();
-    await createStoreRoot(root);
+    const given = options.root ?? defaultStoreRoot();
+    await createStoreRoot(given);
+    const root = resolve(given);
     const lock = join(root, "index.json.lock");
     const lockOptions = options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {};
     const leases = new Leases(root, (fn) => withFileLock(lock, fn, lockOptions));
