@@ -137,11 +137,9 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
         const names = input.tags.map((t) => parseReference(t).toString());
         const toStore = input.outputs.length === 0 || input.outputs.some((o) => o.type === "image");
         if (toStore) {
-          await store.addImage({
-            manifest: image.manifestBytes,
-            names,
-            ...(image.parent ? { parent: image.parent } : {}),
-          });
+          // No parent, as BuildKit's exporters record none: docker's history then shows <missing> on the
+          // base's rows and inspect an empty Parent, even when the base is a local image.
+          await store.addImage({ manifest: image.manifestBytes, names });
         }
         for (const out of input.outputs)
           if (out.type !== "image") await exportTo(store, image, names, out, signal);

@@ -362,6 +362,39 @@ describe("tsbuild build", () => {
     );
   });
 
+  it("records no parent, as BuildKit: history shows <missing> on a local base's rows", async () => {
+    const root = await tempDir("tsbuild-build-root-");
+    dirs.push(root);
+    const rootfs = await context({ "etc/os": "base\n" });
+    const imported = await runCli(["--root", root, "image", "import", "-m", "the base", rootfs, "base:1"]);
+    expect(imported.code).toBe(0);
+    const dir = await context({ Dockerfile: 'FROM base:1\nCOPY Dockerfile /\nCMD ["x"]\n' });
+    expect((await runCli(["--root", root, "build", "-q", "-t", "app:1", dir])).code).toBe(0);
+    const inspect = await runCli([
+      "--root",
+      root,
+      "image",
+      "inspect",
+      "--format",
+      "{{.Id}} [{{.Parent}}]",
+      "app:1",
+    ]);
+    const id = /^sha256:([0-9a-f]{12})[0-9a-f]{52} \[\]\n$/.exec(inspect.stdout)?.[1];
+    expect(id, inspect.stdout).toBeDefined();
+    const history = await runCli([
+      "--root",
+      root,
+      "image",
+      "history",
+      "--format",
+      "{{.ID}} {{.Comment}}",
+      "app:1",
+    ]);
+    expect(history.stdout).toBe(
+      `${id} buildkit.dockerfile.v0\n<missing> buildkit.dockerfile.v0\n<missing> the base\n`,
+    );
+  });
+
   it("stops on an invalid .dockerignore", async () => {
     const dir = await context({ Dockerfile: "FROM scratch\n", ".dockerignore": "!\n" });
     const r = await runCli(["build", dir]);
