@@ -1,0 +1,336 @@
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { ImageStore, type LayerEntryInfo, readLayerEntries } from "@tsbuild/oci";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../packages/cli/src/testing.js";
+import { freePort, startRegistry, type TestRegistry } from "./support/registry.js";
+import { ensureTestUser, runAsUser, type TestUser } from "./support/unprivileged.js";
+
+/**
+ * The tutorial, end to end: a Debian bookworm base made here with
+ * debootstrap (scripts/debian-base.sh, cached outside the checkout), imported
+ * and pushed to the real docker-registry as `library/ubuntu:latest`; the
+ * tutorial's Dockerfile built as `custom-nginx:packaged` by root and by a real
+ * ordinary user (useradd, subordinate ids), with apt-get reaching the host's
+ * Debian mirror; both builds give the same layer, owners included; and the
+ * root-built image, exported as an OCI layout and unpacked with umoci, runs
+ * under runc and serves nginx's default page on loopback.
+ */
+
+const exec = promisify(execFile);
+const repo = fileURLToPath(new URL("..", import.meta.url));
+/** MAIN is the built CLI the ordinary user runs; it moves to a readable copy when the checkout is not readable. */
+let MAIN = join(repo, "packages/cli/dist/main.js");
+const TAG = "custom-nginx:packaged";
+const USER_NAME = "tsbuild-nginx";
+const MINUTE = 60_000;
+const RUN_LINE =
+  "RUN apt-get update && apt-get install nginx -y && apt-get clean && rm -rf /var/lib/apt/lists/*";
+
+/** DOCKER_CAPS are the capabilities docker's default profile keeps. */
+const DOCKER_CAPS = [
+  ...["CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID"],
+  ...["SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"],
+];
+
+/** timings are the seconds each phase took, printed at the end (never asserted). */
+const timings: [string, number][] = [];
+async function timed<T>(phase: string, fn: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    timings.push([phase, (performance.now() - start) / 1000]);
+  }
+}
+
+/** ok fails with the command's stderr unless it exited 0. */
+function ok(what: string, r: { code: number | null; stdout: string; stderr: string }): string {
+  if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.stderr.slice(-4000)}`);
+  return r.stdout;
+}
+
+/** layerRows lists the entries of the image's last layer (the RUN's) as "type mode uid:gid [-> link]": no timestamps. */
+async function layerRows(storeRoot: string): Promise<Map<string, string>> {
+  const store = await ImageStore.open({ root: storeRoot });
+  try {
+    const image = await store.resolve(TAG);
+    const top = image.manifest.layers.at(-1);
+    if (!top) throw new Error(`${TAG} has no layers`);
+    const entries: LayerEntryInfo[] = await readLayerEntries(await store.openBlob(top));
+    return new Map(
+      entries.map((e) => [
+        e.name,
+        `${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid}${e.linkname ? ` -> ${e.linkname}` : ""}`,
+      ]),
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", () => {
+  let registry: TestRegistry;
+  let work: string;
+  let context: string;
+  let base: string;
+  let user: TestUser;
+  let container: { name: string; state: string } | undefined;
+  const rootStore = () => join(work, "root-store");
+  const rootEnv = () => ({ ...process.env, TSBUILD_ROOT: rootStore(), DOCKER_CONFIG: join(work, "docker") });
+  /** userDir makes a directory the ordinary user owns inside the root-owned work dir. */
+  const userDir = async (name: string): Promise<string> => {
+    const dir = join(work, name);
+    await mkdir(dir, { mode: 0o700 });
+    await chown(dir, user.uid, user.gid);
+    return dir;
+  };
+  /** asUser runs the built CLI as the ordinary user, with a clean environment and its own store. */
+  const asUser = async (args: string[]) => {
+    const home = join(work, "user");
+    return runAsUser(user, process.execPath, [MAIN, "--root", join(home, "store"), ...args], {
+      env: {
+        HOME: home,
+        TMPDIR: join(home, "tmp"),
+        PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+        USER: user.name,
+        LOGNAME: user.name,
+      },
+      cwd: home,
+    });
+  };
+
+  beforeAll(async () => {
+    if (process.getuid?.() !== 0)
+      throw new Error("debootstrap, the test user and runc need root: run as root, as CI does");
+    if (!existsSync(MAIN)) await exec("pnpm", ["exec", "tsc", "-b", "packages/cli"], { cwd: repo });
+    const tarball = await timed("debian base (debootstrap or cache)", async () => {
+      const r = await exec("bash", [join(repo, "scripts/debian-base.sh")], { maxBuffer: 1 << 24 });
+      return r.stdout.trim();
+    });
+    registry = await startRegistry();
+    work = await mkdtemp(join(tmpdir(), "tsbuild-tutorial-"));
+    await chmod(work, 0o755);
+    base = `${registry.host}/library/ubuntu:latest`;
+    const seedEnv = { ...rootEnv(), TSBUILD_ROOT: join(work, "seed") };
+    await timed("import + push the base", async () => {
+      ok(
+        "import",
+        await runCli(["image", "import", "--change", 'CMD ["bash"]', tarball, base], { env: seedEnv }),
+      );
+      ok("push", await runCli(["push", base], { env: seedEnv }));
+    });
+    context = join(work, "context");
+    await mkdir(context);
+    await writeFile(
+      join(context, "Dockerfile"),
+      `FROM ${base}\nEXPOSE 80\n${RUN_LINE}\nCMD ["nginx","-g","daemon off;"]\n`,
+    );
+    await chmod(context, 0o755);
+
+    user = await ensureTestUser(USER_NAME);
+    for (const f of ["/etc/subuid", "/etc/subgid"]) {
+      const text = await readFile(f, "utf8").catch(() => "");
+      if (!text.split("\n").some((l) => l.startsWith(`${user.name}:`)))
+        await writeFile(
+          f,
+          `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${user.name}:500000:65536\n`,
+        );
+    }
+    const home = await userDir("user");
+    await mkdir(join(home, "tmp"));
+    await chown(join(home, "tmp"), user.uid, user.gid);
+    if ((await asUser(["--version"])).code !== 0) {
+      // The checkout is not readable by other users (a CI clone in a 0700 dir): run a readable copy.
+      const copy = join(work, "checkout");
+      await mkdir(copy);
+      execFileSync("sh", [
+        "-c",
+        'tar -C "$1" --exclude=./.git -cf - . | tar -C "$2" -xf -',
+        "sh",
+        repo,
+        copy,
+      ]);
+      MAIN = join(copy, "packages/cli/dist/main.js");
+      ok(`${user.name} running ${MAIN} --version`, await asUser(["--version"]));
+    }
+  }, 30 * MINUTE);
+
+  afterAll(async () => {
+    if (container) {
+      await exec("runc", ["--root", container.state, "delete", "--force", container.name]).catch(() => {});
+    }
+    await registry?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+    console.log(timings.map(([phase, s]) => `tutorial: ${phase}: ${s.toFixed(1)} s`).join("\n"));
+  });
+
+  it(
+    "builds as root: apt-get installs nginx; image ls and history read as docker's",
+    async () => {
+      const r = await timed("build as root", () =>
+        runCli(["build", "--tag", TAG, "--progress", "plain", context], { env: rootEnv() }),
+      );
+      ok("build as root", r);
+      expect(r.stderr).toContain(`2/3] ${RUN_LINE}\n`);
+      expect(r.stderr).toMatch(/Setting up nginx /);
+      expect(r.stdout).toMatch(/Successfully tagged custom-nginx:packaged\n$/);
+
+      const ls = ok("image ls", await runCli(["image", "ls", "custom-nginx"], { env: rootEnv() }));
+      expect(ls).toMatch(
+        /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\ncustom-nginx\s+packaged\s+[0-9a-f]{12}\s+.+ ago\s+\d+(\.\d+)?MB\n$/,
+      );
+
+      const id = ok(
+        "inspect",
+        await runCli(["image", "inspect", "--format", "{{.Id}}", TAG], { env: rootEnv() }),
+      );
+      const history = ok("history", await runCli(["image", "history", TAG], { env: rootEnv() }));
+      // docker history of a BuildKit-built image: the image's id on its top row, <missing> below.
+      const [header = "", ...rows] = history.trimEnd().split("\n");
+      expect(header).toMatch(/^IMAGE {2,}CREATED {2,}CREATED BY {2,}SIZE {2,}COMMENT$/);
+      // Columns at the header's offsets (a cell may be empty, as the imported base's CREATED BY).
+      const at = ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"].map((h) => header.indexOf(h));
+      const cells = [header, ...rows].map((row) => at.map((from, i) => row.slice(from, at[i + 1]).trim()));
+      expect(cells.map((c) => [c[0], c[2], c[4]])).toEqual([
+        ["IMAGE", "CREATED BY", "COMMENT"],
+        [id.slice(7, 19), 'CMD ["nginx" "-g" "daemon off;"]', "buildkit.dockerfile.v0"],
+        ["<missing>", "RUN /bin/sh -c apt-get update && apt-get ins…", "buildkit.dockerfile.v0"],
+        ["<missing>", "EXPOSE [80/tcp]", "buildkit.dockerfile.v0"],
+        ["<missing>", "", "Imported from -"],
+      ]);
+      const mb = expect.stringMatching(/^\d+(\.\d+)?MB$/);
+      expect(cells.map((c) => c[3])).toEqual(["SIZE", "0B", mb, "0B", mb]);
+    },
+    30 * MINUTE,
+  );
+
+  it(
+    "builds as an ordinary user with subordinate ids: the same image",
+    async () => {
+      const r = await timed("build as the user", () =>
+        asUser(["build", "--tag", TAG, "--progress", "plain", context]),
+      );
+      ok("build as the user", r);
+      expect(r.stderr).toContain(`2/3] ${RUN_LINE}\n`);
+      expect(r.stderr).toMatch(/Setting up nginx /);
+      expect(r.stderr).not.toMatch(/subordinate/);
+      const ls = ok("image ls", await asUser(["image", "ls", "custom-nginx"]));
+      expect(ls).toMatch(/\ncustom-nginx\s+packaged\s+[0-9a-f]{12}\s/);
+    },
+    30 * MINUTE,
+  );
+
+  it(
+    "both builds' RUN layers hold the same files, modes and owners",
+    async () => {
+      const [asRoot, asUserRows] = await Promise.all([
+        layerRows(rootStore()),
+        layerRows(join(work, "user", "store")),
+      ]);
+      // Owners apt and the maintainer scripts gave: _apt's partial dir, www-data's logs in group adm.
+      const owned = [
+        "var/cache/apt/archives/partial/",
+        "var/lib/nginx/",
+        "var/log/nginx/",
+        "var/log/nginx/access.log",
+      ];
+      expect(owned.map((p) => asRoot.get(p))).toEqual([
+        "dir 700 42:0",
+        "dir 755 0:0",
+        "dir 755 0:4",
+        "file 640 33:4",
+      ]);
+      expect(asRoot.get("usr/sbin/nginx")).toBe("file 755 0:0");
+      // Whoever built it.
+      expect([...asUserRows.entries()].sort()).toEqual([...asRoot.entries()].sort());
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    "runc runs the image exported as an OCI layout: nginx serves its default page on loopback",
+    async () => {
+      const layout = join(work, "layout");
+      const r = await timed("rebuild (cached) with -o type=oci", () =>
+        runCli(["build", "--tag", TAG, "--progress", "plain", "-o", `type=oci,dest=${layout}`, context], {
+          env: rootEnv(),
+        }),
+      );
+      ok("build -o type=oci", r);
+      expect(r.stderr).toMatch(/#\d+ CACHED/);
+      const bundle = join(work, "bundle");
+      await timed("umoci unpack", () => exec("umoci", ["unpack", "--image", `${layout}:packaged`, bundle]));
+
+      // The host's network (no network namespace) and a free port instead of 80.
+      const port = await freePort();
+      const spec = JSON.parse(await readFile(join(bundle, "config.json"), "utf8"));
+      expect(spec.process.args).toEqual(["nginx", "-g", "daemon off;"]);
+      spec.process.terminal = false;
+      // The capabilities docker gives a container (umoci's spec has runc's minimal three; nginx chowns its temp dirs).
+      const caps = DOCKER_CAPS.map((c) => `CAP_${c}`);
+      spec.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+      spec.linux.namespaces = spec.linux.namespaces.filter((n: { type: string }) => n.type !== "network");
+      await writeFile(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
+      const site = join(bundle, "rootfs/etc/nginx/sites-available/default");
+      const conf = await readFile(site, "utf8");
+      expect(conf).toMatch(/listen 80 default_server;/);
+      await writeFile(
+        site,
+        conf
+          .replace(/listen 80 default_server;/, `listen 127.0.0.1:${port} default_server;`)
+          .replace(/\n\s*listen \[::\]:80 default_server;/, ""),
+      );
+
+      container = { name: `tsbuild-tutorial-${process.pid}`, state: join(work, "runc-state") };
+      const log = await open(join(work, "nginx.log"), "w");
+      try {
+        const runc = spawn(
+          "runc",
+          ["--root", container.state, "run", "--detach", "--bundle", bundle, container.name],
+          { stdio: ["ignore", log.fd, log.fd] },
+        );
+        const [code] = await once(runc, "exit");
+        expect(code, await readFile(join(work, "nginx.log"), "utf8")).toBe(0);
+      } finally {
+        await log.close();
+      }
+
+      const page = await timed("nginx answers", async () => {
+        let last = "";
+        for (let i = 0; i < 240; i++) {
+          try {
+            return (await exec("curl", ["-fsS", "--max-time", "10", `http://127.0.0.1:${port}/`])).stdout;
+          } catch (err) {
+            last = String((err as { stderr?: string }).stderr ?? err);
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+        throw new Error(
+          `nginx never answered on ${port}: ${last}\n${await readFile(join(work, "nginx.log"), "utf8")}`,
+        );
+      });
+      expect(page).toContain("<title>Welcome to nginx!</title>");
+
+      const state = JSON.parse(
+        execFileSync("runc", ["--root", container.state, "state", container.name], { encoding: "utf8" }),
+      );
+      expect(state.status).toBe("running");
+      await exec("runc", ["--root", container.state, "kill", container.name, "KILL"]);
+      await exec("runc", ["--root", container.state, "delete", "--force", container.name]);
+      const gone = await exec("runc", ["--root", container.state, "state", container.name]).then(
+        () => "still there",
+        (err: { stderr?: string }) => err.stderr ?? "",
+      );
+      expect(gone).toMatch(/does not exist/);
+      container = undefined;
+    },
+    10 * MINUTE,
+  );
+});
