@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
-import { chmod, chown, copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { chmod, copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chainIds } from "@tsbuild/oci";
 import type { RunMount as MountSpec } from "../dockerfile/instructions/types.js";
 import { BuildError } from "../errors.js";
 import { type RunMount, runStep } from "../run/execute.js";
+import { currentIdentity } from "../sandbox/idmap.js";
+import { runInNamespace } from "../sandbox/namespace.js";
 import { UnpackedLayers } from "../snapshot/unpacked.js";
 import { BUILD_CACHE, stepKey } from "./cache.js";
 import { cleanRel } from "./fsview.js";
@@ -137,10 +140,21 @@ export async function runStepExec(
         if (m.type === "cache") {
           const id = createHash("sha256").update(mountKeyId(m)).digest("hex").slice(0, 32);
           const dir = join(b.store.root, BUILD_CACHE, "mounts", id);
-          await mkdir(dir, { recursive: true });
-          if (m.mode !== undefined) await chmod(dir, m.mode).catch(() => {});
-          if (m.uid !== undefined || m.gid !== undefined)
-            await chown(dir, m.uid ?? 0, m.gid ?? 0).catch(() => {});
+          if (!existsSync(dir)) {
+            // A new cache dir gets the mount's owner and mode, set inside the user namespace when rootless
+            // (the ids are the container's).
+            await mkdir(dir, { recursive: true });
+            const owner = `${m.uid ?? 0}:${m.gid ?? 0}`;
+            const mode = (m.mode ?? 0o755).toString(8);
+            await runInNamespace(currentIdentity(), "sh", [
+              "-c",
+              'chown "$1" "$3" && chmod "$2" "$3"',
+              "sh",
+              owner,
+              mode,
+              dir,
+            ]);
+          }
           mounts.push({ type: "cache", target, source: dir, ...(m.readOnly ? { readonly: true } : {}) });
         } else if (m.type === "tmpfs") {
           mounts.push({ type: "tmpfs", target, ...(m.size ? { size: m.size } : {}) });
