@@ -111,7 +111,9 @@ describe("golden: RUN cases built by an ordinary user match docker", () => {
       for (const [id, f] of Object.entries(c.secrets ?? {}))
         args.push("--secret", `id=${id},src=${join(extra, f)}`);
       if (ROOTLESS_FAILS[name]) {
-        await expect(asUser([...args, ctx], ctx)).rejects.toThrow(/did not complete successfully: exit code: 1/);
+        await expect(asUser([...args, ctx], ctx)).rejects.toThrow(
+          /did not complete successfully: exit code: 1/,
+        );
         return;
       }
       await asUser([...args, ctx], ctx);
