@@ -2,17 +2,15 @@ import { execFileSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../packages/cli/src/testing.js";
-import { ensureTestUser, runAsUser, type TestUser } from "./support/unprivileged.js";
+import { ensureTestUser, readableCheckout, runAsUser, type TestUser } from "./support/unprivileged.js";
 
 /**
  * Two builds of the same inputs with SOURCE_DATE_EPOCH give the same image, bit for bit, whoever runs them:
  * root in one store, an unprivileged user in another (files a context holds are owned by whoever made them,
  * mtimes differ between checkouts; neither reaches the layer).
  */
-const repo = fileURLToPath(new URL("..", import.meta.url));
 
 describe("reproducible builds", () => {
   let user: TestUser;
@@ -25,16 +23,7 @@ describe("reproducible builds", () => {
     work = await mkdtemp(join(tmpdir(), "tsbuild-repro-"));
     await chmod(work, 0o755);
     // The checkout may sit where the user cannot read it: run a readable copy of the built CLI.
-    const copy = join(work, "checkout");
-    await mkdir(copy, { mode: 0o755 });
-    execFileSync("sh", [
-      "-c",
-      'tar -C "$1" --exclude=./.git --exclude=./test -cf - . | tar -C "$2" -xf -',
-      "sh",
-      repo,
-      copy,
-    ]);
-    main = join(copy, "packages/cli/dist/main.js");
+    main = await readableCheckout(work);
   }, 300_000);
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTestUser, runAsUser, type TestUser } from "../support/unprivileged.js";
+import { ensureTestUser, readableCheckout, runAsUser, type TestUser } from "../support/unprivileged.js";
 import { writeBases } from "./bases.js";
 import type { KnownDifference } from "./compare.js";
 import { compareDescriptions, describeArchive, type ImageDescription } from "./describe.js";
@@ -15,7 +15,6 @@ import { compareDescriptions, describeArchive, type ImageDescription } from "./d
  * ids): the same trees and layers as docker's, with the same listed differences as the root build.
  */
 const BUILD = fileURLToPath(new URL("./build/", import.meta.url));
-const repo = fileURLToPath(new URL("../..", import.meta.url));
 const CASES = readdirSync(BUILD)
   .filter((c) => c.startsWith("run-"))
   .sort();
@@ -62,16 +61,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "tsbuild-golden-user-"));
   await chmod(work, 0o755);
   // A readable copy of the built checkout (a CI clone may sit in a directory other users cannot enter).
-  const copy = join(work, "checkout");
-  await mkdir(copy, { mode: 0o755 });
-  execFileSync("sh", [
-    "-c",
-    'tar -C "$1" --exclude=./.git --exclude=./test -cf - . | tar -C "$2" -xf -',
-    "sh",
-    repo,
-    copy,
-  ]);
-  main = join(copy, "packages/cli/dist/main.js");
+  main = await readableCheckout(work);
   store = join(work, "store");
   await mkdir(store, { mode: 0o700 });
   await chown(store, user.uid, user.gid);

@@ -1,6 +1,7 @@
-import { execFile, spawn } from "node:child_process";
-import { lstat, readdir } from "node:fs/promises";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const exec = promisify(execFile);
@@ -117,4 +118,23 @@ export async function ownedPaths(
   };
   for (const dir of dirs) await walk(dir);
   return found.sort();
+}
+
+/**
+ * readableCheckout copies the built checkout (no .git, no tests; pnpm's relative symlinks survive) into
+ * `dir/checkout`, mode 0755, and returns the CLI's entry there: a CI clone may sit in a directory other
+ * users cannot enter, so an unprivileged user runs this copy.
+ */
+export async function readableCheckout(dir: string): Promise<string> {
+  const repo = fileURLToPath(new URL("../..", import.meta.url));
+  const copy = join(dir, "checkout");
+  await mkdir(copy, { mode: 0o755 });
+  execFileSync("sh", [
+    "-c",
+    'tar -C "$1" --exclude=./.git --exclude=./test -cf - . | tar -C "$2" -xf -',
+    "sh",
+    repo,
+    copy,
+  ]);
+  return join(copy, "packages/cli/dist/main.js");
 }

@@ -1,5 +1,4 @@
 import { walkContextSync } from "../dockerfile/dockerignore/context.js";
-import { BuildError } from "../errors.js";
 import { download, unpackLocalArchive } from "./add.js";
 import { stepKey } from "./cache.js";
 import { Copier, type CopySource, matches } from "./copy.js";
