@@ -26,12 +26,13 @@ import { BuildError, isBuildError } from "../errors.js";
 import { type BaseImage, foldSteps, scratchImage } from "../plan/config.js";
 import { planBuild } from "../plan/plan.js";
 import type { BaseImageConfig, BuildPlan, PlannedStage } from "../plan/types.js";
+import { removeTemps } from "./add.js";
 import { BuildCache } from "./cache.js";
 import { FsView } from "./fsview.js";
 import { LayerIndex, type LayerRef, type OpenLayer } from "./layer-index.js";
 import { ContextFs, StageFs } from "./sources.js";
 import { StatCache } from "./stat-cache.js";
-import { executeStep, type StepContext, type StepOutcome } from "./steps.js";
+import { executeStep, nowIso, type StepContext, type StepOutcome } from "./steps.js";
 import { typedSteps } from "./typed.js";
 import type { BuildEvent, BuildOptions, BuiltImage, ResolvedBase } from "./types.js";
 
@@ -474,7 +475,6 @@ export async function build(options: BuildOptions): Promise<BuiltImage & { lease
         ),
       ),
     );
-    const { removeTemps } = await import("./add.js");
     await removeTemps(b.temps);
   }
 }
@@ -482,8 +482,7 @@ export async function build(options: BuildOptions): Promise<BuiltImage & { lease
 async function writeImage(b: Builder, r: StageResult): Promise<BuiltImage> {
   const p = normalizePlatform(r.platform);
   const history = r.image.history ?? [];
-  const created =
-    b.epoch !== undefined ? new Date(b.epoch * 1000).toISOString().replace(".000Z", "Z") : r.created;
+  const created = b.epoch !== undefined ? nowIso(b.epoch) : r.created;
   const config: ImageConfig = {
     architecture: p.architecture,
     ...(r.image.author !== undefined ? { author: r.image.author } : {}),

@@ -6,19 +6,12 @@ import { join } from "node:path";
 import { fsPath, type LayerEntry, type LayerEntryType, pathFromBytes } from "@tsbuild/oci";
 import type { ContextEntry } from "../dockerfile/dockerignore/context.js";
 import { BuildError } from "../errors.js";
-import { cleanRel, type FsView } from "./fsview.js";
+import { cleanRel, type FsNode, type FsView } from "./fsview.js";
 import { extractFiles, type LayerRef, type OpenLayer } from "./layer-index.js";
 import type { StatCache } from "./stat-cache.js";
 
-/** SourceNode is one path of a COPY source tree (the context, a stage, an image). */
-export interface SourceNode {
-  type: LayerEntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkname?: string;
+/** SourceNode is one path of a COPY source tree (the context, a stage, an image): an FsNode without its layer. */
+export interface SourceNode extends Omit<FsNode, "layer"> {
   /** inode identifies hardlinked files (same value, same file). */
   inode?: string;
 }
