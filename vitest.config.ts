@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    // The slow end-to-end suite runs on its own: `pnpm test:e2e` (vitest.e2e.config.ts).
+    exclude: ["**/node_modules/**", "test/e2e/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -18,3 +18,4 @@ export TSBUILD_CONFORMANCE
 pnpm lint
 pnpm typecheck   # tests and sources together (pnpm build covers sources only)
 pnpm test
+pnpm test:e2e   # examples/ and docker interoperability (slow; caches outside the repo)
