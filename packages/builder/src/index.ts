@@ -50,7 +50,19 @@ export {
 } from "./errors.js";
 export { BuildCache, type CacheRecord } from "./exec/cache.js";
 export { build } from "./exec/engine.js";
-export type { BuildEvent, BuildOptions, BuiltImage } from "./exec/types.js";
+export type {
+  BaseEvent,
+  BuildEvent,
+  BuildOptions,
+  BuiltImage,
+  CachedEvent,
+  DoneEvent,
+  ImageEvent,
+  LogEvent,
+  ProgressEvent,
+  StepEvent,
+  WarningEvent,
+} from "./exec/types.js";
 export { isProxyArg, PREDEFINED_PLATFORM_ARGS, unusedBuildArgsWarning } from "./plan/args.js";
 export { foldChanges } from "./plan/changes.js";
 export {

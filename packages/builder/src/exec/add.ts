@@ -151,6 +151,7 @@ export async function download(
   checksum: string | undefined,
   temps: string[],
   signal?: AbortSignal,
+  onBytes?: (current: number, total?: number) => void,
 ): Promise<Downloaded> {
   let res: Response;
   try {
@@ -167,10 +168,13 @@ export async function download(
   const file = join(dir, "download");
   const hash = createHash("sha256");
   let size = 0;
+  const length = Number(res.headers.get("content-length") ?? Number.NaN);
+  const total = Number.isSafeInteger(length) && length >= 0 ? length : undefined;
   const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
   body.on("data", (c: Buffer) => {
     hash.update(c);
     size += c.length;
+    onBytes?.(size, total);
   });
   await pipeline(body, createWriteStream(file, { mode: 0o600 }));
   const digest = `sha256:${hash.digest("hex")}`;

@@ -58,7 +58,10 @@ export async function copyStep(
         continue;
       }
       if (args.add && URL_RE.test(src)) {
-        const d = await download(src, args.checksum, b.temps, signal);
+        const id = ctx.stepId;
+        const d = await download(src, args.checksum, b.temps, signal, (current, total) =>
+          b.progress(id, current, total),
+        );
         sources.push({ kind: "file", name: d.name, node: d.node, content: { file: d.file } });
         keyed.push({ url: src, digest: d.digest });
         continue;

@@ -123,6 +123,11 @@ class Builder {
     this.events({ type: "log", id, stream, data });
   }
 
+  /** progress reports the bytes a step has moved so far (a download, a lazy base layer). */
+  progress(id: number, current: number, total?: number): void {
+    this.events({ type: "progress", id, current, ...(total !== undefined ? { total } : {}) });
+  }
+
   warn(message: string): void {
     this.events({ type: "warning", message });
   }
@@ -462,6 +467,7 @@ export async function build(options: BuildOptions): Promise<BuiltImage & { lease
     const target = await b.stageResult(b.plan.target);
     const built = await writeImage(b, target);
     await (await b.statCache()).save();
+    b.events({ type: "image", image: built });
     return { ...built, lease: b.lease };
   } catch (err) {
     await b.lease.release();
@@ -483,10 +489,13 @@ async function writeImage(b: Builder, r: StageResult): Promise<BuiltImage> {
   const p = normalizePlatform(r.platform);
   const history = r.image.history ?? [];
   const created = b.epoch !== undefined ? nowIso(b.epoch) : r.created;
+  const labels = b.options.labels ?? {};
+  const own = r.image.config ?? {};
   const config: ImageConfig = {
     architecture: p.architecture,
     ...(r.image.author !== undefined ? { author: r.image.author } : {}),
-    config: r.image.config ?? {},
+    // `build --label` applies to the final image only, over the Dockerfile's LABELs, as docker's does.
+    config: Object.keys(labels).length === 0 ? own : { ...own, Labels: { ...(own.Labels ?? {}), ...labels } },
     ...(created ? { created } : {}),
     history,
     os: p.os,

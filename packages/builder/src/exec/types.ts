@@ -1,14 +1,95 @@
 import type { Digest, ImageConfig, ImageStore, Manifest, Platform, StoredImage } from "@tsbuild/oci";
 import type { RegistryClient } from "@tsbuild/registry-client";
 
-/** BuildEvent is what a build reports as it goes: the CLI renders them, pipelines may log them. */
+/** BaseEvent says a stage's external base image (`FROM image`) was resolved, from the store or a registry. */
+export interface BaseEvent {
+  type: "base";
+  /** stage is the stage's name (or its index as text when unnamed). */
+  stage: string;
+  /** ref is the image reference as the Dockerfile gives it, after expansion. */
+  ref: string;
+  /** source says where the image came from: the local store, or resolved in its registry. */
+  source: "store" | "registry";
+  /** digest is the base image's manifest digest. */
+  digest: Digest;
+}
+
+/**
+ * StepEvent says a step (a vertex, in BuildKit's words) started. Its `id` is unique in the build and
+ * names the step in every later event about it (`cached`, `log`, `progress`, `done`).
+ */
+export interface StepEvent {
+  type: "step";
+  id: number;
+  /** stage is the stage's name (or its index as text when unnamed). */
+  stage: string;
+  /** index and total place the step in its stage, 1-based: `[stage index/total]`. */
+  index: number;
+  total: number;
+  /** text is the instruction as docker prints it, e.g. `RUN apt-get update`. */
+  text: string;
+}
+
+/** CachedEvent says a started step was found in the build cache: it ran nothing and wrote nothing. */
+export interface CachedEvent {
+  type: "cached";
+  id: number;
+}
+
+/** DoneEvent says a step finished, how long it took, and the layer it made (none when it changed no files). */
+export interface DoneEvent {
+  type: "done";
+  id: number;
+  /** seconds is the step's wall time. */
+  seconds: number;
+  /** layer is the digest of the compressed layer the step added, when it added one. */
+  layer?: Digest;
+}
+
+/** LogEvent is a chunk of a running step's output (RUN's stdout or stderr), as it arrives. */
+export interface LogEvent {
+  type: "log";
+  id: number;
+  stream: "stdout" | "stderr";
+  data: Buffer;
+}
+
+/** WarningEvent is a warning about the build as a whole (an unused build arg, a lint finding). */
+export interface WarningEvent {
+  type: "warning";
+  message: string;
+}
+
+/**
+ * ProgressEvent counts the bytes a step has moved so far: a base layer downloaded, an `ADD <url>`
+ * fetched, an image exported or pushed. `current` only grows; `total` is known when the size is.
+ */
+export interface ProgressEvent {
+  type: "progress";
+  id: number;
+  current: number;
+  total?: number;
+}
+
+/** ImageEvent is the last event of a successful build: the image it built (also the handle's `result`). */
+export interface ImageEvent {
+  type: "image";
+  image: BuiltImage;
+}
+
+/**
+ * BuildEvent is what a build reports as it goes: the CLI renders them, pipelines may log them. Switch on
+ * `type`; new members may be added, so keep a default branch.
+ */
 export type BuildEvent =
-  | { type: "base"; stage: string; ref: string; source: "store" | "registry"; digest: Digest }
-  | { type: "step"; id: number; stage: string; index: number; total: number; text: string }
-  | { type: "cached"; id: number }
-  | { type: "done"; id: number; seconds: number; layer?: Digest }
-  | { type: "log"; id: number; stream: "stdout" | "stderr"; data: Buffer }
-  | { type: "warning"; message: string };
+  | BaseEvent
+  | StepEvent
+  | CachedEvent
+  | DoneEvent
+  | LogEvent
+  | WarningEvent
+  | ProgressEvent
+  | ImageEvent;
 
 /** BuildOptions are `docker build`'s inputs, typed. */
 export interface BuildOptions {
@@ -28,6 +109,8 @@ export interface BuildOptions {
   /** noCache runs every step; noCacheFilter only the named stages. */
   noCache?: boolean;
   noCacheFilter?: readonly string[];
+  /** labels are `build --label` values: added to the final image's config, over its LABELs. */
+  labels?: Readonly<Record<string, string>>;
   /** pull re-resolves every base image in its registry even when the store has it. */
   pull?: boolean;
   /** sourceDateEpoch (else the SOURCE_DATE_EPOCH build arg) sets `created` and clamps mtimes. */

@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type BuildEvent, type BuiltImage, build } from "@tsbuild/builder";
+import { type BuildEvent, build } from "@tsbuild/builder";
 import {
   applyLayer,
   builtImage,
@@ -93,7 +93,9 @@ function plainProgress(write: (s: string) => void): (e: BuildEvent) => void {
 }
 
 /** jsonEvent is one `--progress json` line: the library's event, log data as text. */
-function jsonEvent(e: BuildEvent): string {
+function jsonEvent(e: BuildEvent): string | undefined {
+  // The image line comes after the outputs are written, with its names (below).
+  if (e.type === "image") return undefined;
   return JSON.stringify(e.type === "log" ? { ...e, data: e.data.toString("utf8") } : e);
 }
 
@@ -119,6 +121,7 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
         noCache: input.noCache,
         noCacheFilter: input.noCacheFilter,
         pull: input.pull,
+        labels: input.labels,
         ...(input.network ? { network: input.network } : {}),
         secrets: input.secrets,
         ssh: input.ssh,
@@ -127,12 +130,16 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
         ...(quiet
           ? {}
           : argv.progress === "json"
-            ? { onEvent: (e: BuildEvent) => stdout.write(`${jsonEvent(e)}\n`) }
+            ? {
+                onEvent: (e: BuildEvent) => {
+                  const line = jsonEvent(e);
+                  if (line !== undefined) stdout.write(`${line}\n`);
+                },
+              }
             : { onEvent: plainProgress((s) => stderr.write(s)) }),
       });
       try {
-        const built = withLabels(result, input.labels);
-        const image = built === result ? result : await rewriteConfig(store, result, built);
+        const image = result;
         const id = image.configDigest;
         const names = input.tags.map((t) => parseReference(t).toString());
         const toStore = input.outputs.length === 0 || input.outputs.some((o) => o.type === "image");
@@ -176,35 +183,6 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
 }
 
 type Built = Awaited<ReturnType<typeof build>>;
-
-/** withLabels applies `--label` to the image config (docker adds them to the final image only). */
-function withLabels(result: Built, labels: Record<string, string>): Built | BuiltImage {
-  if (Object.keys(labels).length === 0) return result;
-  const c = result.config;
-  return {
-    ...result,
-    config: { ...c, config: { ...c.config, Labels: { ...(c.config?.Labels ?? {}), ...labels } } },
-  };
-}
-
-async function rewriteConfig(store: ImageStore, result: Built, built: BuiltImage): Promise<Built> {
-  const bytes = Buffer.from(JSON.stringify(built.config));
-  const cfg = await store.writeBlob(bytes, undefined, { lease: result.lease });
-  const manifest = {
-    ...result.manifest,
-    config: { ...result.manifest.config, digest: cfg.digest, size: cfg.size },
-  };
-  const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 3));
-  const m = await store.writeBlob(manifestBytes, undefined, { lease: result.lease });
-  return {
-    ...result,
-    config: built.config,
-    configDigest: cfg.digest,
-    manifest,
-    manifestBytes,
-    manifestDigest: m.digest,
-  };
-}
 
 const OCI_TYPES: Record<string, string> = {
   [MediaType.DockerConfig]: MediaType.OciConfig,
