@@ -10,6 +10,10 @@ export interface CountingProxy {
   /** host is `127.0.0.1:PORT`, as image names spell it. */
   readonly host: string;
   readonly log: string[];
+  /** traffic is one entry per request: its log line, the body bytes sent up and the response bytes sent back. */
+  readonly traffic: { line: string; up: number; down: number }[];
+  /** onRequest, when set, sees each log line before the request is forwarded (to inject faults). */
+  onRequest: ((line: string) => Promise<void> | void) | undefined;
   /** loseBlobs: answer every blob GET 404 BLOB_UNKNOWN, as a registry that lost the data would. */
   loseBlobs: boolean;
   /** blobGets are the GETs of blobs (`/v2/<repo>/blobs/<digest>`) so far. */
@@ -21,10 +25,20 @@ export interface CountingProxy {
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const to = new URL(target);
   const log: string[] = [];
+  const traffic: CountingProxy["traffic"] = [];
   let lose = false;
-  const server = createServer((req, res) => {
+  const proxy = { onRequest: undefined as CountingProxy["onRequest"] };
+  const server = createServer(async (req, res) => {
     const path = (req.url ?? "").split("?")[0] ?? "";
-    log.push(req.method === "POST" ? `POST ${req.url}` : `${req.method} ${path}`);
+    const line = req.method === "POST" ? `POST ${req.url}` : `${req.method} ${path}`;
+    log.push(line);
+    const t = { line, up: 0, down: 0 };
+    traffic.push(t);
+    // Counted and forwarded from the same tick: a body that arrived during onRequest waits in the stream.
+    if (proxy.onRequest) await proxy.onRequest(line);
+    req.on("data", (c: Buffer) => {
+      t.up += c.length;
+    });
     if (lose && req.method === "GET" && /\/blobs\/sha256:/.test(path)) {
       res.writeHead(404, { "content-type": "application/json" });
       res.end(JSON.stringify({ errors: [{ code: "BLOB_UNKNOWN", message: "blob unknown to registry" }] }));
@@ -44,6 +58,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         if (typeof headers.location === "string")
           headers.location = headers.location.replace(to.host, req.headers.host ?? to.host);
         res.writeHead(r.statusCode ?? 502, headers);
+        r.on("data", (c: Buffer) => {
+          t.down += c.length;
+        });
         r.pipe(res);
       },
     );
@@ -54,6 +71,13 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
+    traffic,
+    get onRequest() {
+      return proxy.onRequest;
+    },
+    set onRequest(f) {
+      proxy.onRequest = f;
+    },
     get loseBlobs() {
       return lose;
     },

@@ -38,6 +38,11 @@ export interface TestRegistry {
   readonly tokenServer: TokenServer | undefined;
   /** logs returns what the registry wrote so far (for failure messages). */
   logs(): Promise<string>;
+  /**
+   * restart kills the registry outright (SIGKILL, as a crash) and starts it again on the same port and
+   * storage, resolving once it answers; uploads in flight are lost, stored blobs and manifests stay.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -101,7 +106,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     await writeFile(configPath, config);
     const log = createWriteStream(logFile, { flags: "a" });
     await once(log, "open");
-    const child = spawn(REGISTRY_BINARY, ["serve", configPath], { stdio: ["ignore", log, log] });
+    let child = spawn(REGISTRY_BINARY, ["serve", configPath], { stdio: ["ignore", log, log] });
     try {
       await waitReady(child, `http://127.0.0.1:${port}/v2/`);
     } catch (err) {
@@ -120,6 +125,25 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       logFile,
       tokenServer,
       logs: () => readFile(logFile, "utf8"),
+      restart: async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = once(child, "exit");
+          child.kill("SIGKILL");
+          await exited;
+        }
+        // The port may take a moment to be free again: retry the start until it answers.
+        for (let i = 0; ; i++) {
+          child = spawn(REGISTRY_BINARY, ["serve", configPath], { stdio: ["ignore", log, log] });
+          try {
+            await waitReady(child, `http://127.0.0.1:${port}/v2/`);
+            return;
+          } catch (err) {
+            child.kill("SIGKILL");
+            if (i >= 4) throw err;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      },
       stop: async () => {
         if (child.exitCode === null && child.signalCode === null) {
           const exited = once(child, "exit");

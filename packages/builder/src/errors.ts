@@ -64,6 +64,9 @@ export type BuildErrorCode =
   | "ABORTED"
   /** An `import --change` line is not a config instruction or does not parse. */
   | "INVALID_CHANGE"
+  /** A `--cache-from`/`--cache-to` value does not parse, or what a cache source holds is not a tsbuild cache. */
+  | "INVALID_CACHE_OPTION"
+  | "CACHE_FORMAT"
   | SandboxErrorCode;
 
 /** SandboxErrorCode names the ways a RUN step can fail before or around its command. */

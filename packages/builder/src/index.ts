@@ -1,3 +1,5 @@
+export { CACHE_CONFIG_TYPE, INLINE_CACHE_FIELD } from "./cache/format.js";
+export { parseCacheFrom, parseCacheTo } from "./cache/options.js";
 export { type Dockerfile, type DockerfileParseOptions, parseDockerfile } from "./dockerfile/dockerfile.js";
 export {
   type BuildContextOptions,
@@ -56,6 +58,8 @@ export type {
   BuildOptions,
   BuiltImage,
   CachedEvent,
+  CacheExport,
+  CacheImport,
   DoneEvent,
   ImageEvent,
   LogEvent,

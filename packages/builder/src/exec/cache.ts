@@ -61,7 +61,13 @@ export class BuildCache {
       return undefined;
     }
     if (rec.key !== key) return undefined;
-    if (rec.layer && !(await this.store.layout.hasBlob(rec.layer.digest))) return undefined;
+    // A layer adopted from an imported cache may be lazy: recorded where it can be fetched, not held.
+    if (
+      rec.layer &&
+      !(await this.store.layout.hasBlob(rec.layer.digest)) &&
+      !(await this.store.remoteBlob(rec.layer.digest))
+    )
+      return undefined;
     // The record's time is its last use, for `builder prune --filter until=…`.
     const now = new Date();
     await utimes(this.#file(key), now, now).catch(() => {});

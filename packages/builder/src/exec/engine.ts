@@ -18,6 +18,9 @@ import {
   storeSink,
 } from "@tsbuild/oci";
 import { BlobSources, blobFetcher, resolveImage } from "@tsbuild/registry-client";
+import { exportCache } from "../cache/export.js";
+import { INLINE_CACHE_FIELD, portableRecords } from "../cache/format.js";
+import { adopt, ImportedCache } from "../cache/import.js";
 import { type Dockerfile, parseDockerfile } from "../dockerfile/dockerfile.js";
 import { selectBuildContext } from "../dockerfile/dockerignore/context.js";
 import type { SourceLocation } from "../dockerfile/instructions/types.js";
@@ -25,9 +28,9 @@ import { sourceSnippet } from "../dockerfile/lint/format.js";
 import { BuildError, isBuildError } from "../errors.js";
 import { type BaseImage, foldSteps, scratchImage } from "../plan/config.js";
 import { planBuild } from "../plan/plan.js";
-import type { BaseImageConfig, BuildPlan, PlannedStage } from "../plan/types.js";
+import type { BaseImageConfig, BuildPlan, PlannedStage, StageBase } from "../plan/types.js";
 import { removeTemps } from "./add.js";
-import { BuildCache } from "./cache.js";
+import { BuildCache, type CacheRecord } from "./cache.js";
 import { FsView } from "./fsview.js";
 import { LayerIndex, type LayerRef, type OpenLayer } from "./layer-index.js";
 import { ContextFs, StageFs } from "./sources.js";
@@ -83,6 +86,10 @@ class Builder {
   #stepId = 0;
   steps = 0;
   cached = 0;
+  /** importedCache holds the `--cache-from` records (none without cacheFrom). */
+  importedCache: ImportedCache | undefined;
+  /** stageRecords are the records each stage's steps used or made, in order, for `--cache-to`. */
+  readonly stageRecords = new Map<number, CacheRecord[]>();
 
   /** fetchBlob fetches a lazy base layer from the registry it was resolved from. */
   readonly fetchBlob: BlobFetcher | undefined;
@@ -113,6 +120,36 @@ class Builder {
       },
     );
   };
+
+  /**
+   * imported answers a key from the `--cache-from` records: the hit's layer is adopted (recorded as
+   * fetchable from the cache, not downloaded) and the record kept in the store's cache for the next build.
+   */
+  async imported(key: string): Promise<CacheRecord | undefined> {
+    const hit = this.importedCache?.get(key);
+    if (!hit) return undefined;
+    await adopt(this.store, hit, this.lease);
+    await this.cache.put(hit.record).catch(() => {});
+    return hit.record;
+  }
+
+  recordStep(stage: number, rec: CacheRecord): void {
+    const list = this.stageRecords.get(stage) ?? [];
+    list.push(rec);
+    this.stageRecords.set(stage, list);
+  }
+
+  /** cacheRecords are what `--cache-to` exports: the target's chain of stages (min) or every stage (max). */
+  cacheRecords(target: PlannedStage, mode: "min" | "max"): CacheRecord[] {
+    if (mode === "max") return [...this.stageRecords.values()].flat();
+    const out: CacheRecord[] = [];
+    for (let s: PlannedStage | undefined = target; s; ) {
+      out.unshift(...(this.stageRecords.get(s.index) ?? []));
+      const base: StageBase = s.base;
+      s = base.kind === "stage" ? this.plan.stages.find((x) => x.index === base.stage) : undefined;
+    }
+    return out;
+  }
 
   nextId(): number {
     return ++this.#stepId;
@@ -462,11 +499,19 @@ export async function build(options: BuildOptions): Promise<BuiltImage & { lease
   });
   b.lease = await options.store.lease();
   try {
+    if (options.cacheFrom && options.cacheFrom.length > 0) {
+      b.importedCache = await ImportedCache.load(options.cacheFrom, {
+        ...(options.client ? { client: options.client } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        warn: (m) => b.warn(m),
+      });
+    }
     // Every stage the target needs starts now: independent stages build concurrently.
     for (const s of b.plan.stages) b.stageResult(s.index);
     const target = await b.stageResult(b.plan.target);
     const built = await writeImage(b, target);
     await (await b.statCache()).save();
+    await exportCaches(b, target);
     b.events({ type: "image", image: built });
     return { ...built, lease: b.lease };
   } catch (err) {
@@ -491,7 +536,11 @@ async function writeImage(b: Builder, r: StageResult): Promise<BuiltImage> {
   const created = b.epoch !== undefined ? nowIso(b.epoch) : r.created;
   const labels = b.options.labels ?? {};
   const own = r.image.config ?? {};
+  const inline = b.options.cacheTo?.some((t) => t.type === "inline")
+    ? { [INLINE_CACHE_FIELD]: portableRecords(b.cacheRecords(r.stage, "min")) }
+    : {};
   const config: ImageConfig = {
+    ...inline,
     architecture: p.architecture,
     ...(r.image.author !== undefined ? { author: r.image.author } : {}),
     // `build --label` applies to the final image only, over the Dockerfile's LABELs, as docker's does.
@@ -532,6 +581,28 @@ async function writeImage(b: Builder, r: StageResult): Promise<BuiltImage> {
     cached: b.cached,
     warnings: [],
   };
+}
+
+/**
+ * exportCaches writes the build's records to every `--cache-to` destination but inline (in the image
+ * config already). A failed export is a warning: the image was built, and the cache ref was left whole.
+ */
+async function exportCaches(b: Builder, target: StageResult): Promise<void> {
+  for (const to of b.options.cacheTo ?? []) {
+    if (to.type === "inline") continue;
+    try {
+      await exportCache(to, b.cacheRecords(target.stage, to.mode ?? "min"), {
+        store: b.store,
+        lease: b.lease,
+        ...(b.options.client ? { client: b.options.client } : {}),
+        ...(b.options.signal ? { signal: b.options.signal } : {}),
+      });
+    } catch (err) {
+      b.options.signal?.throwIfAborted();
+      const where = to.type === "registry" ? to.ref : to.dest;
+      b.warn(`exporting cache to ${where} failed: ${(err as Error).message}`);
+    }
+  }
 }
 
 export type { Builder };

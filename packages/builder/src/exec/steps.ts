@@ -48,9 +48,10 @@ export async function cachedOr(
 ): Promise<StepOutcome> {
   const b = ctx.builder;
   if (!ctx.noCache) {
-    const rec = await b.cache.get(key);
+    const rec = (await b.cache.get(key)) ?? (await b.imported(key));
     if (rec) {
       if (rec.layer) await b.lease.add([rec.layer.digest]);
+      b.recordStep(ctx.stage.index, rec);
       return { key, cached: true, created: rec.created, ...(rec.layer ? { layer: rec.layer } : {}) };
     }
   }
@@ -86,7 +87,9 @@ export async function cachedOr(
     if (b.epoch !== undefined) for (const e of indexed) if (e.mtime > b.epoch) e.mtime = b.epoch;
     await b.index.record(result.diffId, indexed);
   }
-  await b.cache.put({ key, created, ...(layer ? { layer } : {}) });
+  const rec = { key, created, ...(layer ? { layer } : {}) };
+  await b.cache.put(rec);
+  b.recordStep(ctx.stage.index, rec);
   return { key, cached: false, created, ...(layer ? { layer, entries: indexed! } : {}) };
 }
 

@@ -91,6 +91,21 @@ export type BuildEvent =
   | ProgressEvent
   | ImageEvent;
 
+/**
+ * CacheImport is one `--cache-from` source: a cache (or an image with inline records) in a registry, or
+ * a cache in an OCI layout directory (`tag` picks its index entry, default "latest").
+ */
+export type CacheImport = { type: "registry"; ref: string } | { type: "local"; src: string; tag?: string };
+
+/**
+ * CacheExport is one `--cache-to` destination: `min` exports the final image's steps, `max` every
+ * stage's; `inline` writes the final image's records into its config.
+ */
+export type CacheExport =
+  | { type: "registry"; ref: string; mode?: "min" | "max" }
+  | { type: "local"; dest: string; tag?: string; mode?: "min" | "max" }
+  | { type: "inline" };
+
 /** BuildOptions are `docker build`'s inputs, typed. */
 export interface BuildOptions {
   store: ImageStore;
@@ -125,6 +140,9 @@ export interface BuildOptions {
   allow?: readonly string[];
   /** runtime is the runc binary (default `runc` from PATH). */
   runtime?: string;
+  /** cacheFrom are caches to answer steps from (after the store's own); cacheTo where to export records. */
+  cacheFrom?: readonly CacheImport[];
+  cacheTo?: readonly CacheExport[];
   signal?: AbortSignal;
   onEvent?: (event: BuildEvent) => void;
 }

@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type BuildEvent, build } from "@tsbuild/builder";
+import { type BuildEvent, build, type CacheExport, type CacheImport } from "@tsbuild/builder";
 import {
   applyLayer,
   builtImage,
@@ -76,6 +76,8 @@ export interface RunBuildInput {
   secrets: Map<string, Uint8Array>;
   ssh: Map<string, string>;
   allow: string[];
+  cacheFrom?: CacheImport[];
+  cacheTo?: CacheExport[];
 }
 
 /** plainProgress prints BuildKit's plain progress: `#N [stage i/n] INSTRUCTION`, then CACHED or DONE. */
@@ -126,6 +128,8 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
         secrets: input.secrets,
         ssh: input.ssh,
         allow: input.allow,
+        ...(input.cacheFrom?.length ? { cacheFrom: input.cacheFrom } : {}),
+        ...(input.cacheTo?.length ? { cacheTo: input.cacheTo } : {}),
         signal,
         ...(quiet
           ? {}

@@ -13,6 +13,8 @@ import {
   type LintWarning,
   PatternMatcher,
   type PlanOptions,
+  parseCacheFrom,
+  parseCacheTo,
   parseDockerfile,
   planBuild,
   unusedBuildArgsWarning,
@@ -53,6 +55,8 @@ export interface BuildArgs {
   secret?: string | string[];
   ssh?: string | string[];
   allow?: string | string[];
+  "cache-from"?: string | string[];
+  "cache-to"?: string | string[];
 }
 
 const PROGRESS = ["auto", "plain", "tty", "json", "quiet"] as const;
@@ -413,6 +417,16 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
         type: "string",
         describe: 'Allow extra privileged entitlement (e.g. "security.insecure"), repeatable',
       })
+      .option("cache-from", {
+        type: "string",
+        describe:
+          'External cache sources (e.g., "type=registry,ref=REG/REPO:TAG", "type=local,src=DIR"), repeatable',
+      })
+      .option("cache-to", {
+        type: "string",
+        describe:
+          'Cache export destinations (e.g., "type=registry,ref=REG/REPO:TAG,mode=max", "type=local,dest=DIR", "type=inline"), repeatable',
+      })
       .option("no-cache-filter", { type: "string", describe: "Do not cache specified stages, repeatable" })
       .option("check", {
         type: "boolean",
@@ -491,5 +505,19 @@ async function buildWith(argv: BuildArgs, inputs: BuildInputs): Promise<void> {
     secrets: await readSecrets(list(argv.secret)),
     ssh: sshSockets(list(argv.ssh)),
     allow: list(argv.allow),
+    cacheFrom: list(argv["cache-from"]).map(cacheOption(parseCacheFrom)),
+    cacheTo: list(argv["cache-to"]).map(cacheOption(parseCacheTo)),
   });
+}
+
+/** cacheOption words a malformed `--cache-from`/`--cache-to` value as a usage error (exit 2). */
+function cacheOption<T>(parse: (v: string) => T): (v: string) => T {
+  return (v) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      if (isBuildError(err)) throw new CliUsageError(err.message);
+      throw err;
+    }
+  };
 }

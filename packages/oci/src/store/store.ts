@@ -357,6 +357,18 @@ export class ImageStore {
     return this.resolve(`${written.digest}`, { byManifest: true });
   }
 
+  /**
+   * recordRemote notes that absent blobs can be fetched from `registry/repository` (a build cache's
+   * layers, adopted without downloading them), as addImage's `remote` does for a lazy image's layers.
+   * Blobs the store holds are not recorded. The records last until a collection finds no image naming them.
+   */
+  async recordRemote(registry: string, repository: string, blobs: readonly Descriptor[]): Promise<void> {
+    const absent: Descriptor[] = [];
+    for (const b of blobs) if (!(await this.layout.hasBlob(b.digest))) absent.push(b);
+    if (absent.length > 0)
+      await this.#writing("record remote blobs", () => this.#remote.record(registry, repository, absent));
+  }
+
   /** remoteBlob is where an absent blob can be fetched, as recorded by addImage's `remote`; undefined when unknown. */
   remoteBlob(digest: Digest): Promise<RemoteBlob | undefined> {
     return this.#remote.get(digest);
