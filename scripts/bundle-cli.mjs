@@ -1,6 +1,7 @@
 // bundle-cli.mjs writes packages/cli/dist/bundle/: the CLI as one ES module per command (esbuild, code
 // splitting), so a call loads a few files instead of ~300 (start-up is part of every call's time; see
 // bench/startup.sh). It bundles the compiled dist/ that `tsc -b` wrote; bin/tsbuild runs it when present.
+import { execFileSync } from "node:child_process";
 import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -153,8 +154,24 @@ const lazyUndici = {
 };
 
 await rm(outdir, { recursive: true, force: true });
+/** gitInfo is the commit `tsbuild version` reports and its time (a tarball without .git: unknown). */
+function gitInfo() {
+  try {
+    const out = execFileSync("git", ["log", "-1", "--format=%h %cI"], { cwd: repo, encoding: "utf8" }).trim();
+    const [commit, built] = out.split(" ");
+    return { commit: commit ?? "unknown", built: built ?? "" };
+  } catch {
+    return { commit: "unknown", built: "" };
+  }
+}
+const git = gitInfo();
+
 await build({
   entryPoints: { tsbuild: join(cli, "dist/main.js") },
+  define: {
+    __TSBUILD_GIT_COMMIT__: JSON.stringify(git.commit),
+    __TSBUILD_BUILT__: JSON.stringify(git.built),
+  },
   outdir,
   bundle: true,
   splitting: true,

@@ -7,7 +7,7 @@ import { runCli, tempDir } from "./testing.js";
 describe("top level", () => {
   it("unknown commands and subcommands exit 2", async () => {
     const root = await tempDir();
-    for (const args of [["bogus"], ["image", "bogus"], ["image"], []]) {
+    for (const args of [["bogus"], ["image", "bogus"], ["builder", "bogus"]]) {
       const r = await tsb(root, args);
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stdout).toBe("");
@@ -18,14 +18,31 @@ describe("top level", () => {
     const root = await tempDir();
     const { version } = JSON.parse(await readFile(join(import.meta.dirname, "..", "package.json"), "utf8"));
     for (const flag of ["--version", "-v"])
-      expect(await tsb(root, [flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+      expect(await tsb(root, [flag])).toEqual({
+        code: 0,
+        stdout: `tsbuild version ${version}, build unknown\n`,
+        stderr: "",
+      });
     const help = await tsb(root, ["--help"]);
     expect(help.code).toBe(0);
     for (const verb of ["image", "images", "history", "import", "inspect", "load", "rmi", "save", "tag"])
-      expect(help.stdout).toMatch(new RegExp(`^  tsbuild ${verb}\\b`, "m"));
+      expect(help.stdout).toMatch(new RegExp(`^  ${verb}\\b`, "m"));
     const image = await tsb(root, ["image", "--help"]);
-    for (const verb of ["history", "import", "inspect", "load", "ls", "prune", "rm", "save", "tag"])
-      expect(image.stdout).toMatch(new RegExp(`^  tsbuild image ${verb}\\b`, "m"));
+    for (const verb of [
+      "build",
+      "history",
+      "import",
+      "inspect",
+      "load",
+      "ls",
+      "prune",
+      "pull",
+      "push",
+      "rm",
+      "save",
+      "tag",
+    ])
+      expect(image.stdout).toMatch(new RegExp(`^  ${verb}\\b`, "m"));
   });
 
   it("docker's aliases reach the same verbs", async () => {

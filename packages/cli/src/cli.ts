@@ -2,10 +2,13 @@ import yargs, { type Argv } from "yargs";
 import { imageSubcommands } from "./commands/image.js";
 import { commands } from "./commands/index.js";
 import { CommandNotLoaded, isLazyCommand } from "./commands/lazy.js";
+import { GLOBAL_OPTIONS } from "./global-options.js";
+import { findNode, helpColumns, helpText } from "./help/help.js";
+import { helpRequest } from "./help/request.js";
 import { clearInterrupt, interruptExitCode } from "./interrupt.js";
 import { type CliIO, CliUsageError, io, ReportedFailure, reportError, withIO } from "./output.js";
-import { type CommandTree, findCommand, usageErrorText } from "./usage.js";
-import { VERSION } from "./version.js";
+import { type CommandTree, commandWords, usageErrorText } from "./usage.js";
+import { GIT_COMMIT, VERSION } from "./version.js";
 
 /** GlobalOptions are accepted by every command. */
 export interface GlobalOptions {
@@ -36,8 +39,18 @@ async function runBound(argv: readonly string[]): Promise<number> {
   const outerExitCode = process.exitCode;
   process.exitCode = undefined;
   try {
-    // Only the named command's module is loaded (commands/lazy.ts); help and usage errors need none.
-    const named = findCommand(argv, tree)?.command;
+    const request = await helpRequest(argv, tree.commands);
+    if (request?.kind === "version") {
+      io().stdout.write(`tsbuild version ${VERSION}, build ${GIT_COMMIT}\n`);
+      return 0;
+    }
+    if (request?.kind === "help") {
+      const stream = io()[request.stream];
+      stream.write(await helpText(request.node, tree.commands, helpColumns(stream)));
+      return 0;
+    }
+    // Only the named command's module is loaded (commands/lazy.ts); usage errors need none.
+    const named = (await findNode(commandWords(argv), tree.commands)).node.command;
     if (named && isLazyCommand(named)) await named.load();
     try {
       await parse(argv);
@@ -51,7 +64,7 @@ async function runBound(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ReportedFailure) return 1;
     if (err instanceof CliUsageError) {
-      stderr.write(usageErrorText(argv, err.message, tree));
+      stderr.write(await usageErrorText(argv, err.message, tree));
       return 2;
     }
     // Stopped by Ctrl-C or SIGTERM: one plain line (not the aborted request's error), and the
@@ -77,65 +90,14 @@ function allCommands() {
 async function parse(argv: readonly string[]): Promise<void> {
   let parser: Argv = yargs([...argv])
     .scriptName("tsbuild")
-    .usage("Usage: tsbuild [--root DIR] COMMAND\n\nBuild, store and push OCI images without a daemon.")
-    .option("root", {
-      type: "string",
-      describe: "Local image store (default $TSBUILD_ROOT, else $XDG_DATA_HOME/tsbuild)",
-      global: true,
-    })
-    .option("insecure-registry", {
-      type: "string",
-      array: true,
-      // One value per flag, so a repeated flag does not swallow the positional arguments after it.
-      nargs: 1,
-      describe: "Allow plain HTTP or unverified TLS for HOST[:PORT] (also $TSBUILD_INSECURE_REGISTRIES)",
-      global: true,
-    })
-    .option("registry-ca", {
-      type: "string",
-      array: true,
-      // One value per flag, so a repeated flag does not swallow the positional arguments after it.
-      nargs: 1,
-      describe: "Trust this PEM CA bundle for registries (also /etc/docker/certs.d/HOST/ca.crt)",
-      global: true,
-    })
-    .option("registry-mirror", {
-      type: "string",
-      array: true,
-      // One value per flag, so a repeated flag does not swallow the positional arguments after it.
-      nargs: 1,
-      describe: "Pull Docker Hub images through this mirror URL first (also $TSBUILD_REGISTRY_MIRRORS)",
-      global: true,
-    })
-    .option("registry-connect-timeout", {
-      type: "string",
-      describe: "Give up connecting to a registry after this long (default 10s; 0: never)",
-      global: true,
-    })
-    .option("registry-headers-timeout", {
-      type: "string",
-      describe: "Give up on a registry that sends no response this long after a request (default 30s)",
-      global: true,
-    })
-    .option("registry-speed-limit", {
-      type: "string",
-      describe: "Fail a transfer slower than this many bytes/s for --registry-speed-time (default 1k)",
-      global: true,
-    })
-    .option("registry-speed-time", {
-      type: "string",
-      describe: "The window --registry-speed-limit is measured over (default 30s; 0: no check)",
-      global: true,
-    })
-    .version(VERSION)
-    .alias("v", "version")
-    .help()
-    .alias("h", "help")
+    .options(GLOBAL_OPTIONS)
+    // Help, bare groups and --version are answered before yargs (help/request.ts), in docker's shape.
+    .version(false)
+    .help(false)
     .strict()
     .strictCommands()
     .demandCommand(1, "Give a command; see tsbuild --help.")
     .recommendCommands()
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
     .exitProcess(false)
     // docker flags such as --no-trunc and --no-cache are options of their own, not negations.
     .parserConfiguration({ "boolean-negation": false })
@@ -151,7 +113,7 @@ async function parse(argv: readonly string[]): Promise<void> {
     });
   for (const command of commands) parser = parser.command(command);
   skipHelpCache(parser);
-  // yargs hands help and version text to this callback instead of console.log, so they reach our stdout.
+  // Anything yargs would print goes to this callback instead of console.log, so it reaches our stdout.
   await parser.parseAsync([...argv], {}, (_err, _argv, output) => {
     if (output) io().stdout.write(`${output}\n`);
   });

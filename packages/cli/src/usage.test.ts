@@ -7,12 +7,12 @@ describe("usage errors", () => {
     {
       args: ["image", "rm"],
       stderr:
-        "tsbuild: \"tsbuild image rm\" requires at least 1 argument.\nSee 'tsbuild image rm --help'.\n\nUsage:  tsbuild image rm [OPTIONS] IMAGES...\n\nRemove one or more images\n",
+        "tsbuild: \"tsbuild image rm\" requires at least 1 argument.\nSee 'tsbuild image rm --help'.\n\nUsage:  tsbuild image rm [OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images\n",
     },
     {
       args: ["tag", "only-one"],
       stderr:
-        "tsbuild: \"tsbuild tag\" requires at least 2 arguments.\nSee 'tsbuild tag --help'.\n\nUsage:  tsbuild tag [OPTIONS] SOURCE TARGET\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n",
+        "tsbuild: \"tsbuild tag\" requires at least 2 arguments.\nSee 'tsbuild tag --help'.\n\nUsage:  tsbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n",
     },
     {
       args: ["image", "ls", "--bogus"],

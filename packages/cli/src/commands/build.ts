@@ -356,8 +356,11 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
   describe: "Build an image from a Dockerfile (--check: lint it without building)",
   builder: (y: Argv<{ root?: string }>) =>
     y
-      .usage("Usage: tsbuild build [OPTIONS] PATH\n\nBuild an image from a Dockerfile")
-      .positional("context", { type: "string", describe: "Build context directory", demandOption: true })
+      .positional("context", {
+        type: "string",
+        describe: "PATH (the build context directory)",
+        demandOption: true,
+      })
       // Repeatable single-value flags (yargs collects repeats); `array: true` would swallow PATH.
       .option("tag", {
         alias: "t",
@@ -431,7 +434,11 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
       .option("check", {
         type: "boolean",
         describe: "Lint the Dockerfile (BuildKit's checks) without building",
-      }),
+      })
+      .example(
+        "tsbuild build -t myapp:1.0 --build-arg VERSION=1.0 .",
+        "build the Dockerfile in the current directory and name the image",
+      ),
   handler: async (argv) => {
     // yargs-parser reads the "-" of `-q -` as an empty value: a lone "-" is the only way to get one.
     if (argv.context === "") argv.context = "-";

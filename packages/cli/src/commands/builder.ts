@@ -28,7 +28,6 @@ const pruneCommand: CommandModule<StoreArgs, PruneArgs> = {
   describe: "Remove build cache",
   builder: (y: Argv<StoreArgs>) =>
     y
-      .usage("Usage: tsbuild builder prune [OPTIONS]\n\nRemove build cache")
       .option("all", {
         alias: "a",
         type: "boolean",
@@ -79,9 +78,7 @@ const duCommand: CommandModule<StoreArgs, StoreArgs & { verbose?: boolean }> = {
   command: "du",
   describe: "Show build cache disk usage",
   builder: (y: Argv<StoreArgs>) =>
-    y
-      .usage("Usage: tsbuild builder du\n\nShow build cache disk usage")
-      .example("tsbuild builder du", "list cache records with a layer, their size and last use"),
+    y.example("tsbuild builder du", "list cache records with a layer, their size and last use"),
   handler: async (argv) => {
     const rows: string[][] = [["ID", "RECLAIMABLE", "SIZE", "LAST ACCESSED"]];
     let total = 0;
@@ -115,11 +112,6 @@ const duCommand: CommandModule<StoreArgs, StoreArgs & { verbose?: boolean }> = {
 export const builderCommand: CommandModule<StoreArgs, StoreArgs> = {
   command: "builder <command>",
   describe: "Manage the build cache",
-  builder: (y: Argv<StoreArgs>) =>
-    y
-      .usage("Usage: tsbuild builder COMMAND\n\nManage the build cache")
-      .command(pruneCommand)
-      .command(duCommand)
-      .demandCommand(1),
+  builder: (y: Argv<StoreArgs>) => y.command(pruneCommand).command(duCommand).demandCommand(1),
   handler: () => {},
 };

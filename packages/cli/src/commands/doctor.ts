@@ -18,10 +18,12 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
   command: "doctor",
   describe: "Check what RUN steps need (runc, user namespaces, subuid ranges, overlay) and how to fix it",
   builder: (y: Argv) =>
-    y.option("runtime", {
-      type: "string",
-      describe: "OCI runtime binary (default runc from PATH)",
-    }) as Argv<DoctorArgs>,
+    y
+      .option("runtime", {
+        type: "string",
+        describe: "OCI runtime binary (default runc from PATH)",
+      })
+      .example("tsbuild doctor", "check that this user can build images with RUN steps") as Argv<DoctorArgs>,
   handler: async (argv) => {
     const r = await checkRunSupport(argv.runtime ? { runtime: argv.runtime } : {});
     const out: string[] = [

@@ -58,7 +58,11 @@ export function historyCommand(command: string): CommandModule<StoreArgs, Histor
           describe: "Print sizes and dates in human readable format",
         })
         .option("no-trunc", { type: "boolean", describe: "Don't truncate output" })
-        .option("quiet", { alias: "q", type: "boolean", describe: "Only show image IDs" }),
+        .option("quiet", { alias: "q", type: "boolean", describe: "Only show image IDs" })
+        .example(
+          "tsbuild image history --no-trunc nginx:latest",
+          "show every layer of an image with its full command",
+        ),
     handler: async (argv) => {
       const rows = await withStore(argv, (store) =>
         daemonNotFound(argv.image, () => store.history(argv.image)),

@@ -146,7 +146,8 @@ export function importCommand(command: string): CommandModule<StoreArgs, ImportA
           type: "string",
           describe:
             "Refuse a tarball that expands to more than this uncompressed (e.g. 512MiB, 64g; default 64GiB or $TSBUILD_IMPORT_MAX_SIZE)",
-        }),
+        })
+        .example("tsbuild image import rootfs.tar.gz myapp:1.0", "make an image of one layer from a tarball"),
     handler: async (argv) => {
       const { stdin, env } = io();
       const id = await importImage({

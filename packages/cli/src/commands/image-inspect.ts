@@ -14,11 +14,13 @@ export function inspectCommand(command: string): CommandModule<StoreArgs, Inspec
     command,
     describe: "Display detailed information on one or more images",
     builder: (y: Argv<StoreArgs>) =>
-      imagesPositional(y).option("format", {
-        alias: "f",
-        type: "string",
-        describe: "Format output: json (default) or a Go template",
-      }),
+      imagesPositional(y)
+        .option("format", {
+          alias: "f",
+          type: "string",
+          describe: "Format output: json (default) or a Go template",
+        })
+        .example("tsbuild image inspect --format '{{.Id}}' nginx", "print an image's ID"),
     handler: async (argv) => {
       let template: Template | undefined;
       if (argv.format !== undefined && argv.format !== "" && argv.format !== "json") {

@@ -101,7 +101,8 @@ export function loadCommand(command: string): CommandModule<StoreArgs, LoadArgs>
           describe: "Read from tar archive file, instead of STDIN",
         })
         // docker's -q hides only progress bars (tsbuild prints none); the "Loaded image" lines stay.
-        .option("quiet", { alias: "q", type: "boolean", describe: "Suppress the load progress output" }),
+        .option("quiet", { alias: "q", type: "boolean", describe: "Suppress the load progress output" })
+        .example("tsbuild image load -i nginx.tar", "add the images in an archive to the store"),
     handler: async (argv) => {
       const { stdin } = io();
       let path = argv.input;

@@ -231,7 +231,8 @@ export function lsCommand(command: string, aliases: string[] = []): CommandModul
         })
         .option("format", { type: "string", describe: "Format output: table, json, or a Go template" })
         .option("no-trunc", { type: "boolean", describe: "Don't truncate output" })
-        .option("quiet", { alias: "q", type: "boolean", describe: "Only show image IDs" }),
+        .option("quiet", { alias: "q", type: "boolean", describe: "Only show image IDs" })
+        .example("tsbuild image ls --filter dangling=true", "list images without a name"),
     handler: async (argv) => {
       await withStore(argv, async (store) => {
         // A broken image is reported and left out; the rest of the store still lists.

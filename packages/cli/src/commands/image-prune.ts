@@ -70,7 +70,11 @@ export function pruneCommand(command: string): CommandModule<StoreArgs, PruneArg
           array: true,
           nargs: 1,
           describe: 'Provide filter values (e.g. "until=24h", "label=k=v", "label!=k")',
-        }),
+        })
+        .example(
+          "tsbuild image prune -a -f --filter until=24h",
+          "remove unused images created more than a day ago, without asking",
+        ),
     handler: async (argv) => {
       const filters = argv.filter?.length ? parsePruneFilters(argv.filter) : undefined;
       if (!argv.force) {

@@ -14,11 +14,16 @@ export function rmCommand(command: string, aliases: string[] = []): CommandModul
     aliases,
     describe: "Remove one or more images",
     builder: (y: Argv<StoreArgs>) =>
-      imagesPositional(y).option("force", {
-        alias: "f",
-        type: "boolean",
-        describe: "Force removal of the image",
-      }),
+      imagesPositional(y)
+        .option("force", {
+          alias: "f",
+          type: "boolean",
+          describe: "Force removal of the image",
+        })
+        .example(
+          "tsbuild image rm myapp:1.0",
+          "untag an image, and delete it when no other tag refers to it",
+        ),
     handler: async (argv) => {
       const failed = await withStore(argv, (store) =>
         eachImage(argv.images, async (image) => {

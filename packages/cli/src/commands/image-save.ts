@@ -68,11 +68,16 @@ export function saveCommand(command: string): CommandModule<StoreArgs, SaveArgs>
     command,
     describe: "Save one or more images to a tar archive (docker-archive that is also an OCI layout)",
     builder: (y: Argv<StoreArgs>) =>
-      imagesPositional(y).option("output", {
-        alias: "o",
-        type: "string",
-        describe: "Write to a file, instead of STDOUT",
-      }),
+      imagesPositional(y)
+        .option("output", {
+          alias: "o",
+          type: "string",
+          describe: "Write to a file, instead of STDOUT",
+        })
+        .example(
+          "tsbuild image save -o nginx.tar nginx:latest",
+          "write an image to an archive that docker load reads",
+        ),
     handler: async (argv) => {
       const { stdout } = io();
       if (argv.output === undefined && (stdout as NodeJS.WriteStream).isTTY) {

@@ -17,7 +17,11 @@ export function tagCommand(command: string): CommandModule<StoreArgs, TagArgs> {
           describe: "SOURCE_IMAGE[:TAG] or image ID",
           demandOption: true,
         })
-        .positional("target", { type: "string", describe: "TARGET_IMAGE[:TAG]", demandOption: true }),
+        .positional("target", { type: "string", describe: "TARGET_IMAGE[:TAG]", demandOption: true })
+        .example(
+          "tsbuild image tag myapp:1.0 registry.example.com/team/myapp:1.0",
+          "name an image for another registry",
+        ),
     handler: async (argv) => {
       await withStore(argv, (store) =>
         daemonNotFound(argv.source, () => store.tag(argv.source, argv.target)),

@@ -3,6 +3,25 @@ import type { StoreArgs } from "./image-store.js";
 import { type LazyCommand, lazyCommand } from "./lazy.js";
 
 // Each verb's module is imported only when argv names it (lazy.ts): `image ls` never loads import's builder.
+// build, pull and push are also top-level commands (index.ts), as docker's.
+export const build = () =>
+  lazyCommand({
+    command: "build <context>",
+    describe: "Build an image from a Dockerfile (--check: lint it without building)",
+    load: async () => (await import("./build.js")).buildCommand,
+  });
+export const pull = () =>
+  lazyCommand({
+    command: "pull <name>",
+    describe: "Download an image from a registry",
+    load: async () => (await import("./pull.js")).pullCommand,
+  });
+export const push = () =>
+  lazyCommand({
+    command: "push <name>",
+    describe: "Upload an image to a registry",
+    load: async () => (await import("./push.js")).pushCommand,
+  });
 const history = (command: string) =>
   lazyCommand({
     command,
@@ -61,16 +80,19 @@ const tag = (command: string) =>
   });
 
 /**
- * imageSubcommands are the `tsbuild image …` verbs over the local store, in
+ * imageSubcommands are the `tsbuild image …` verbs, in
  * the order `tsbuild image --help` lists them (docker's).
  */
 export const imageSubcommands: LazyCommand[] = [
+  build(),
   history("history <image>"),
   importer("import <source> [reference]"),
   inspect("inspect <images..>"),
   load("load"),
   ls("ls [reference]", ["list"]),
   prune("prune"),
+  pull(),
+  push(),
   rm("rm <images..>", ["remove"]),
   save("save <images..>"),
   tag("tag <source> <target>"),
@@ -81,7 +103,7 @@ export const imageCommand: CommandModule<StoreArgs, StoreArgs> = {
   command: "image",
   describe: "Manage images",
   builder: (y: Argv<StoreArgs>) => {
-    let b = y.usage("Usage: tsbuild image COMMAND");
+    let b = y;
     for (const c of imageSubcommands) b = b.command(c);
     return b.demandCommand(1, "Give an image command; see tsbuild image --help.");
   },

@@ -1,5 +1,5 @@
 import type { CommandModule } from "yargs";
-import { imageAliases, imageCommand } from "./image.js";
+import { build, imageAliases, imageCommand, pull, push } from "./image.js";
 import { lazyCommand } from "./lazy.js";
 
 /**
@@ -10,11 +10,7 @@ import { lazyCommand } from "./lazy.js";
  */
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
 export const commands: CommandModule<any, any>[] = [
-  lazyCommand({
-    command: "build <context>",
-    describe: "Build an image from a Dockerfile (--check: lint it without building)",
-    load: async () => (await import("./build.js")).buildCommand,
-  }),
+  build(),
   lazyCommand({
     command: "builder <command>",
     describe: "Manage the build cache",
@@ -37,14 +33,6 @@ export const commands: CommandModule<any, any>[] = [
     describe: "Log out from a registry (default Docker Hub)",
     load: async () => (await import("./logout.js")).logoutCommand,
   }),
-  lazyCommand({
-    command: "pull <name>",
-    describe: "Download an image from a registry",
-    load: async () => (await import("./pull.js")).pullCommand,
-  }),
-  lazyCommand({
-    command: "push <name>",
-    describe: "Upload an image to a registry",
-    load: async () => (await import("./push.js")).pushCommand,
-  }),
+  pull(),
+  push(),
 ];

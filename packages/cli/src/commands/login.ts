@@ -81,7 +81,11 @@ export const loginCommand: CommandModule<RegistryArgs, LoginArgs> = {
       .positional("server", { type: "string", describe: "Registry host[:port] (default Docker Hub)" })
       .option("username", { alias: "u", type: "string", describe: "Username" })
       .option("password", { alias: "p", type: "string", describe: "Password or personal access token" })
-      .option("password-stdin", { type: "boolean", describe: "Take the password from stdin" }),
+      .option("password-stdin", { type: "boolean", describe: "Take the password from stdin" })
+      .example(
+        'echo "$TOKEN" | tsbuild login -u alice --password-stdin registry.example.com',
+        "log in with a token from a variable",
+      ),
   handler: async (argv) => {
     const { stdout, stderr, stdin } = io();
     if (argv.password !== undefined && argv["password-stdin"]) {

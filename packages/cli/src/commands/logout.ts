@@ -17,7 +17,9 @@ export const logoutCommand: CommandModule<RegistryArgs, RegistryArgs & { server?
   command: "logout [server]",
   describe: "Log out from a registry (default Docker Hub)",
   builder: (y: Argv<RegistryArgs>) =>
-    y.positional("server", { type: "string", describe: "Registry host[:port] (default Docker Hub)" }),
+    y
+      .positional("server", { type: "string", describe: "Registry host[:port] (default Docker Hub)" })
+      .example("tsbuild logout registry.example.com", "forget the credentials of a registry"),
   handler: async (argv) => {
     const server = argv.server ?? DOCKER_HUB_AUTH_KEY;
     const name = credentialKey(server);

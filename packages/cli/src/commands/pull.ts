@@ -56,7 +56,11 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
         .option("platform", {
           type: "string",
           describe: "Set platform if server is multi-platform capable (os/arch[/variant])",
-        }),
+        })
+        .example(
+          "tsbuild pull --platform linux/arm64 debian:bookworm",
+          "download the arm64 image of a multi-platform tag",
+        ),
     ),
   handler: async (argv) => {
     const ref = parseReference(argv.name);

@@ -46,7 +46,8 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
           alias: "a",
           type: "boolean",
           describe: "Push all tags of an image to the repository",
-        }),
+        })
+        .example("tsbuild push registry.example.com/team/myapp:1.0", "upload an image and its layers"),
     ),
   handler: async (argv) => {
     const ref = parseReference(argv.name, { defaultTag: !argv["all-tags"] });
