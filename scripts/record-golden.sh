@@ -11,9 +11,9 @@
 # replaces the history entries that current BuildKit writes differently.
 #
 # Needs root. Installs Debian's docker.io when missing, starts its own dockerd
-# (data root, exec root, pidfile and socket under a temp dir; no bridge, no
-# iptables), stops it and the containerd it started by PID, and removes the
-# temp dir. Nothing here is needed by CI, which only reads the recordings.
+# with scripts/dockerd.sh (data root, exec root, pidfile and socket under a
+# temp dir; no bridge, no iptables), stops it and the containerd it started by
+# PID, and removes the temp dir. Nothing here is needed by CI, which only reads the recordings.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -25,18 +25,7 @@ die() { log "$*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (dockerd)"
 
-if [[ ! -x /usr/sbin/dockerd || ! -x $DOCKER ]]; then
-  log "installing docker.io (Debian) with apt-get"
-  policy=0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    # keep the package from starting the system's dockerd: we start our own
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy=1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null || {
-    ((policy)) && rm -f /usr/sbin/policy-rc.d; die "apt-get install docker.io failed"; }
-  ((policy)) && rm -f /usr/sbin/policy-rc.d
-fi
+bash scripts/dockerd.sh install
 
 # The describer is TypeScript; Node 20 cannot run it directly, so compile it with the repo's tsc.
 pnpm build >/dev/null
@@ -47,28 +36,13 @@ if (($#)); then CASES=("$@"); else mapfile -t CASES < <(ls "$CASES_DIR"); fi
 for c in "${CASES[@]}"; do [[ -f "$CASES_DIR/$c/case.json" ]] || die "no such case: $c"; done
 
 T="$(mktemp -d /tmp/golden-record.XXXXXX)"
-SOCK="$T/docker.sock"
-DPID=""
+DDIR="$T/docker"
 SERVER_PID=""
-dockerd_alive() { [[ -n "$DPID" ]] && kill -0 "$DPID" 2>/dev/null; }
 cleanup() {
   local rc=$?
   [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  local cpid=""
-  [[ -f "$T/exec/containerd/containerd.pid" ]] && cpid="$(cat "$T/exec/containerd/containerd.pid")"
-  if dockerd_alive; then
-    kill -TERM "$DPID"
-    for _ in $(seq 1 150); do dockerd_alive || break; sleep 0.2; done
-    dockerd_alive && { log "dockerd $DPID did not stop in 30s: killing it"; kill -KILL "$DPID"; }
-    wait "$DPID" 2>/dev/null || true
-  fi
-  # dockerd stops the containerd it started; make sure, by its PID
-  if [[ -n "$cpid" ]] && kill -0 "$cpid" 2>/dev/null && grep -q containerd "/proc/$cpid/cmdline" 2>/dev/null; then
-    kill -TERM "$cpid"; sleep 1; kill -0 "$cpid" 2>/dev/null && kill -KILL "$cpid"
-  fi
-  local m
-  while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done < <(
-    awk -v d="$T/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  # stops the dockerd and the containerd it started by their PIDs, unmounts what is left under $DDIR
+  bash scripts/dockerd.sh stop "$DDIR" || true
   rm -rf "$T"
   exit "$rc"
 }
@@ -76,26 +50,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mkdir -p "$T/data" "$T/exec" "$T/out"
-cat >"$T/daemon.json" <<EOF
-{
-  "data-root": "$T/data",
-  "exec-root": "$T/exec",
-  "pidfile": "$T/dockerd.pid",
-  "hosts": ["unix://$SOCK"],
-  "bridge": "none",
-  "iptables": false,
-  "ip-masq": false,
-  "ip-forward": false,
-  "features": { "buildkit": true }
-}
-EOF
-setsid /usr/sbin/dockerd --config-file "$T/daemon.json" >"$T/dockerd.log" 2>&1 </dev/null &
-DPID=$!
-export DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$T/cli-config" DOCKER_BUILDKIT=1
-for _ in $(seq 1 150); do $DOCKER version >/dev/null 2>&1 && break; dockerd_alive || break; sleep 0.2; done
-$DOCKER version >/dev/null 2>&1 || { tail -n 20 "$T/dockerd.log" >&2; die "dockerd did not start"; }
-log "dockerd $($DOCKER version --format '{{.Server.Version}}') up (pid $DPID)"
+mkdir -p "$T/out"
+bash scripts/dockerd.sh start "$DDIR" || die "dockerd did not start"
+export DOCKER_HOST="unix://$DDIR/docker.sock" DOCKER_CONFIG="$DDIR/cli-config" DOCKER_BUILDKIT=1
+log "dockerd $($DOCKER version --format '{{.Server.Version}}') up (pid $(cat "$DDIR/launcher.pid"))"
 
 while IFS=$'\t' read -r name file; do
   $DOCKER load -q -i "$file" >/dev/null

@@ -17,6 +17,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Debian's docker.io (20.10) for the docker interoperability tests and the benchmarks, without
+# starting the system's daemon: they start their own (scripts/dockerd.sh).
+if [[ ! -x /usr/sbin/dockerd || ! -x /usr/bin/docker ]]; then
+  if [[ $(id -u) -eq 0 ]]; then bash scripts/dockerd.sh install; else sudo bash scripts/dockerd.sh install; fi
+fi
+
 if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != 9.* ]]; then
   echo "setup: installing pnpm 9 from the npm registry" >&2
   npm install -g pnpm@9.15.9 >/dev/null

@@ -7,6 +7,8 @@ bash scripts/setup.sh
 for tool in runc docker-registry skopeo umoci newuidmap newgidmap busybox getfattr setfattr htpasswd openssl fuse-overlayfs debootstrap curl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "test: required tool '$tool' is missing" >&2; exit 1; }
 done
+# docker itself, for test/e2e/docker-interop.test.ts: Debian's 20.10 daemon and CLI (not a newer docker on PATH)
+[[ -x /usr/sbin/dockerd && -x /usr/bin/docker ]] || { echo "test: docker.io (/usr/sbin/dockerd, /usr/bin/docker) is missing" >&2; exit 1; }
 # The conformance corpus is read at run time from ../shared/conformance (or $TSBUILD_CONFORMANCE).
 if [[ -z "${TSBUILD_CONFORMANCE:-}" ]]; then
   for c in ../shared/conformance /work/shared/conformance; do
