@@ -1,6 +1,7 @@
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CACHE_CONFIG_TYPE } from "@tsbuild/builder";
+import { CACHE_CONFIG_TYPE, INLINE_CACHE_FIELD } from "@tsbuild/builder";
 import { ImageStore, type StoredImage } from "@tsbuild/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../packages/cli/src/testing.js";
@@ -170,5 +171,166 @@ describe("registry build cache between fresh runners", () => {
     );
     // Up: the image config and the manifest, nothing else.
     expect(sum("up")).toBe(built.manifest.config.size + built.descriptor.size);
+  }, 120_000);
+  const records = async (repo: string, tag: string) => {
+    const index = await fetchJson(`/v2/${repo}/manifests/${tag}`, "application/vnd.oci.image.index.v1+json");
+    const [child] = index.manifests as { digest: string }[];
+    const m = await fetchJson(
+      `/v2/${repo}/manifests/${child!.digest}`,
+      "application/vnd.oci.image.manifest.v1+json",
+    );
+    const cfg = m.config as { digest: string };
+    return (
+      (await (await fetch(`${registry.url}/v2/${repo}/blobs/${cfg.digest}`)).json()) as { records: unknown[] }
+    ).records;
+  };
+  const epoch = ["--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--progress", "plain"];
+
+  it("mode=min exports the final stage's steps, mode=max every stage's; a COPY --from a cached stage fetches its layer from the cache", async () => {
+    const df = `FROM ${host}/rc/base:1 AS build\nCOPY src/ /out/\nENV STAGE=build\nFROM ${host}/rc/base:1\nCOPY --from=build /out/a.txt /app/\n`;
+    await writeFile(join(ctx, "Dockerfile"), df);
+    await cli("M", [
+      "build",
+      ...epoch,
+      "--cache-to",
+      `type=registry,ref=${host}/rc/multi:min`,
+      "--cache-to",
+      `type=registry,ref=${host}/rc/multi:max,mode=max`,
+      "-t",
+      "multi:1",
+      ctx,
+    ]);
+    expect(await records("rc/multi", "min")).toHaveLength(1);
+    expect(await records("rc/multi", "max")).toHaveLength(3);
+    const built = await opened("M", (s) => s.resolve("multi:1"));
+
+    // min: the build stage runs again (its key is its inputs'), the final COPY is answered from the cache.
+    const min = await cli("Mmin", [
+      "build",
+      ...epoch,
+      "--cache-from",
+      `${host}/rc/multi:min`,
+      "-t",
+      "multi:1",
+      ctx,
+    ]);
+    expect(min.stderr).toContain("(3 steps, 1 cached)");
+    // max: every step is CACHED; the COPY --from reads the build stage's files, so that one layer is fetched
+    // from the cache's repository (verified), and nothing else.
+    proxy.log.length = 0;
+    const max = await cli("Mmax", [
+      "build",
+      ...epoch,
+      "--cache-from",
+      `${host}/rc/multi:max`,
+      "-t",
+      "multi:1",
+      ctx,
+    ]);
+    expect(max.stderr).toContain("(3 steps, 3 cached)");
+    const stageLayer = (await records("rc/multi", "max"))
+      .map((r) => (r as { layer?: { digest: string } }).layer?.digest)
+      .filter((d) => d !== undefined && d !== built.manifest.layers.at(-1)!.digest);
+    expect(stageLayer).toHaveLength(1);
+    const gets = proxy.blobGets().filter((g) => g !== `GET /v2/rc/multi/blobs/${stageLayer[0]}`);
+    expect(proxy.blobGets()).toContain(`GET /v2/rc/multi/blobs/${stageLayer[0]}`);
+    // The rest: the base's config and its layers (a stage's files include its base's), the records blob.
+    expect(gets.sort()).toEqual(
+      [
+        `GET /v2/rc/base/blobs/${base.id}`,
+        ...base.manifest.layers.map((l) => `GET /v2/rc/base/blobs/${l.digest}`),
+        expect.stringMatching(/^GET \/v2\/rc\/multi\/blobs\/sha256:/),
+      ].sort(),
+    );
+    for (const store of ["Mmin", "Mmax"])
+      expect((await opened(store, (s) => s.resolve("multi:1"))).manifestDigest).toBe(built.manifestDigest);
+  }, 120_000);
+
+  it("type=local round trip: an OCI layout directory holds the same cache; a fresh store builds from it with every step CACHED", async () => {
+    await writeFile(
+      join(ctx, "Dockerfile"),
+      `FROM ${host}/rc/base:1\nCOPY src/ /srv/\nCOPY --link big.bin /data/\nENV X=1\n`,
+    );
+    const cacheDir = join(dir, "local-cache");
+    await cli("L1", ["build", ...epoch, "--cache-to", `type=local,dest=${cacheDir}`, "-t", "local:1", ctx]);
+    const layout = JSON.parse(await readFile(join(cacheDir, "index.json"), "utf8"));
+    expect(layout.manifests).toHaveLength(1);
+    expect(layout.manifests[0]).toMatchObject({
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      annotations: { "org.opencontainers.image.ref.name": "latest" },
+    });
+    const built = await opened("L1", (s) => s.resolve("local:1"));
+    const own = built.manifest.layers.slice(base.manifest.layers.length);
+    for (const l of own) expect(existsSync(join(cacheDir, "blobs", "sha256", l.digest.slice(7)))).toBe(true);
+
+    proxy.log.length = 0;
+    const r = await cli("L2", [
+      "build",
+      ...epoch,
+      "--cache-from",
+      `type=local,src=${cacheDir}`,
+      "-t",
+      "local:1",
+      ctx,
+    ]);
+    expect(r.stderr).toContain("(3 steps, 3 cached)");
+    // The base still comes from its registry (lazily: config only); the cached layers from the directory.
+    expect(proxy.blobGets()).toEqual([`GET /v2/rc/base/blobs/${base.id}`]);
+    await opened("L2", async (s) => {
+      expect((await s.resolve("local:1")).manifestDigest).toBe(built.manifestDigest);
+      for (const l of own) expect(await s.layout.hasBlob(l.digest)).toBe(true);
+    });
+    // A second export to the same directory replaces the tag and keeps the layout whole.
+    await cli("L2", ["build", ...epoch, "--cache-to", `type=local,dest=${cacheDir}`, "-t", "local:1", ctx]);
+    expect(JSON.parse(await readFile(join(cacheDir, "index.json"), "utf8")).manifests).toHaveLength(1);
+  }, 120_000);
+
+  it("type=inline round trip: the records travel in the pushed image's config; --cache-from the image answers every step", async () => {
+    await writeFile(join(ctx, "Dockerfile"), `FROM ${host}/rc/base:1\nCOPY src/ /inline/\nENV Y=2\n`);
+    const ref = `${host}/rc/inline:1`;
+    await cli("I1", ["build", ...epoch, "--cache-to", "type=inline", "-t", ref, "--push", ctx]);
+    const built = await opened("I1", (s) => s.resolve(ref));
+    const cfg = (await (await fetch(`${registry.url}/v2/rc/inline/blobs/${built.id}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(cfg[INLINE_CACHE_FIELD]).toHaveLength(2);
+
+    proxy.log.length = 0;
+    const r = await cli("I2", [
+      "build",
+      ...epoch,
+      "--cache-from",
+      ref,
+      "--cache-to",
+      "type=inline",
+      "-t",
+      ref,
+      ctx,
+    ]);
+    expect(r.stderr).toContain("(2 steps, 2 cached)");
+    expect((await opened("I2", (s) => s.resolve(ref))).manifestDigest).toBe(built.manifestDigest);
+    // The image's config (records) and the base's config: no layer.
+    expect(proxy.blobGets().sort()).toEqual(
+      [`GET /v2/rc/base/blobs/${base.id}`, `GET /v2/rc/inline/blobs/${built.id}`].sort(),
+    );
+  }, 120_000);
+
+  it("an export that fails (registry gone) warns and the build still succeeds; a cache ref that does not exist yet is no error", async () => {
+    await writeFile(join(ctx, "Dockerfile"), `FROM ${host}/rc/base:1\nENV Z=3\n`);
+    const r = await cli("F", [
+      "build",
+      ...epoch,
+      "--cache-from",
+      `${host}/rc/nothing:yet`,
+      "--cache-to",
+      "type=registry,ref=127.0.0.1:9/rc/unreachable:1",
+      "-t",
+      "f:1",
+      ctx,
+    ]);
+    expect(r.stderr).toContain("WARNING: exporting cache to 127.0.0.1:9/rc/unreachable:1 failed");
+    expect(r.stderr).not.toContain("importing cache");
+    await opened("F", (s) => s.resolve("f:1"));
   }, 120_000);
 });
