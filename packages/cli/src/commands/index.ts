@@ -35,4 +35,9 @@ export const commands: CommandModule<any, any>[] = [
   }),
   pull(),
   push(),
+  lazyCommand({
+    command: "version",
+    describe: "Show the tsbuild version information",
+    load: async () => (await import("./version.js")).versionCommand,
+  }),
 ];
