@@ -86,23 +86,19 @@ describe("golden: tsbuild builds what docker builds", () => {
         secrets: new Map(
           Object.entries(c.secrets ?? {}).map(([id, f]) => [id, readFileSync(join(extra, f))]),
         ),
-      });
-      try {
-        let actual = await describeImage(
-          {
-            config: await store.layout.readBlob(built.configDigest),
-            layers: built.manifest.layers.map((l) => () => store.layout.openBlob(l.digest)),
-          },
-          { baseLayers: c.baseLayers },
-        );
-        if (server) {
-          const port = (server.address() as { port: number }).port;
-          actual = substitute(actual, `127.0.0.1:${port}`, "127.0.0.1:HTTP_PORT");
-        }
-        expect(compareDescriptions(expected, actual, c.knownDifferences)).toEqual([]);
-      } finally {
-        await built.lease.release();
+      }).result;
+      let actual = await describeImage(
+        {
+          config: await store.layout.readBlob(built.configDigest),
+          layers: built.manifest.layers.map((l) => () => store.layout.openBlob(l.digest)),
+        },
+        { baseLayers: c.baseLayers },
+      );
+      if (server) {
+        const port = (server.address() as { port: number }).port;
+        actual = substitute(actual, `127.0.0.1:${port}`, "127.0.0.1:HTTP_PORT");
       }
+      expect(compareDescriptions(expected, actual, c.knownDifferences)).toEqual([]);
     } finally {
       server?.close();
     }

@@ -50,8 +50,9 @@ export {
   type SandboxErrorCode,
   type SourcePosition,
 } from "./errors.js";
+export { type BuildHandle, build } from "./exec/build.js";
 export { BuildCache, type CacheRecord } from "./exec/cache.js";
-export { build } from "./exec/engine.js";
+export type { BuildOutput } from "./exec/outputs.js";
 export type {
   BaseEvent,
   BuildEvent,
@@ -64,6 +65,7 @@ export type {
   ImageEvent,
   LogEvent,
   ProgressEvent,
+  PushedImage,
   StepEvent,
   WarningEvent,
 } from "./exec/types.js";

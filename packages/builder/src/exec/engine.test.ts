@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ImageStore, pathToBytes, readLayerEntries } from "@tsbuild/oci";
 import { afterEach, describe, expect, it } from "vitest";
 import { isBuildError } from "../errors.js";
-import { build } from "./engine.js";
+import { executeBuild as build } from "./engine.js";
 import { addBaseImage, layerEntries, writeTree } from "./testing.js";
 import type { BuildEvent, BuildOptions } from "./types.js";
 
@@ -166,56 +166,6 @@ describe("build: COPY and metadata onto a base", () => {
     expect(await layerEntries(store, r.manifest.layers[1]!.digest)).toEqual([
       { path: "f", type: "file", mode: "644", uid: 0, gid: 0, size: 1 },
     ]);
-  });
-});
-
-describe("build: events", () => {
-  it("reports each step from start to done, bytes of an ADD url, and the image last", async () => {
-    const body = Buffer.alloc(300_000, 7);
-    const server = createServer((_req, res) => {
-      res.setHeader("content-length", String(body.length));
-      res.end(body);
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as AddressInfo).port;
-    try {
-      const store = await newStore();
-      const df = `FROM golden/busybox:1\nADD http://127.0.0.1:${port}/blob.bin /blob.bin\nLABEL a=1\n`;
-      const dir = await ctx({ Dockerfile: df });
-      const events: BuildEvent[] = [];
-      const r = await build({
-        store,
-        dockerfile: df,
-        contextDir: dir,
-        labels: { a: "2", b: "3" },
-        onEvent: (e) => events.push(e),
-      });
-      await r.lease.release();
-      expect(events.map((e) => e.type).filter((t) => t !== "progress")).toEqual([
-        "base",
-        "step",
-        "done",
-        "step",
-        "done",
-        "image",
-      ]);
-      const add = events.find((e) => e.type === "step" && e.text.startsWith("ADD"))!;
-      const id = (add as { id: number }).id;
-      const progress = events.filter((e) => e.type === "progress");
-      expect(progress.length).toBeGreaterThan(0);
-      for (const p of progress) expect(p).toMatchObject({ id, total: body.length });
-      const currents = progress.map((p) => p.current);
-      expect(currents).toEqual([...currents].sort((a, b) => a - b));
-      expect(currents.at(-1)).toBe(body.length);
-      const done = events.find((e) => e.type === "done" && e.id === id)!;
-      expect(done).toMatchObject({ layer: r.manifest.layers.at(-1)!.digest });
-      const last = events.at(-1)!;
-      expect(last.type === "image" && last.image.manifestDigest).toBe(r.manifestDigest);
-      // --label goes over the Dockerfile's LABEL on the final image.
-      expect(r.config.config?.Labels).toEqual({ a: "2", b: "3" });
-    } finally {
-      server.close();
-    }
   });
 });
 

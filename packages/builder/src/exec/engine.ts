@@ -37,7 +37,7 @@ import { ContextFs, StageFs } from "./sources.js";
 import { StatCache } from "./stat-cache.js";
 import { executeStep, nowIso, type StepContext, type StepOutcome } from "./steps.js";
 import { typedSteps } from "./typed.js";
-import type { BuildEvent, BuildOptions, BuiltImage, ResolvedBase } from "./types.js";
+import type { BuildEvent, BuildOptions, ResolvedBase, StagedImage } from "./types.js";
 
 /** StageResult is a finished stage: its layers, config and the key that addresses its content. */
 export interface StageResult {
@@ -466,11 +466,13 @@ function baseRefs(plan: BuildPlan): { ref: string; platform: Platform }[] {
 }
 
 /**
- * build executes a Dockerfile: it returns the image of the target stage with its blobs in the store
- * (not named: the caller tags it or exports it). Every step is looked up in the build cache by its key
- * first; a hit writes nothing.
+ * executeBuild executes a Dockerfile: it returns the image of the target stage with its blobs in the
+ * store under the returned lease (not named: the caller tags it or exports it, then releases the lease).
+ * Every step is looked up in the build cache by its key first; a hit writes nothing.
  */
-export async function build(options: BuildOptions): Promise<BuiltImage & { lease: BlobLease }> {
+export async function executeBuild(
+  options: BuildOptions & { dockerfile: Uint8Array | string },
+): Promise<StagedImage & { lease: BlobLease }> {
   const b = new Builder(options);
   const file = options.dockerfileName ?? "Dockerfile";
   b.df = parseDockerfile(
@@ -512,7 +514,6 @@ export async function build(options: BuildOptions): Promise<BuiltImage & { lease
     const built = await writeImage(b, target);
     await (await b.statCache()).save();
     await exportCaches(b, target);
-    b.events({ type: "image", image: built });
     return { ...built, lease: b.lease };
   } catch (err) {
     await b.lease.release();
@@ -530,7 +531,7 @@ export async function build(options: BuildOptions): Promise<BuiltImage & { lease
   }
 }
 
-async function writeImage(b: Builder, r: StageResult): Promise<BuiltImage> {
+async function writeImage(b: Builder, r: StageResult): Promise<StagedImage> {
   const p = normalizePlatform(r.platform);
   const history = r.image.history ?? [];
   const created = b.epoch !== undefined ? nowIso(b.epoch) : r.created;

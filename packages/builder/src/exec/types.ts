@@ -1,5 +1,6 @@
 import type { Digest, ImageConfig, ImageStore, Manifest, Platform, StoredImage } from "@tsbuild/oci";
 import type { RegistryClient } from "@tsbuild/registry-client";
+import type { BuildOutput } from "./outputs.js";
 
 /** BaseEvent says a stage's external base image (`FROM image`) was resolved, from the store or a registry. */
 export interface BaseEvent {
@@ -16,7 +17,9 @@ export interface BaseEvent {
 
 /**
  * StepEvent says a step (a vertex, in BuildKit's words) started. Its `id` is unique in the build and
- * names the step in every later event about it (`cached`, `log`, `progress`, `done`).
+ * names the step in every later event about it (`cached`, `log`, `progress`, `done`). The steps that
+ * write the outputs after the stages (`exporting to image`, `pushing NAME`) have `stage` "" and
+ * `index` and `total` 0.
  */
 export interface StepEvent {
   type: "step";
@@ -106,12 +109,14 @@ export type CacheExport =
   | { type: "local"; dest: string; tag?: string; mode?: "min" | "max" }
   | { type: "inline" };
 
-/** BuildOptions are `docker build`'s inputs, typed. */
+/** BuildOptions are `docker build`'s inputs (`tsbuild build`'s flags), typed. */
 export interface BuildOptions {
+  /** store holds base images, the build cache, and (by default) the built image. */
   store: ImageStore;
-  /** client pulls base images the store does not have (none: the store must have them). */
+  /** client pulls base images the store does not have (none: the store must have them) and pushes. */
   client?: RegistryClient;
-  dockerfile: Uint8Array | string;
+  /** dockerfile is the Dockerfile's text (default: read from dockerfilePath, else contextDir/Dockerfile). */
+  dockerfile?: Uint8Array | string;
   /** dockerfileName is what messages call the file (default "Dockerfile"). */
   dockerfileName?: string;
   /** contextDir is the build context (none: a build that must not read one). */
@@ -143,8 +148,25 @@ export interface BuildOptions {
   /** cacheFrom are caches to answer steps from (after the store's own); cacheTo where to export records. */
   cacheFrom?: readonly CacheImport[];
   cacheTo?: readonly CacheExport[];
+  /** tags name the image in the store (`-t`), and are where `push` sends it. */
+  tags?: readonly string[];
+  /** outputs are where the image goes (`-o`; absent or empty: the store only). */
+  outputs?: readonly BuildOutput[];
+  /** push sends the image to every tag's registry after storing it (`--push`); needs `client`. */
+  push?: boolean;
+  /** signal cancels the build: containers killed, mounts and temporary files removed, the store as before. */
   signal?: AbortSignal;
+  /** onEvent sees every event as it happens, as iterating the build's handle does. */
   onEvent?: (event: BuildEvent) => void;
+}
+
+/** PushedImage is one name a build pushed: the registry holds the image as `name` and `name@digest`. */
+export interface PushedImage {
+  name: string;
+  /** digest is the manifest's digest in the registry. */
+  digest: Digest;
+  /** size is the manifest's size in bytes. */
+  size: number;
 }
 
 /** BuiltImage is the result: the image's manifest and config, written to the store's blobs (not named). */
@@ -161,7 +183,14 @@ export interface BuiltImage {
   steps: number;
   cached: number;
   warnings: string[];
+  /** names are the tags the store holds the image under (normalised: `app:1` is `docker.io/library/app:1`). */
+  names: string[];
+  /** pushed lists what `push` sent, one per name. */
+  pushed: PushedImage[];
 }
+
+/** StagedImage is the built image before its outputs are written. */
+export type StagedImage = Omit<BuiltImage, "names" | "pushed">;
 
 /** BaseImageInfo is a resolved external base. */
 export interface ResolvedBase {
