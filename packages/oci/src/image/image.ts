@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Readable, Transform, type TransformCallback } from "node:stream";
+import { Readable } from "node:stream";
 import { parseImageConfig } from "../config.js";
 import { type Digest, digestAlgorithm, digestOf, verifyDigest } from "../digest.js";
 import { locateError, OciError } from "../errors.js";
@@ -138,42 +138,39 @@ export function imageFromParts(parts: ImageParts): Image {
   };
 }
 
-/** verified passes a blob's bytes through, failing the stream at its end when they do not match `desc`. */
+/**
+ * verified passes a blob's bytes through, failing the stream at its end when
+ * they do not match `desc`. Nothing is read until the stream is: a check that
+ * ran ahead (a small blob piped through whole before anyone listened) would
+ * fail with nobody to hear it, as an uncaught error.
+ */
 export function verified(
   source: Readable,
   desc: Pick<Descriptor, "digest" | "size">,
   where: string,
 ): Readable {
-  const hash = createHash(digestAlgorithm(desc.digest));
-  let size = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+  async function* check(): AsyncGenerator<Buffer> {
+    const hash = createHash(digestAlgorithm(desc.digest));
+    let size = 0;
+    for await (const chunk of source as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > desc.size) {
-        cb(new OciError("SIZE_MISMATCH", `expected ${desc.size} bytes, got more`, { where }));
-        return;
-      }
+      if (size > desc.size)
+        throw new OciError("SIZE_MISMATCH", `expected ${desc.size} bytes, got more`, { where });
       hash.update(chunk);
-      cb(null, chunk);
-    },
-    flush(cb: TransformCallback) {
-      try {
-        verifyDigest(
-          desc,
-          { digest: `${digestAlgorithm(desc.digest)}:${hash.digest("hex")}` as Digest, size },
-          where,
-        );
-        cb();
-      } catch (err) {
-        cb(err as Error);
-      }
-    },
-  });
-  source.on("error", (err) => check.destroy(err));
-  check.on("close", () => {
+      yield chunk;
+    }
+    verifyDigest(
+      desc,
+      { digest: `${digestAlgorithm(desc.digest)}:${hash.digest("hex")}` as Digest, size },
+      where,
+    );
+  }
+  const out = Readable.from(check(), { objectMode: false });
+  // Destroyed before it was read, the generator never started: the source is closed here.
+  out.on("close", () => {
     if (!source.destroyed) source.destroy();
   });
-  return source.pipe(check);
+  return out;
 }
 
 /** readableOf turns any blob source into a Readable. */

@@ -19,6 +19,20 @@ export {
   verified,
 } from "./image.js";
 export {
+  type DirectoryLayerOptions,
+  directoryLayer,
+  type TarLayerOptions,
+  tarLayer,
+} from "./layers.js";
+export {
+  type Addendum,
+  append,
+  type ConfigChange,
+  type EmptyImageOptions,
+  emptyImage,
+  mutateConfig,
+} from "./mutate.js";
+export {
   archiveImages,
   builtImage,
   layoutImage,
