@@ -12,8 +12,11 @@ export interface CountingProxy {
   readonly log: string[];
   /** traffic is one entry per request: its log line, the body bytes sent up and the response bytes sent back. */
   readonly traffic: { line: string; up: number; down: number }[];
-  /** onRequest, when set, sees each log line before the request is forwarded (to inject faults). */
-  onRequest: ((line: string) => Promise<void> | void) | undefined;
+  /**
+   * onRequest, when set, sees each log line before the request is forwarded (to inject faults);
+   * answering "drop" cuts the client's connection instead of forwarding.
+   */
+  onRequest: ((line: string) => Promise<"drop" | undefined> | "drop" | undefined) | undefined;
   /** loseBlobs: answer every blob GET 404 BLOB_UNKNOWN, as a registry that lost the data would. */
   loseBlobs: boolean;
   /** blobGets are the GETs of blobs (`/v2/<repo>/blobs/<digest>`) so far. */
@@ -35,7 +38,10 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const t = { line, up: 0, down: 0 };
     traffic.push(t);
     // Counted and forwarded from the same tick: a body that arrived during onRequest waits in the stream.
-    if (proxy.onRequest) await proxy.onRequest(line);
+    if (proxy.onRequest && (await proxy.onRequest(line)) === "drop") {
+      req.socket.destroy();
+      return;
+    }
     req.on("data", (c: Buffer) => {
       t.up += c.length;
     });

@@ -40,9 +40,10 @@ export interface TestRegistry {
   logs(): Promise<string>;
   /**
    * restart kills the registry outright (SIGKILL, as a crash) and starts it again on the same port and
-   * storage, resolving once it answers; uploads in flight are lost, stored blobs and manifests stay.
+   * storage (after `downMs` down), resolving once it answers; uploads in flight are lost, stored blobs
+   * and manifests stay.
    */
-  restart(): Promise<void>;
+  restart(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -125,12 +126,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       logFile,
       tokenServer,
       logs: () => readFile(logFile, "utf8"),
-      restart: async () => {
+      restart: async (options = {}) => {
         if (child.exitCode === null && child.signalCode === null) {
           const exited = once(child, "exit");
           child.kill("SIGKILL");
           await exited;
         }
+        if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
         // The port may take a moment to be free again: retry the start until it answers.
         for (let i = 0; ; i++) {
           child = spawn(REGISTRY_BINARY, ["serve", configPath], { stdio: ["ignore", log, log] });

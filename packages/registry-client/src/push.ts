@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { setTimeout as delay } from "node:timers/promises";
 import {
   type Descriptor,
   type Digest,
@@ -190,12 +191,36 @@ async function pushManifestTree(
   } else {
     blobs.push(...(await pushBlobs(ctx, parsed.manifest)));
   }
-  const digest = await putManifest(
-    ctx.client,
-    { ...ctx.target, reference },
-    { bytes: manifest.bytes, mediaType: parsed.mediaType },
-  );
+  const digest = await putSettled(ctx, reference, { bytes: manifest.bytes, mediaType: parsed.mediaType });
   return { digest, blobs };
+}
+
+/**
+ * putSettled PUTs a manifest whose blobs were just found or sent. A registry that calls one of them
+ * unknown is asked again after a short pause, a few times: docker-registry's filesystem driver rewrites a
+ * blob's files in place when another client commits the same blob at that moment (many CI runners
+ * pushing one image), and a manifest checked in that instant fails though the blob is there.
+ */
+async function putSettled(
+  ctx: PushContext,
+  reference: string,
+  manifest: { bytes: Buffer; mediaType: string },
+): Promise<Digest> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await putManifest(ctx.client, { ...ctx.target, reference }, manifest);
+    } catch (err) {
+      const race =
+        isRegistryError(err) &&
+        (err.code === "MANIFEST_BLOB_UNKNOWN" || err.errors.some((e) => e.code === "MANIFEST_BLOB_UNKNOWN"));
+      if (!race || attempt >= 4 || ctx.target.signal?.aborted) throw err;
+      await delay(
+        100 * 2 ** attempt,
+        undefined,
+        ctx.target.signal ? { signal: ctx.target.signal } : undefined,
+      );
+    }
+  }
 }
 
 async function pushBlobs(ctx: PushContext, manifest: Manifest): Promise<BlobOutcome[]> {

@@ -2,15 +2,22 @@ import { resolve } from "node:path";
 import {
   type BlobLease,
   type Descriptor,
+  digestOf,
   type ImageStore,
   MediaType,
   OciLayout,
   parseReference,
 } from "@tsbuild/oci";
-import { blobFetcher, pushIndex, type RegistryClient } from "@tsbuild/registry-client";
+import {
+  blobFetcher,
+  headManifest,
+  pushIndex,
+  putManifest,
+  type RegistryClient,
+} from "@tsbuild/registry-client";
 import type { CacheRecord } from "../exec/cache.js";
 import type { CacheExport } from "../exec/types.js";
-import { cacheArtifact } from "./format.js";
+import { type CacheArtifact, cacheArtifact } from "./format.js";
 
 const REF_NAME = "org.opencontainers.image.ref.name";
 
@@ -37,14 +44,30 @@ export async function exportCache(
   const art = cacheArtifact(records);
   const write = { lease, ...(signal ? { signal } : {}) };
   if (target.type === "registry") {
-    if (!options.client) throw new Error("no registry client to export the cache with");
+    const client = options.client;
+    if (!client) throw new Error("no registry client to export the cache with");
+    const ref = parseReference(target.ref);
+    const at = { registry: ref.registry, repository: ref.repository, ...(signal ? { signal } : {}) };
+    const tag = ref.tag ?? "latest";
+    // The same cache is there already (another runner built the same): nothing to write. Rewriting equal
+    // bytes is not free: the registry's filesystem driver rewrites files in place, which a reader can catch.
+    if ((await headManifest(client, { ...at, reference: tag }))?.digest === art.indexDigest)
+      return summary(art);
+    const manifestDigest = digestOf(art.manifest);
+    if ((await headManifest(client, { ...at, reference: manifestDigest }))?.digest === manifestDigest) {
+      // The manifest is there (its blobs were checked when it was put): only the tag moves.
+      await putManifest(
+        client,
+        { ...at, reference: tag },
+        { bytes: art.index, mediaType: MediaType.OciIndex },
+      );
+      return summary(art);
+    }
     for (const b of [art.config, art.manifest, art.index]) await store.writeBlob(b, undefined, write);
-    await pushIndex(
-      options.client,
-      { digest: art.indexDigest, mediaType: MediaType.OciIndex },
-      parseReference(target.ref),
-      { store, ...(signal ? { signal } : {}) },
-    );
+    await pushIndex(client, { digest: art.indexDigest, mediaType: MediaType.OciIndex }, ref, {
+      store,
+      ...(signal ? { signal } : {}),
+    });
   } else {
     const layout = await OciLayout.open(resolve(target.dest), { create: true });
     for (const l of art.layers) {
@@ -67,9 +90,10 @@ export async function exportCache(
       manifests: [...index.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag), entry],
     });
   }
-  return {
-    digest: art.indexDigest,
-    records: JSON.parse(art.config.toString()).records.length,
-    layers: art.layers.length,
-  };
+  return summary(art);
+}
+
+function summary(art: CacheArtifact): { digest: string; records: number; layers: number } {
+  const records = (JSON.parse(art.config.toString()) as { records: unknown[] }).records.length;
+  return { digest: art.indexDigest, records, layers: art.layers.length };
 }
