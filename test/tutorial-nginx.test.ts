@@ -178,7 +178,7 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
         runCli(["build", "--tag", TAG, "--progress", "plain", context], { env: rootEnv() }),
       );
       ok("build as root", r);
-      expect(r.stderr).toContain(`2/3] ${RUN_LINE}\n`);
+      expect(r.stderr).toContain(`[2/2] ${RUN_LINE}\n`);
       expect(r.stderr).toMatch(/Setting up nginx /);
       expect(r.stdout).toMatch(/Successfully tagged custom-nginx:packaged\n$/);
 
@@ -218,7 +218,7 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
         asUser(["build", "--tag", TAG, "--progress", "plain", context]),
       );
       ok("build as the user", r);
-      expect(r.stderr).toContain(`2/3] ${RUN_LINE}\n`);
+      expect(r.stderr).toContain(`[2/2] ${RUN_LINE}\n`);
       expect(r.stderr).toMatch(/Setting up nginx /);
       expect(r.stderr).not.toMatch(/subordinate/);
       const ls = ok("image ls", await asUser(["image", "ls", "custom-nginx"]));

@@ -114,7 +114,7 @@ async function runBuild(options: BuildOptions, emit: (e: BuildEvent) => void): P
     const step = async (text: string, fn: (id: number) => Promise<unknown>) => {
       const id = ++lastId;
       const started = Date.now();
-      emit({ type: "step", id, stage: "", index: 0, total: 0, text });
+      emit({ type: "step", id, stage: "", index: 0, total: 0, text, name: text });
       await fn(id);
       emit({ type: "done", id, seconds: (Date.now() - started) / 1000 });
     };

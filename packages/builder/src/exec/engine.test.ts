@@ -44,7 +44,9 @@ async function run(
   await r.lease.release();
   const cached = events.filter((e) => e.type === "cached").map((e) => (e as { id: number }).id);
   const steps = events.filter((e) => e.type === "step") as Extract<BuildEvent, { type: "step" }>[];
-  return { r, cachedSteps: steps.filter((s) => cached.includes(s.id)).map((s) => s.text) };
+  // A base image from the store is always CACHED; cachedSteps are the Dockerfile's own steps.
+  const own = steps.filter((s) => !s.text.startsWith("FROM "));
+  return { r, steps, cachedSteps: own.filter((s) => cached.includes(s.id)).map((s) => s.text) };
 }
 
 const DF = [
@@ -87,13 +89,41 @@ describe("build: COPY and metadata onto a base", () => {
     ]);
   });
 
+  it("names steps as BuildKit does: [stage i/n] with FROM counted, config instructions not shown", async () => {
+    const store = await newStore();
+    const dir = await ctx({ Dockerfile: DF, "a.txt": "hello\n", "lib/x.js": "x" });
+    const { steps } = await run(store, DF, dir);
+    const base = steps[0]!.text.slice("FROM ".length);
+    expect(base).toMatch(/^docker\.io\/golden\/busybox:1@sha256:[0-9a-f]{64}$/);
+    expect(steps.map((s) => s.name)).toEqual([
+      `[1/4] FROM ${base}`,
+      "[2/4] WORKDIR /app",
+      "[3/4] COPY a.txt ./",
+      "[4/4] COPY lib/ ./lib/",
+    ]);
+    const multi = [
+      "FROM scratch AS Build",
+      "COPY a.txt /a.txt",
+      "FROM golden/busybox:1",
+      "ENV X=1",
+      "WORKDIR /",
+      ...Array.from({ length: 9 }, (_, i) => `WORKDIR /w${i}`),
+      "COPY --from=build /a.txt /",
+    ].join("\n");
+    const names = (await run(store, multi, dir)).steps.map((s) => s.name);
+    expect(names[0]).toBe("[build 1/1] COPY a.txt /a.txt");
+    expect(names.slice(1, 3)).toEqual([`[stage-1  1/12] FROM ${base}`, "[stage-1  2/12] WORKDIR /w0"]);
+    // WORKDIR / counts but is no vertex (BuildKit's dispatchWorkdir), so the last is 11 of 12.
+    expect(names.at(-1)).toBe("[stage-1 11/12] COPY --from=build /a.txt /");
+  });
+
   it("hits the cache on every step of a rebuild and writes no blob", async () => {
     const store = await newStore();
     const dir = await ctx({ Dockerfile: DF, "a.txt": "hello\n", "lib/x.js": "x" });
     const first = await run(store, DF, dir);
     const blobs = (await readdir(join(store.root, "blobs", "sha256"))).sort();
     const second = await run(store, DF, dir);
-    expect(second.cachedSteps).toHaveLength(5);
+    expect(second.cachedSteps).toEqual(["WORKDIR /app", "COPY a.txt ./", "COPY lib/ ./lib/"]);
     expect(second.r.configDigest).toBe(first.r.configDigest);
     expect((await readdir(join(store.root, "blobs", "sha256"))).sort()).toEqual(blobs);
   });

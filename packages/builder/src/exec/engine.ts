@@ -38,6 +38,7 @@ import { StatCache } from "./stat-cache.js";
 import { executeStep, nowIso, type StepContext, type StepOutcome } from "./steps.js";
 import { typedSteps } from "./typed.js";
 import type { BuildEvent, BuildOptions, ResolvedBase, StagedImage } from "./types.js";
+import { shownStep, VertexNames } from "./vertex-names.js";
 
 /** StageResult is a finished stage: its layers, config and the key that addresses its content. */
 export interface StageResult {
@@ -227,6 +228,7 @@ class Builder {
     }
     let pulled: StoredImage;
     const parsed = parseReference(ref);
+    const started = Date.now();
     try {
       // Lazy: the manifest and config only; the layers are recorded in the store with where they
       // live and fetched when a step reads the base's files.
@@ -265,7 +267,7 @@ class Builder {
         },
       );
     }
-    const r: ResolvedBase = { image: pulled, source: "registry" };
+    const r: ResolvedBase = { image: pulled, source: "registry", seconds: (Date.now() - started) / 1000 };
     this.bases.set(k, r);
     return r;
   }
@@ -291,6 +293,25 @@ class Builder {
     return p;
   }
 
+  /**
+   * fromVertex reports a stage's base image as BuildKit's `[1/n] FROM name@digest` vertex: CACHED when
+   * the store had it, else done in the time its manifest and config took to fetch.
+   */
+  async fromVertex(vertex: VertexNames, stage: PlannedStage, ref: string): Promise<ResolvedBase> {
+    const id = this.nextId();
+    const started = Date.now();
+    const base = await this.resolveBase(ref, stage.platform);
+    const digest = base.image.manifestDigest;
+    const name = `${parseReference(ref).withoutDigest().toString()}@${digest}`;
+    this.events({ type: "step", id, stage: stage.id, ...vertex.next(`FROM ${name}`) });
+    this.events({ type: "base", stage: stage.id, ref, source: base.source, digest });
+    // Not counted in `steps`: those are the Dockerfile's own steps that ran or hit the cache.
+    if (base.source === "store") this.events({ type: "cached", id });
+    const fetched = base.source === "store" ? 0 : (base.seconds ?? 0);
+    this.events({ type: "done", id, seconds: fetched + (Date.now() - started) / 1000 });
+    return base;
+  }
+
   /** imageFs is the filesystem of an external image, for COPY --from=image. */
   async imageFs(ref: string, platform: Platform): Promise<{ fs: StageFs; key: string }> {
     const base = await this.resolveBase(ref, platform);
@@ -302,6 +323,7 @@ class Builder {
   }
 
   async runStage(stage: PlannedStage): Promise<StageResult> {
+    const vertex = new VertexNames(this.plan.stageCount === 1 ? "" : stage.id, stage);
     const os = stage.platform.os;
     let layers: LayerRef[];
     let image: BaseImage;
@@ -323,14 +345,7 @@ class Builder {
       parent = b.parent;
       oci = b.oci;
     } else {
-      const b = await this.resolveBase(stage.base.ref, stage.platform);
-      this.events({
-        type: "base",
-        stage: stage.id,
-        ref: stage.base.ref,
-        source: b.source,
-        digest: b.image.manifestDigest,
-      });
+      const b = await this.fromVertex(vertex, stage, stage.base.ref);
       layers = layersOf(b.image);
       const c = b.image.config;
       image = {
@@ -365,11 +380,13 @@ class Builder {
     const fold = foldSteps(image, stage.steps, os);
     const steps = typedSteps(stage, fold.steps);
     const history: HistoryEntry[] = [...fold.image.history];
-    for (const [i, step] of steps.entries()) {
+    for (const step of steps) {
       this.options.signal?.throwIfAborted();
-      const id = this.nextId();
+      // Config-only instructions (ENV, CMD, LABEL…) are no step of their own, as in BuildKit.
+      const shown = shownStep(step);
+      const id = shown ? this.nextId() : 0;
       ctx.stepId = id;
-      this.events({ type: "step", id, stage: stage.id, index: i + 1, total: steps.length, text: step.text });
+      if (shown) this.events({ type: "step", id, stage: stage.id, ...vertex.next(step.text) });
       const started = Date.now();
       let outcome: StepOutcome;
       try {
@@ -377,8 +394,8 @@ class Builder {
       } catch (err) {
         throw this.locate(err, step.location);
       }
-      this.steps++;
-      if (outcome.cached) {
+      if (shown) this.steps++;
+      if (outcome.cached && shown) {
         this.cached++;
         this.events({ type: "cached", id });
       }
@@ -398,6 +415,7 @@ class Builder {
           ...(outcome.layer === undefined ? { empty_layer: true } : {}),
         };
       }
+      if (!shown) continue;
       this.events({
         type: "done",
         id,

@@ -26,11 +26,16 @@ export interface StepEvent {
   id: number;
   /** stage is the stage's name (or its index as text when unnamed). */
   stage: string;
-  /** index and total place the step in its stage, 1-based: `[stage index/total]`. */
+  /**
+   * index and total place the step in its stage, 1-based, as BuildKit numbers vertices: FROM an image
+   * is 1; ENV, LABEL and other config-only instructions are no step (ONBUILD triggers still count).
+   */
   index: number;
   total: number;
   /** text is the instruction as docker prints it, e.g. `RUN apt-get update`. */
   text: string;
+  /** name is the line BuildKit shows: `[stage-1 2/5] RUN make` (no stage name in a one-stage Dockerfile). */
+  name: string;
 }
 
 /** CachedEvent says a started step was found in the build cache: it ran nothing and wrote nothing. */
@@ -179,7 +184,7 @@ export interface BuiltImage {
   /** parent is the base image's id when the final stage is on an image. */
   parent?: Digest;
   platform: Platform;
-  /** steps and cached count what ran. */
+  /** steps counts the steps BuildKit shows (COPY, ADD, RUN, WORKDIR; not FROM, not config-only ones); cached those the cache answered. */
   steps: number;
   cached: number;
   warnings: string[];
@@ -196,4 +201,6 @@ export type StagedImage = Omit<BuiltImage, "names" | "pushed">;
 export interface ResolvedBase {
   image: StoredImage;
   source: "store" | "registry";
+  /** seconds is how long the registry took to resolve it (pulled bases). */
+  seconds?: number;
 }

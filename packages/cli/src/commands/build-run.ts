@@ -2,13 +2,17 @@ import { writeFile } from "node:fs/promises";
 import {
   type BuildEvent,
   type BuildOutput,
+  type BuiltImage,
   build,
   type CacheExport,
   type CacheImport,
 } from "@tsbuild/builder";
 import { digestHex, type Platform, parseReference } from "@tsbuild/oci";
 import { blobFetcher } from "@tsbuild/registry-client";
+import { humanSize } from "../format/index.js";
 import { CliUsageError, io } from "../output.js";
+import { BuildOps } from "../progress/build-ops.js";
+import { NULL_DISPLAY, openDisplay, progressMode } from "../progress/display.js";
 import { type RegistryArgs, withRegistryClient } from "../registry-options.js";
 import { type StoreArgs, withStore } from "./image-store.js";
 
@@ -70,23 +74,6 @@ export interface RunBuildInput {
   cacheTo?: CacheExport[];
 }
 
-/** plainProgress prints BuildKit's plain progress: `#N [stage i/n] INSTRUCTION`, then CACHED or DONE. */
-function plainProgress(write: (s: string) => void): (e: BuildEvent) => void {
-  return (e) => {
-    if (e.type === "step") {
-      write(
-        e.stage === "" ? `#${e.id} ${e.text}\n` : `#${e.id} [${e.stage} ${e.index}/${e.total}] ${e.text}\n`,
-      );
-    } else if (e.type === "cached") write(`#${e.id} CACHED\n`);
-    else if (e.type === "done") write(`#${e.id} DONE ${e.seconds.toFixed(1)}s\n`);
-    else if (e.type === "base") write(`#0 [${e.stage}] FROM ${e.ref} (${e.source}) ${e.digest}\n`);
-    else if (e.type === "warning") write(`WARNING: ${e.message}\n`);
-    else if (e.type === "log") {
-      for (const line of e.data.toString("utf8").split("\n")) if (line !== "") write(`#${e.id} ${line}\n`);
-    }
-  };
-}
-
 /** jsonEvent is one `--progress json` line: the library's event, log data as text. */
 function jsonEvent(e: BuildEvent): string | undefined {
   // The image line comes after the outputs are written, with its names (below).
@@ -94,72 +81,81 @@ function jsonEvent(e: BuildEvent): string | undefined {
   return JSON.stringify(e.type === "log" ? { ...e, data: e.data.toString("utf8") } : e);
 }
 
+/** summary is the line after the view: how long, how many steps ran or came from the cache, the image. */
+function summary(seconds: number, image: BuiltImage): string {
+  const size = image.manifest.layers.reduce((n, l) => n + l.size, image.manifest.config.size);
+  const run = image.steps - image.cached;
+  const steps = `${image.steps} step${image.steps === 1 ? "" : "s"}`;
+  return `Built ${image.configDigest} (${humanSize(size)}) in ${seconds.toFixed(1)}s: ${steps}, ${image.cached} cached, ${run} run\n`;
+}
+
 /** runBuild executes the build through the library (which writes the outputs and pushes) and prints its results. */
 export async function runBuild(input: RunBuildInput): Promise<void> {
-  const { stdout, stderr } = io();
+  const { stdout, stderr, env } = io();
   const { argv } = input;
   const quiet = argv.quiet === true || argv.progress === "quiet";
-  await withStore(argv, (store) =>
-    withRegistryClient(argv, async (client, signal) => {
-      store.fetchBlob ??= blobFetcher(client);
-      const started = Date.now();
-      let lastId = 0;
-      const plain = plainProgress((s) => stderr.write(s));
-      const handle = build({
-        store,
-        client,
-        dockerfile: input.dockerfile,
-        dockerfileName: input.dockerfileName,
-        dockerfilePath: input.dockerfilePath,
-        contextDir: input.contextDir,
-        buildArgs: input.buildArgs,
-        ...(input.target !== undefined ? { target: input.target } : {}),
-        ...(input.platform ? { platform: input.platform } : {}),
-        noCache: input.noCache,
-        noCacheFilter: input.noCacheFilter,
-        pull: input.pull,
-        labels: input.labels,
-        ...(input.network ? { network: input.network } : {}),
-        secrets: input.secrets,
-        ssh: input.ssh,
-        allow: input.allow,
-        ...(input.cacheFrom?.length ? { cacheFrom: input.cacheFrom } : {}),
-        ...(input.cacheTo?.length ? { cacheTo: input.cacheTo } : {}),
-        tags: input.tags,
-        outputs: input.outputs,
-        push: argv.push === true,
-        signal,
-      });
-      for await (const e of handle) {
-        if ("id" in e) lastId = Math.max(lastId, e.id);
-        if (quiet) continue;
-        if (argv.progress === "json") {
-          const line = jsonEvent(e);
-          if (line !== undefined) stdout.write(`${line}\n`);
-        } else plain(e);
-      }
-      const image = await handle.result;
-      const id = image.configDigest;
-      if (argv.iidfile) await writeFile(argv.iidfile, id);
-      if (!quiet) {
-        stderr.write(
-          `#${lastId + 1} DONE ${((Date.now() - started) / 1000).toFixed(1)}s (${image.steps} steps, ${image.cached} cached)\n`,
-        );
-      }
-      if (quiet) stdout.write(`${id}\n`);
-      else if (argv.progress === "json") {
-        stdout.write(
-          `${JSON.stringify({ type: "image", id, manifest: image.manifestDigest, names: image.names, steps: image.steps, cached: image.cached })}\n`,
-        );
-      } else {
-        const toStore = input.outputs.length === 0 || input.outputs.some((o) => o.type === "image");
-        if (toStore) stdout.write(`Successfully built ${digestHex(id).slice(0, 12)}\n`);
-        for (const n of input.tags)
-          stdout.write(`Successfully tagged ${parseReference(n).familiarString()}\n`);
-        for (const p of image.pushed) {
-          stdout.write(`${parseReference(p.name).tag ?? "latest"}: digest: ${p.digest} size: ${p.size}\n`);
+  const mode = quiet ? "quiet" : progressMode(argv.progress, stderr);
+  const display = mode === "tty" || mode === "plain" ? openDisplay(mode, stderr, { env }) : NULL_DISPLAY;
+  const ops = new BuildOps();
+  try {
+    await withStore(argv, (store) =>
+      withRegistryClient(argv, async (client, signal) => {
+        store.fetchBlob ??= blobFetcher(client);
+        const started = Date.now();
+        const handle = build({
+          store,
+          client,
+          dockerfile: input.dockerfile,
+          dockerfileName: input.dockerfileName,
+          dockerfilePath: input.dockerfilePath,
+          contextDir: input.contextDir,
+          buildArgs: input.buildArgs,
+          ...(input.target !== undefined ? { target: input.target } : {}),
+          ...(input.platform ? { platform: input.platform } : {}),
+          noCache: input.noCache,
+          noCacheFilter: input.noCacheFilter,
+          pull: input.pull,
+          labels: input.labels,
+          ...(input.network ? { network: input.network } : {}),
+          secrets: input.secrets,
+          ssh: input.ssh,
+          allow: input.allow,
+          ...(input.cacheFrom?.length ? { cacheFrom: input.cacheFrom } : {}),
+          ...(input.cacheTo?.length ? { cacheTo: input.cacheTo } : {}),
+          tags: input.tags,
+          outputs: input.outputs,
+          push: argv.push === true,
+          signal,
+        });
+        for await (const e of handle) {
+          if (mode === "json") {
+            const line = jsonEvent(e);
+            if (line !== undefined) stdout.write(`${line}\n`);
+          } else for (const op of ops.of(e)) display.apply(op);
         }
-      }
-    }),
-  );
+        const image = await handle.result;
+        const id = image.configDigest;
+        if (argv.iidfile) await writeFile(argv.iidfile, id);
+        display.close();
+        if (mode === "tty" || mode === "plain") stderr.write(summary((Date.now() - started) / 1000, image));
+        if (quiet) stdout.write(`${id}\n`);
+        else if (mode === "json") {
+          stdout.write(
+            `${JSON.stringify({ type: "image", id, manifest: image.manifestDigest, names: image.names, steps: image.steps, cached: image.cached, pushed: image.pushed })}\n`,
+          );
+        } else {
+          const toStore = input.outputs.length === 0 || input.outputs.some((o) => o.type === "image");
+          if (toStore) stdout.write(`Successfully built ${digestHex(id).slice(0, 12)}\n`);
+          for (const n of input.tags)
+            stdout.write(`Successfully tagged ${parseReference(n).familiarString()}\n`);
+          for (const p of image.pushed) {
+            stdout.write(`${parseReference(p.name).tag ?? "latest"}: digest: ${p.digest} size: ${p.size}\n`);
+          }
+        }
+      }),
+    );
+  } catch (err) {
+    display.close(err instanceof Error ? err.message : String(err));
+    throw err;
+  }
 }
