@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-DEBS=(curl runc docker-registry skopeo umoci uidmap busybox-static jq ca-certificates apache2-utils openssl attr fuse-overlayfs git debootstrap)
+DEBS=(curl runc docker-registry skopeo umoci uidmap busybox-static jq ca-certificates apache2-utils openssl attr fuse-overlayfs git debootstrap zsh)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -17,6 +17,11 @@ export const commands: CommandModule<any, any>[] = [
     load: async () => (await import("./builder.js")).builderCommand,
   }),
   lazyCommand({
+    command: "completion <shell>",
+    describe: "Print the shell completion script for bash or zsh",
+    load: async () => (await import("./completion.js")).completionCommand,
+  }),
+  lazyCommand({
     command: "doctor",
     describe: "Check what RUN steps need (runc, user namespaces, subuid ranges, overlay) and how to fix it",
     load: async () => (await import("./doctor.js")).doctorCommand,

@@ -36,6 +36,20 @@ export async function subcommandsOf(node: Node, top: readonly AnyCommand[]): Pro
   return shapeOf(await loaded(node.command)).subcommands;
 }
 
+/** walkTree lists every command under the root, depth first, importing the modules of groups. */
+export async function walkTree(top: readonly AnyCommand[]): Promise<Node[]> {
+  const out: Node[] = [];
+  const visit = async (node: Node) => {
+    for (const c of await subcommandsOf(node, top)) {
+      const child = { path: [...node.path, nameOf(c)], command: c };
+      out.push(child);
+      if (isGroup(c)) await visit(child);
+    }
+  };
+  await visit({ path: [] });
+  return out;
+}
+
 /** findNode follows `words` from the root while they name commands; `rest` are the words left over. */
 export async function findNode(
   words: readonly string[],
@@ -115,6 +129,12 @@ function examplesText(shape: CommandShape): string {
 /** METAVAR is a docker-style argument name leading a positional's description (`NAME[:TAG|@DIGEST]`). */
 const METAVAR = /^[A-Z][A-Z0-9_]*(\[\S*\])?$/;
 
+/** metavarOf names a positional as docker would: the `NAME[:TAG]` its description starts with, else KEY. */
+export function metavarOf(key: string, shape: CommandShape | undefined): string {
+  const described = String(shape?.positionals.get(key)?.describe ?? "").split(/\s/)[0] ?? "";
+  return METAVAR.test(described) ? described : key.toUpperCase();
+}
+
 /**
  * usageLine is docker's usage line for a leaf command: `tsbuild image rm
  * [OPTIONS] IMAGE [IMAGE...]`. An argument is named by the docker-style name
@@ -131,9 +151,7 @@ export function usageLine(node: Node, shape: CommandShape | undefined): string {
     .map((a) => {
       const m = /^([<[])([^.>\]]+)(\.\.)?[>\]]$/.exec(a);
       if (!m) return a;
-      const key = m[2] ?? "";
-      const described = String(shape?.positionals.get(key)?.describe ?? "").split(/\s/)[0] ?? "";
-      const name = METAVAR.test(described) ? described : key.toUpperCase();
+      const name = metavarOf(m[2] ?? "", shape);
       if (m[1] === "[") return m[3] ? `[${name}...]` : `[${name}]`;
       return m[3] ? `${name} [${name}...]` : name;
     });
