@@ -13,15 +13,11 @@ export {
   walkContext,
 } from "./dockerfile/dockerignore/context.js";
 export { parseIgnoreFile } from "./dockerfile/dockerignore/ignorefile.js";
-export {
-  IgnorePattern,
-  IgnorePatternError,
-  legacyMatches,
-  PatternMatcher,
-} from "./dockerfile/dockerignore/matcher.js";
-export * from "./dockerfile/instructions/index.js";
+export { IgnorePatternError, PatternMatcher } from "./dockerfile/dockerignore/matcher.js";
+export { parseGoDuration } from "./dockerfile/instructions/duration.js";
+export type * from "./dockerfile/instructions/types.js";
 export { type CheckOptions, type CheckResult, checkDockerfile } from "./dockerfile/lint/check.js";
-export { formatCheckReport, formatWarning, sourceSnippet } from "./dockerfile/lint/format.js";
+export { formatCheckReport, formatWarning } from "./dockerfile/lint/format.js";
 export {
   type LintConfig,
   LintConfigError,
@@ -30,7 +26,14 @@ export {
   parseLintConfig,
 } from "./dockerfile/lint/linter.js";
 export { ALL_RULES, type LintRule } from "./dockerfile/lint/rules.js";
-export * from "./dockerfile/parser/index.js";
+export type {
+  Directive,
+  Heredoc,
+  InstructionNode,
+  ParsedDockerfile,
+  ParseWarning,
+} from "./dockerfile/parser/ast.js";
+export { type ParseOptions, parse } from "./dockerfile/parser/parser.js";
 export { type EnvGetter, envsFromMap, envsFromSlice } from "./dockerfile/shell/env.js";
 export {
   type ExpansionResult,
@@ -69,18 +72,9 @@ export type {
   StepEvent,
   WarningEvent,
 } from "./exec/types.js";
-export { isProxyArg, PREDEFINED_PLATFORM_ARGS, unusedBuildArgsWarning } from "./plan/args.js";
+export { unusedBuildArgsWarning } from "./plan/args.js";
 export { foldChanges } from "./plan/changes.js";
-export {
-  type BaseImage,
-  defaultShell,
-  type FoldedImage,
-  foldImageConfig,
-  foldPlan,
-  HISTORY_COMMENT,
-  runArgs,
-  scratchImage,
-} from "./plan/config.js";
+export { type BaseImage, type FoldedImage, foldPlan } from "./plan/config.js";
 export { type PortSpec, PortSpecError, parsePortSpec } from "./plan/expose.js";
 export { planBuild } from "./plan/plan.js";
 export type {

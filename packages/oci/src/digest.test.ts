@@ -1,10 +1,8 @@
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
 import {
   chainIds,
   type Digest,
-  DigestingStream,
   digestAlgorithm,
   digestHex,
   digestOf,
@@ -67,20 +65,13 @@ describe("computing digests", () => {
     expect(digestOf("é")).toBe(digestOf(Buffer.from([0xc3, 0xa9])));
   });
 
-  it("from streams: digestOfStream and DigestingStream agree with digestOf and pass bytes through", async () => {
+  it("from streams: digestOfStream agrees with digestOf", async () => {
     const chunks = [Buffer.from("hello "), Buffer.from("world"), Buffer.alloc(100_000, 7)];
     const whole = Buffer.concat(chunks);
     expect(await digestOfStream(Readable.from(chunks))).toEqual({
       digest: digestOf(whole),
       size: whole.length,
     });
-    const tap = new DigestingStream("sha512");
-    const out: Buffer[] = [];
-    await pipeline(Readable.from(chunks), tap, async (source: AsyncIterable<Buffer>) => {
-      for await (const c of source) out.push(c);
-    });
-    expect(Buffer.concat(out)).toEqual(whole);
-    expect([tap.digest(), tap.size]).toEqual([digestOf(whole, "sha512"), whole.length]);
   });
 
   it("verifyDigest reports a different digest or size", () => {

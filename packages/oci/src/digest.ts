@@ -1,5 +1,4 @@
-import { createHash, type Hash } from "node:crypto";
-import { Transform, type TransformCallback } from "node:stream";
+import { createHash } from "node:crypto";
 import { OciError } from "./errors.js";
 
 /** Digest is a validated `algorithm:hex` string, e.g. `sha256:e3b0…`. */
@@ -79,34 +78,6 @@ export async function digestOfStream(
     size += chunk.length;
   }
   return { digest: `${algorithm}:${hash.digest("hex")}` as Digest, size };
-}
-
-/**
- * DigestingStream is a pass-through Transform that hashes and counts what flows
- * through it; read `digest()` and `size` after it ends.
- */
-export class DigestingStream extends Transform {
-  readonly algorithm: DigestAlgorithm;
-  size = 0;
-  #hash: Hash;
-  #digest: Digest | undefined;
-
-  constructor(algorithm: DigestAlgorithm = "sha256") {
-    super();
-    this.algorithm = algorithm;
-    this.#hash = createHash(algorithm);
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#hash.update(chunk);
-    this.size += chunk.length;
-    cb(null, chunk);
-  }
-
-  digest(): Digest {
-    this.#digest ??= `${this.algorithm}:${this.#hash.digest("hex")}` as Digest;
-    return this.#digest;
-  }
 }
 
 /** verifyDigest throws DIGEST_MISMATCH / SIZE_MISMATCH when `actual` differs from `expected`. */

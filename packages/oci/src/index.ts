@@ -22,18 +22,14 @@ export {
   formatPlatform,
   hostPlatform,
   matchPlatform,
-  matchPlatformExact,
   normalizePlatform,
   parsePlatform,
-  parsePlatformObject,
-  platformRank,
-  platformVector,
   selectPlatform,
 } from "./platform.js";
 export * from "./reference.js";
 export type { BlobLease } from "./store/lease.js";
 export { type LockOptions, withFileLock } from "./store/lock.js";
-export { type BlobFetcher, REMOTE_DIR, type RemoteBlob } from "./store/remote.js";
+export type { BlobFetcher, RemoteBlob } from "./store/remote.js";
 export { defaultStoreRoot } from "./store/root.js";
 export {
   type AddImageOptions,

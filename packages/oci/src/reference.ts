@@ -35,7 +35,7 @@ const anchoredTagRegexp = new RegExp(`^${tagPattern}$`);
 const anchoredIdentifierRegexp = /^[a-f0-9]{64}$/;
 
 /** NAME_TOTAL_LENGTH_MAX is the longest repository name (domain included) docker accepts. */
-export const NAME_TOTAL_LENGTH_MAX = 255;
+const NAME_TOTAL_LENGTH_MAX = 255;
 
 /** DEFAULT_REGISTRY is the canonical domain of Docker Hub in names (not its API host). */
 export const DEFAULT_REGISTRY = "docker.io";

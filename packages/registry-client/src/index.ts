@@ -1,15 +1,11 @@
-export type { Challenge } from "./auth/challenge.js";
-export { parseChallenges, pickChallenge } from "./auth/challenge.js";
-export { BLOB_SOURCES_FILE, BlobSources, type BlobSourcesOptions } from "./blob-sources.js";
+export { BlobSources, type BlobSourcesOptions } from "./blob-sources.js";
 export {
   blobSize,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_CHUNK_THRESHOLD,
   type RepositoryTarget,
   readBlob,
-  startUpload,
   type UploadOptions,
-  type UploadStart,
   uploadBlob,
 } from "./blobs.js";
 export type { Endpoint, RegistryClientOptions, RegistryRequest, Scope } from "./client.js";
@@ -54,13 +50,11 @@ export {
 } from "./push.js";
 export { redactHeaders, redactText, redactUrl, registerSecret } from "./redact.js";
 export {
-  apiHost,
   credentialKey,
   DOCKER_HUB,
   DOCKER_HUB_API_HOST,
   DOCKER_HUB_AUTH_KEY,
   isDockerHub,
-  isLoopback,
   normalizeRegistry,
 } from "./registry.js";
 export {
@@ -70,15 +64,11 @@ export {
   type ResolveOptions,
   resolveImage,
 } from "./resolve.js";
-export { DEFAULT_JSON_LIMIT, RegistryResponse } from "./response.js";
 export { type RegistrySinkOptions, type RegistryWrite, registrySink } from "./sink.js";
 export {
-  parseDuration,
-  parseRate,
   TIMEOUT_SETTING_NAMES,
   type TimeoutSettingName,
   type TimeoutValues,
-  timeoutEnvName,
 } from "./timeouts-config.js";
 export type { RetryInfo, RetryOptions } from "./transport/retry.js";
 export type { BodySource } from "./transport/send.js";

@@ -103,14 +103,22 @@ export async function fetchManifest(
   const claimed = res.header("docker-content-digest");
   const expected = isDigest(target.reference) ? target.reference : claimed;
   let digest = digestOf(bytes);
+  // What the registry sent is wrong: a RegistryError, as every error of this package; the OciError that
+  // found the fault is its cause.
+  const at = { method: "GET", url: res.url, status: res.status };
   if (expected !== undefined && expected !== "") {
-    const want = parseDigest(expected, `Docker-Content-Digest of ${where(target)}`);
+    let want: Digest;
+    try {
+      want = parseDigest(expected, `Docker-Content-Digest of ${where(target)}`);
+    } catch (err) {
+      throw new RegistryError("INVALID_RESPONSE", (err as Error).message, { ...at, cause: err });
+    }
     const actual = digestOf(bytes, digestAlgorithm(want));
     if (actual !== want) {
-      throw new OciError(
-        "DIGEST_MISMATCH",
-        `manifest content does not match its digest: expected ${want}, got ${actual}`,
-        { where: where(target) },
+      throw new RegistryError(
+        "DIGEST_INVALID",
+        `manifest for ${where(target)} does not match its digest: expected ${want}, got ${actual}`,
+        at,
       );
     }
     digest = want;
@@ -121,8 +129,8 @@ export async function fetchManifest(
     parsed = parseManifestOrIndex(bytes, contentType);
   } catch (err) {
     if (err instanceof OciError) {
-      throw new OciError(err.code, `invalid manifest from the registry: ${err.message}`, {
-        where: where(target),
+      throw new RegistryError("MANIFEST_INVALID", `invalid manifest from the registry: ${err.message}`, {
+        ...at,
         cause: err,
       });
     }

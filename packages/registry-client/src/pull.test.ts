@@ -266,7 +266,7 @@ describe("pullImage against a fault-injecting registry", () => {
         fake.manifests.set("notjson", { body: Buffer.from("{not json"), type: MediaType.OciManifest });
         return "x/bad:notjson";
       },
-      code: "INVALID_JSON",
+      code: "MANIFEST_INVALID",
       error: /invalid manifest/,
     },
     {
@@ -286,7 +286,7 @@ describe("pullImage against a fault-injecting registry", () => {
         fake.manifests.set(img.digest, fake.manifests.get(other.digest)!);
         return `x/bad@${img.digest}`;
       },
-      code: "DIGEST_MISMATCH",
+      code: "DIGEST_INVALID",
       error: /does not match its digest/,
     },
     {

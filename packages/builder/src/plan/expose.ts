@@ -1,12 +1,16 @@
+import { BuildError } from "../errors.js";
 /**
  * Port specs of EXPOSE, as BuildKit's convert_expose.go reads them: `[ip:][hostPort:]port[-end][/proto]`,
  * giving the image config's `ExposedPorts` keys (`80/tcp`, one per port of a range). IP addresses and
  * host ports are accepted (and flagged by ExposeInvalidFormat); a bad spec is an error.
  */
 
-/** PortSpecError is a malformed EXPOSE port; the caller adds the position. */
-export class PortSpecError extends Error {
+/** PortSpecError is a malformed EXPOSE port (code INVALID_ARGUMENTS); the caller adds the position. */
+export class PortSpecError extends BuildError {
   override readonly name = "PortSpecError";
+  constructor(message: string) {
+    super("INVALID_ARGUMENTS", message);
+  }
 }
 
 /** PortSpec is one parsed EXPOSE word. */

@@ -1,7 +1,6 @@
 export { type ApplyLayerOptions, type ApplyLayerResult, applyLayer } from "./apply.js";
 export { comparePaths, entryDiskSize, type LayerEntry, type LayerEntryType } from "./entry.js";
-export { crc32, type ParallelGzipOptions, parallelGzip } from "./gzip-parallel.js";
-export { fsPath, hasEscapedBytes, pathFromBytes, pathToBytes, readDirNames } from "./path-bytes.js";
+export { fsPath, pathFromBytes, pathToBytes } from "./path-bytes.js";
 export {
   type LayerEntryInfo,
   type ReadTarOptions,
@@ -18,6 +17,5 @@ export {
   createLayer,
   type LayerResult,
   type LayerSource,
-  prepareEntries,
   writeLayerTo,
 } from "./writer.js";

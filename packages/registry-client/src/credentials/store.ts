@@ -46,8 +46,3 @@ export class StaticCredentials implements CredentialStore {
     this.#byRegistry.delete(normalizeRegistry(registry));
   }
 }
-
-/** hasSecret says whether a credential can authenticate at all. */
-export function hasSecret(c: Credential | undefined): c is Credential {
-  return !!c && !!(c.password || c.identityToken || c.registryToken);
-}

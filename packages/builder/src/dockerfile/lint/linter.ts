@@ -1,3 +1,4 @@
+import { BuildError } from "../../errors.js";
 import { parseGoBool } from "../instructions/mount.js";
 import type { SourceLocation } from "../instructions/types.js";
 import type { LintRule } from "./rules.js";
@@ -12,9 +13,12 @@ export interface LintConfig {
   errorOnWarning: boolean;
 }
 
-/** LintConfigError is a malformed `# check=` value; the caller adds the position. */
-export class LintConfigError extends Error {
+/** LintConfigError is a malformed `# check=` value (code INVALID_DIRECTIVE); the caller adds the position. */
+export class LintConfigError extends BuildError {
   override readonly name = "LintConfigError";
+  constructor(message: string) {
+    super("INVALID_DIRECTIVE", message);
+  }
 }
 
 /**
