@@ -19,6 +19,8 @@ export interface CountingProxy {
   onRequest: ((line: string) => Promise<"drop" | undefined> | "drop" | undefined) | undefined;
   /** loseBlobs: answer every blob GET 404 BLOB_UNKNOWN, as a registry that lost the data would. */
   loseBlobs: boolean;
+  /** corruptBlobs: flip the first byte of every blob a GET returns (same length), as a lying registry would. */
+  corruptBlobs: boolean;
   /** blobGets are the GETs of blobs (`/v2/<repo>/blobs/<digest>`) so far. */
   blobGets(): string[];
   close(): Promise<void>;
@@ -30,6 +32,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const log: string[] = [];
   const traffic: CountingProxy["traffic"] = [];
   let lose = false;
+  let corrupt = false;
   const proxy = { onRequest: undefined as CountingProxy["onRequest"] };
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "").split("?")[0] ?? "";
@@ -64,8 +67,14 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         if (typeof headers.location === "string")
           headers.location = headers.location.replace(to.host, req.headers.host ?? to.host);
         res.writeHead(r.statusCode ?? 502, headers);
+        let first = corrupt && req.method === "GET" && r.statusCode === 200 && /\/blobs\/sha256:/.test(path);
         r.on("data", (c: Buffer) => {
           t.down += c.length;
+          // The same Buffer reaches the pipe below: the first byte goes out flipped.
+          if (first && c.length > 0) {
+            c[0] = (c[0] ?? 0) ^ 0xff;
+            first = false;
+          }
         });
         r.pipe(res);
       },
@@ -89,6 +98,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     },
     set loseBlobs(v: boolean) {
       lose = v;
+    },
+    get corruptBlobs() {
+      return corrupt;
+    },
+    set corruptBlobs(v: boolean) {
+      corrupt = v;
     },
     blobGets: () => log.filter((l) => /^GET \/v2\/.+\/blobs\/sha256:[0-9a-f]{64}$/.test(l)),
     close: () =>

@@ -12,6 +12,7 @@ export type { Endpoint, RegistryClientOptions, RegistryRequest, Scope } from "./
 export { DEFAULT_USER_AGENT, RegistryClient } from "./client.js";
 export type { LoadSettingsOptions, RegistrySettings } from "./config.js";
 export { createRegistryClient, loadRegistrySettings, tsbuildConfigFile } from "./config.js";
+export { type CopyImageOptions, type CopyResult, copy } from "./copy.js";
 export { dockerConfigDir } from "./credentials/config-file.js";
 export type { DockerCredentialStoreOptions, StoreResult } from "./credentials/docker.js";
 export { DockerCredentialStore } from "./credentials/docker.js";

@@ -69,7 +69,12 @@ export function registrySink(
   };
 }
 
-async function pushOne(
+/**
+ * pushOne puts one blob into `target`: nothing when it is there, a mount when
+ * its source is another repository of the same registry, else its bytes
+ * from `open` (internal: copy uses it too).
+ */
+export async function pushOne(
   client: RegistryClient,
   target: RepositoryTarget,
   b: {
