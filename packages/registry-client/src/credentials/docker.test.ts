@@ -151,6 +151,20 @@ describe("DockerCredentialStore with credential helpers", () => {
     expect(await store.helper("localhost:1")).toBeUndefined();
   });
 
+  it.each(["docker.io", "index.docker.io", "registry-1.docker.io", "https://index.docker.io/v1/"])(
+    "the keychain resolves Docker Hub as %s through its helper, and a host given as a URL",
+    async (alias) => {
+      const h = await fakeHelper();
+      await writeConfig({ credHelpers: { "https://index.docker.io/v1/": "test", "r.example:5000": "test" } });
+      const store = new DockerCredentialStore({ configDir: dir, env: h.env });
+      await store.save("docker.io", { username: "hub", password: "hub-pw" });
+      await store.save("r.example:5000", { username: "r", password: "r-pw" });
+      expect(await store.get(alias)).toEqual({ username: "hub", password: "hub-pw" });
+      expect(await store.get("https://r.example:5000/v2/")).toEqual({ username: "r", password: "r-pw" });
+      expect(await store.get("other.example")).toBeUndefined();
+    },
+  );
+
   it("reports a helper failure without the secret, and a missing helper by name", async () => {
     const h = await fakeHelper();
     await writeConfig({ credsStore: "test" });
