@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-DEBS=(curl runc docker-registry skopeo umoci uidmap busybox-static jq ca-certificates apache2-utils openssl attr fuse-overlayfs git debootstrap zsh)
+DEBS=(curl runc docker-registry skopeo umoci uidmap busybox-static jq ca-certificates apache2-utils openssl attr fuse-overlayfs git debootstrap zsh slirp4netns)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,6 +21,14 @@ fi
 # starting the system's daemon: they start their own (scripts/dockerd.sh).
 if [[ ! -x /usr/sbin/dockerd || ! -x /usr/bin/docker ]]; then
   if [[ $(id -u) -eq 0 ]]; then bash scripts/dockerd.sh install; else sudo bash scripts/dockerd.sh install; fi
+fi
+
+# Rootless `tsbuild run -p` opens /dev/net/tun (slirp4netns): udev makes it 0666, a machine without udev
+# may leave it 0600 (root only).
+if [[ -c /dev/net/tun && "$(stat -c %a /dev/net/tun)" != 666 ]]; then
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "setup: making /dev/net/tun usable by every user (mode 0666, as udev does)" >&2
+  $sudo chmod 0666 /dev/net/tun
 fi
 
 if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != 9.* ]]; then

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 # Tests never skip for a missing tool: fail loudly here instead.
-for tool in runc docker-registry skopeo umoci newuidmap newgidmap busybox getfattr setfattr htpasswd openssl fuse-overlayfs debootstrap curl; do
+for tool in runc docker-registry skopeo umoci newuidmap newgidmap busybox getfattr setfattr htpasswd openssl fuse-overlayfs debootstrap curl slirp4netns script; do
   command -v "$tool" >/dev/null 2>&1 || { echo "test: required tool '$tool' is missing" >&2; exit 1; }
 done
 # docker itself, for test/e2e/docker-interop.test.ts: Debian's 20.10 daemon and CLI (not a newer docker on PATH)

@@ -78,7 +78,15 @@ export type SandboxErrorCode =
   /** A layer could not be unpacked into the layer cache. */
   | "UNPACK_FAILED"
   /** The step's command exited non-zero or was killed (RunFailedError). */
-  | "RUN_FAILED";
+  | "RUN_FAILED"
+  /** A container's command does not exist in its rootfs (docker's exit status 127). */
+  | "COMMAND_NOT_FOUND"
+  /** A container's command exists but cannot be executed: a directory, no x bit (docker's 126). */
+  | "COMMAND_NOT_EXECUTABLE"
+  /** Published ports need slirp4netns, which is not installed (Debian's package `slirp4netns`). */
+  | "NO_SLIRP4NETNS"
+  /** slirp4netns could not give the container its network or forward a port (the port is taken…). */
+  | "PORT_FORWARD_FAILED";
 
 /** BuildError is the base class of every error @tsbuild/builder throws. */
 export class BuildError extends Error {

@@ -87,6 +87,7 @@ export type {
   StageBase,
   StageEdge,
 } from "./plan/types.js";
+export { type RunImageOptions, type RunImageResult, runImage } from "./run/container.js";
 export { type CheckStatus, checkRunSupport, type RunCheck, type RunSupport } from "./run/doctor.js";
 export {
   probeSnapshotter,
@@ -97,5 +98,11 @@ export {
 } from "./run/execute.js";
 export { currentIdentity, type Identity, type IdRange } from "./sandbox/idmap.js";
 export type { NetworkMode } from "./sandbox/sandbox.js";
+export type { PortForward } from "./sandbox/slirp.js";
 export type { SnapshotKind } from "./snapshot/snapshotter.js";
-export { UnpackedLayers, type UnpackedLayersOptions } from "./snapshot/unpacked.js";
+export {
+  type UnpackedHold,
+  type UnpackedLayer,
+  UnpackedLayers,
+  type UnpackedLayersOptions,
+} from "./snapshot/unpacked.js";

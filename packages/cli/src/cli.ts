@@ -2,6 +2,7 @@ import yargs, { type Argv } from "yargs";
 import { imageSubcommands } from "./commands/image.js";
 import { commands } from "./commands/index.js";
 import { CommandNotLoaded, isLazyCommand } from "./commands/lazy.js";
+import { separateRunCommand } from "./commands/run-argv.js";
 import { GLOBAL_OPTIONS } from "./global-options.js";
 import { findNode, helpColumns, helpText } from "./help/help.js";
 import { helpRequest } from "./help/request.js";
@@ -33,8 +34,9 @@ export async function run(argv: readonly string[], stdio: Partial<CliIO> = {}): 
 
 const tree: CommandTree = { commands, groups: { image: imageSubcommands } };
 
-async function runBound(argv: readonly string[]): Promise<number> {
+async function runBound(given: readonly string[]): Promise<number> {
   const { stderr } = io();
+  const argv = separateRunCommand(given);
   // A command may report its status through process.exitCode; read it for this run only.
   const outerExitCode = process.exitCode;
   process.exitCode = undefined;

@@ -9,7 +9,7 @@ import { BuildError } from "../errors.js";
 import { type RunMount, runStep } from "../run/execute.js";
 import { currentIdentity } from "../sandbox/idmap.js";
 import { runInNamespace } from "../sandbox/namespace.js";
-import { UnpackedLayers } from "../snapshot/unpacked.js";
+import { type UnpackedHold, UnpackedLayers } from "../snapshot/unpacked.js";
 import { BUILD_CACHE, stepKey } from "./cache.js";
 import { cleanRel } from "./fsview.js";
 import { ContextFs, type SourceFs, StageFs } from "./sources.js";
@@ -17,21 +17,30 @@ import { cachedOr, type StepContext, type StepOutcome } from "./steps.js";
 import { treeDigest } from "./tree-digest.js";
 import type { ExecStep } from "./typed.js";
 
-/** unpackedDirs returns the stage's layers unpacked (shared cache by chain ID), lowest first. */
-export async function unpackedDirs(ctx: StepContext): Promise<string[]> {
+/**
+ * unpackedDirs returns the stage's layers unpacked (shared cache by chain ID), lowest first, held
+ * against a concurrent prune until `hold.release()`.
+ */
+export async function unpackedDirs(ctx: StepContext): Promise<{ dirs: string[]; hold: UnpackedHold }> {
   const b = ctx.builder;
   const cache = new UnpackedLayers(join(b.store.root, BUILD_CACHE, "unpacked"));
   const chain = chainIds(ctx.layers.map((l) => l.diffId));
+  const hold = await cache.hold(chain);
   const dirs: string[] = [];
-  for (const [i, layer] of ctx.layers.entries()) {
-    dirs.push(
-      // A lazy base layer is fetched (verified) here, when the first RUN needs it.
-      await cache.ensure(chain[i]!, i > 0 ? chain[i - 1] : undefined, () =>
-        b.openLayer(layer, b.options.signal),
-      ),
-    );
+  try {
+    for (const [i, layer] of ctx.layers.entries()) {
+      dirs.push(
+        // A lazy base layer is fetched (verified) here, when the first RUN needs it.
+        await cache.ensure(chain[i]!, i > 0 ? chain[i - 1] : undefined, () =>
+          b.openLayer(layer, b.options.signal),
+        ),
+      );
+    }
+  } catch (err) {
+    await hold.release();
+    throw err;
   }
-  return dirs;
+  return { dirs, hold };
 }
 
 /** materialize writes a tree of a SourceFs (a stage, an image) into a directory, for a bind mount. */
@@ -131,9 +140,12 @@ export async function runStepExec(
   });
   const temps: string[] = [];
   let cleanup: (() => Promise<void>) | undefined;
+  let hold: UnpackedHold | undefined;
   try {
     return await cachedOr(ctx, key, async () => {
-      const lowerDirs = await unpackedDirs(ctx);
+      const unpacked = await unpackedDirs(ctx);
+      hold = unpacked.hold;
+      const lowerDirs = unpacked.dirs;
       const mounts: RunMount[] = [];
       for (const m of run.mounts) {
         const target = m.target ?? "";
@@ -224,6 +236,7 @@ export async function runStepExec(
     });
   } finally {
     await cleanup?.();
+    await hold?.release();
     for (const t of temps) await rm(t, { recursive: true, force: true });
     for (const { fs } of binds) if (!(fs instanceof ContextFs)) await fs.close();
   }

@@ -28,7 +28,18 @@ export interface NamespaceOptions {
   cwd?: string;
   /** stdin: "pipe" to write to the helper, default "ignore". */
   stdin?: "pipe" | "ignore";
+  /**
+   * stdio replaces `stdin` and the piped stdout and stderr: each "pipe",
+   * "ignore", "inherit" or a file descriptor of this process (a container's
+   * output passed through as it is).
+   */
+  stdio?: readonly [StdioSpec, StdioSpec, StdioSpec];
+  /** control: a socket at the helper's fd 4 (child.stdio[4]), for a conversation with the helper's script. */
+  control?: boolean;
 }
+
+/** StdioSpec is one of the helper's standard streams. */
+export type StdioSpec = "pipe" | "ignore" | "inherit" | number;
 
 /** The sh prologue of a rootless helper: say "in the namespace" on fd 3, wait until the maps are written, then run the command. */
 const HANDSHAKE = 'echo >&3; read _ <&3 || exit 125; exec 3>&-; exec "$@"';
@@ -64,14 +75,19 @@ export async function spawnInNamespace(
     ...(opts.cwd !== undefined && { cwd: opts.cwd }),
     detached: opts.detached ?? false,
   };
-  const stdin = opts.stdin ?? "ignore";
+  const std: StdioSpec[] = [...(opts.stdio ?? [opts.stdin ?? "ignore", "pipe", "pipe"])];
+  // fd 3 is the rootless handshake; fd 4 the control socket.
+  const extra: StdioSpec[] = opts.control ? ["pipe"] : [];
   if (!identity.rootless) {
     const [file, argv] = opts.tied
       ? ["setpriv", [...tie, "unshare", ...ns, "--", cmd, ...args]]
       : ns.length > 0
         ? ["unshare", [...ns, "--", cmd, ...args]]
         : [cmd, [...args]];
-    const child = spawn(file, argv, { ...base, stdio: [stdin, "pipe", "pipe"] });
+    const child = spawn(file, argv, {
+      ...base,
+      stdio: [...std, ...(extra.length > 0 ? ["ignore" as const] : []), ...extra],
+    });
     await spawned(child, file);
     return child;
   }
@@ -90,7 +106,7 @@ export async function spawnInNamespace(
   ];
   const child = spawn(opts.tied ? "setpriv" : argv[0]!, opts.tied ? [...tie, ...argv] : argv.slice(1), {
     ...base,
-    stdio: [stdin, "pipe", "pipe", "pipe"],
+    stdio: [...std, "pipe", ...extra],
   });
   await spawned(child, "unshare");
   const ctl = child.stdio[3] as Readable & Writable;

@@ -18,10 +18,12 @@ export interface SpecOptions {
   hostname: string;
   /** rootless: runc runs as root of a user namespace the sandbox made (no user namespace of its own, /sys bound). */
   rootless: boolean;
-  /** ownNetwork: the sandbox made a network namespace (network "none"), so sysfs can be mounted. */
+  /** ownNetwork: the sandbox made a network namespace (network "none" or "private"), so sysfs can be mounted. */
   ownNetwork: boolean;
   /** mounts after the standard ones (/etc/hosts, /etc/resolv.conf, RUN --mount targets). */
   mounts: readonly SpecMount[];
+  /** terminal: the process gets a pseudo-terminal (`tsbuild run -t`). */
+  terminal?: boolean;
 }
 
 /** DEFAULT_CAPS is docker's default capability set, which RUN steps get (chown, setuid for apt's _apt, mknod…). */
@@ -110,7 +112,7 @@ export function runtimeSpec(o: SpecOptions): object {
   return {
     ociVersion: "1.0.2",
     process: {
-      terminal: false,
+      terminal: o.terminal ?? false,
       user: { uid: o.user.uid, gid: o.user.gid, additionalGids: o.user.additionalGids },
       args: [...o.args],
       env: [...o.env],

@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { lstatSync } from "node:fs";
-import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -17,6 +18,24 @@ export interface UnpackedLayersOptions {
   /** onWarning hears about entries that could not be applied as given (device nodes rootless, unmapped owners). */
   onWarning?: (message: string) => void;
 }
+
+/** UnpackedHold keeps layers from prune while a build step or a container uses them. */
+export interface UnpackedHold {
+  release(): Promise<void>;
+}
+
+/** UnpackedLayer is one directory of the cache, for `system df`. */
+export interface UnpackedLayer {
+  /** name is the chain ID's hex (the directory's name). */
+  name: string;
+  /** bytes are its regular files' sizes (what this process can read of it). */
+  bytes: number;
+  /** inUse: a live process holds it (a running build step or container). */
+  inUse: boolean;
+}
+
+/** HOLDS is the cache's directory of hold files: `<pid>-<random>`, one chain ID hex a line. */
+const HOLDS = ".holds";
 
 const WH = ".wh.";
 const OPAQUE = ".wh..wh..opq";
@@ -49,6 +68,8 @@ export class UnpackedLayers {
   readonly root: string;
   readonly #identity: Identity;
   readonly #warn: (message: string) => void;
+  /** #held are the names this instance holds (ensure checks them under their lock). */
+  readonly #held = new Map<string, number>();
 
   constructor(root: string, options: UnpackedLayersOptions = {}) {
     // Absolute: the namespace helpers change directory, and overlay wants absolute lowerdirs.
@@ -65,7 +86,8 @@ export class UnpackedLayers {
   ): Promise<string> {
     const name = dirName(chainId);
     const dir = join(this.root, name);
-    if (exists(dir)) return dir;
+    // A held layer is checked under its lock: a prune that started before the hold may be removing it.
+    if (exists(dir) && !this.#held.has(name)) return dir;
     await mkdir(this.root, { recursive: true, mode: 0o711 });
     return withFileLock(join(this.root, `${name}.lock`), async () => {
       if (exists(dir)) return dir;
@@ -86,29 +108,105 @@ export class UnpackedLayers {
     });
   }
 
-  /** prune removes every unpacked layer (none may be in use by a running build) and returns how many it removed. */
-  async prune(): Promise<number> {
+  /**
+   * hold keeps the layers from prune until release() (in this process and
+   * others): a hold file names them, which prune reads under each layer's
+   * lock; files of dead processes are ignored and removed. Hold before
+   * ensure, so a layer ensure returns is never one a prune is removing.
+   */
+  async hold(chainIds: readonly string[]): Promise<UnpackedHold> {
+    const names = chainIds.map(dirName);
+    const dir = join(this.root, HOLDS);
+    await mkdir(dir, { recursive: true, mode: 0o711 });
+    const file = join(dir, `${process.pid}-${randomBytes(6).toString("hex")}`);
+    await writeFile(file, names.map((n) => `${n}\n`).join(""));
+    for (const n of names) this.#held.set(n, (this.#held.get(n) ?? 0) + 1);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        for (const n of names) {
+          const left = (this.#held.get(n) ?? 1) - 1;
+          if (left > 0) this.#held.set(n, left);
+          else this.#held.delete(n);
+        }
+        await rm(file, { force: true });
+      },
+    };
+  }
+
+  /** #holders reads the names live processes hold, removing the hold files of dead ones. */
+  async #holders(): Promise<Set<string>> {
+    const dir = join(this.root, HOLDS);
+    const out = new Set<string>();
+    let files: string[];
+    try {
+      files = await readdir(dir);
+    } catch {
+      return out;
+    }
+    for (const f of files) {
+      const pid = Number(f.split("-", 1)[0]);
+      if (!Number.isInteger(pid) || !isAlive(pid)) {
+        await rm(join(dir, f), { force: true });
+        continue;
+      }
+      const text = await readFile(join(dir, f), "utf8").catch(() => "");
+      for (const n of text.split("\n")) if (n) out.add(n);
+    }
+    return out;
+  }
+
+  /** #names are the layer directories of the cache (no locks, parents, temp dirs or holds). */
+  async #names(): Promise<string[]> {
+    try {
+      return (await readdir(this.root)).filter(
+        (n) => !n.endsWith(".lock") && !n.endsWith(".parent") && !n.startsWith("."),
+      );
+    } catch {
+      return [];
+    }
+  }
+
+  /** usage lists the unpacked layers with their sizes and whether a live process holds them. */
+  async usage(): Promise<UnpackedLayer[]> {
+    const held = await this.#holders();
+    const out: UnpackedLayer[] = [];
+    for (const name of await this.#names()) {
+      out.push({ name, bytes: await treeBytes(join(this.root, name)), inUse: held.has(name) });
+    }
+    return out;
+  }
+
+  /**
+   * prune removes every unpacked layer no live process holds (and debris of
+   * unpacks that died) and returns what it removed and the bytes it freed.
+   */
+  async prune(): Promise<{ removed: number; bytes: number }> {
     let names: string[];
     try {
       names = await readdir(this.root);
     } catch {
-      return 0;
+      return { removed: 0, bytes: 0 };
+    }
+    for (const n of names) {
+      if (n.startsWith(".tmp-")) await removeTree(this.#identity, join(this.root, n));
     }
     let removed = 0;
-    for (const n of names) {
-      if (n.endsWith(".lock") || n.endsWith(".parent")) continue;
+    let bytes = 0;
+    for (const n of await this.#names()) {
       const path = join(this.root, n);
-      if (n.startsWith(".tmp-")) {
-        await removeTree(this.#identity, path);
-        continue;
-      }
       await withFileLock(join(this.root, `${n}.lock`), async () => {
+        if ((await this.#holders()).has(n) || !exists(path)) return;
+        const size = await treeBytes(path);
         await removeTree(this.#identity, path);
         await removeTree(this.#identity, join(this.root, `${n}.parent`));
+        removed++;
+        bytes += size;
       });
-      removed++;
     }
-    return removed;
+    return { removed, bytes };
   }
 
   async #unpack(tmp: string, source: Readable): Promise<void> {
@@ -221,6 +319,35 @@ export class UnpackedLayers {
       await removeTree(this.#identity, lists);
     }
   }
+}
+
+/** isAlive tells whether a process exists (EPERM: it does, and is not ours). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** treeBytes sums the sizes of the regular files under `dir` (unreadable directories count nothing). */
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  for (const n of names) {
+    const p = join(dir, n);
+    const st = await lstat(p).catch(() => undefined);
+    if (!st) continue;
+    if (st.isDirectory()) total += await treeBytes(p);
+    else if (st.isFile()) total += st.size;
+  }
+  return total;
 }
 
 function exists(p: string): boolean {

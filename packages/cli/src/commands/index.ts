@@ -41,6 +41,11 @@ export const commands: CommandModule<any, any>[] = [
   pull(),
   push(),
   lazyCommand({
+    command: "run <image> [command..]",
+    describe: "Create and run a new container from an image",
+    load: async () => (await import("./run.js")).runCommand,
+  }),
+  lazyCommand({
     command: "version",
     describe: "Show the tsbuild version information",
     load: async () => (await import("./version.js")).versionCommand,
