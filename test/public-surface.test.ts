@@ -175,6 +175,7 @@ const PINNED: Record<string, string[]> = {
     "parsePortSpec",
     "planBuild",
     "probeSnapshotter",
+    "runImage",
     "runStep",
     "selectBuildContext",
     "unusedBuildArgsWarning",
