@@ -86,7 +86,7 @@ function summary(seconds: number, image: BuiltImage): string {
   const size = image.manifest.layers.reduce((n, l) => n + l.size, image.manifest.config.size);
   const run = image.steps - image.cached;
   const steps = `${image.steps} step${image.steps === 1 ? "" : "s"}`;
-  return `Built ${image.configDigest} (${humanSize(size)}) in ${seconds.toFixed(1)}s: ${steps}, ${image.cached} cached, ${run} run\n`;
+  return `Built ${digestHex(image.configDigest).slice(0, 12)} (${humanSize(size)}) in ${seconds.toFixed(1)}s: ${steps}, ${image.cached} cached, ${run} run\n`;
 }
 
 /** runBuild executes the build through the library (which writes the outputs and pushes) and prints its results. */
