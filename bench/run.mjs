@@ -62,6 +62,7 @@ function need() {
     .map(([, pkg]) => pkg);
   if (missing.length > 0) {
     log(`installing ${missing.join(" ")} with apt-get`);
+    spawnSync("apt-get", ["update", "-qq"], { stdio: ["ignore", "ignore", "inherit"] });
     const r = spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
