@@ -19,5 +19,6 @@ fi
 export TSBUILD_CONFORMANCE
 pnpm lint
 pnpm typecheck   # tests and sources together (pnpm build covers sources only)
+pnpm run docs   # API docs (typedoc, docs/api; any warning fails). `run`: a bare `pnpm docs` is pnpm's own command
 pnpm test
 pnpm test:e2e   # examples/ and docker interoperability (slow; caches outside the repo)

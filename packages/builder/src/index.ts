@@ -1,3 +1,10 @@
+/**
+ * Builds images from Dockerfiles: the frontend (parser, lint, plan), the executor (cache, RUN in a
+ * runc sandbox, layers) and {@link build}, the library form of `tsbuild build`.
+ *
+ * @packageDocumentation
+ * @module @tsbuild/builder
+ */
 export { CACHE_CONFIG_TYPE, INLINE_CACHE_FIELD } from "./cache/format.js";
 export { parseCacheFrom, parseCacheTo } from "./cache/options.js";
 export { type Dockerfile, type DockerfileParseOptions, parseDockerfile } from "./dockerfile/dockerfile.js";

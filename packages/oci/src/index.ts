@@ -1,3 +1,10 @@
+/**
+ * The image model, digests, media types, manifests, layer tars, OCI layouts, docker archives and the
+ * local image store: pure data and files, no network and no processes.
+ *
+ * @packageDocumentation
+ * @module @tsbuild/oci
+ */
 export * from "./archive/index.js";
 export { canonicalJson, canonicalJsonString } from "./canonical-json.js";
 export { imageConfigFromJson, parseImageConfig } from "./config.js";

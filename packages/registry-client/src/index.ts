@@ -1,3 +1,10 @@
+/**
+ * The OCI distribution API over undici: resolve, pull, push and copy images, with the auth challenge
+ * flow, docker credentials, retries and redirects.
+ *
+ * @packageDocumentation
+ * @module @tsbuild/registry-client
+ */
 export { BlobSources, type BlobSourcesOptions } from "./blob-sources.js";
 export {
   blobSize,

@@ -217,7 +217,7 @@ export class ImageStore {
    * end. Pass it to writeBlob and discardBlobs; release it in a `finally`
    * once the image naming the blobs is added (or the operation gave up).
    * Lease blobs before checking that they are present: a blob found present
-   * after its lease is on disk stays (see {@link Leases}).
+   * after its lease is on disk stays (see `Leases` in lease.ts).
    */
   async lease(digests: Iterable<Digest> = []): Promise<BlobLease> {
     const lease = this.#leases.lease();
