@@ -98,7 +98,7 @@ async function parse(argv: readonly string[]): Promise<void> {
     .help(false)
     .strict()
     .strictCommands()
-    .demandCommand(1, "Give a command; see tsbuild --help.")
+    .demandCommand(1, "give a command")
     .recommendCommands()
     .exitProcess(false)
     // docker flags such as --no-trunc and --no-cache are options of their own, not negations.

@@ -31,6 +31,29 @@ describe("usage errors", () => {
       first: "tsbuild: \"tsbuild pull\" requires at least 1 argument.\nSee 'tsbuild pull --help'.\n",
     },
     { args: ["bogus"], stderr: "tsbuild: 'bogus' is not a tsbuild command.\nSee 'tsbuild --help'.\n" },
+    { args: ["--bogus"], stderr: "tsbuild: unknown flag: --bogus\nSee 'tsbuild --help'.\n" },
+    // -x would take "image" as its value: docker stops at the unknown flag too.
+    { args: ["-x", "image", "ls"], stderr: "tsbuild: unknown flag: -x\nSee 'tsbuild --help'.\n" },
+    {
+      args: ["image", "bogus"],
+      stderr:
+        "tsbuild: 'bogus' is not a tsbuild image command.\nSee 'tsbuild image --help'.\n\nUsage:  tsbuild image COMMAND\n\nManage images\n",
+    },
+    {
+      args: ["builder", "bogus"],
+      first: "tsbuild: 'bogus' is not a tsbuild builder command.\nSee 'tsbuild builder --help'.\n",
+    },
+    { args: ["image", "--bogus"], first: "tsbuild: unknown flag: --bogus\nSee 'tsbuild image --help'.\n" },
+    {
+      args: ["completion", "fish"],
+      first:
+        'tsbuild: invalid argument "fish" for "SHELL": choose from "bash", "zsh"\nSee \'tsbuild completion --help\'.\n',
+    },
+    {
+      args: ["build", "--progress", "x", "."],
+      first:
+        'tsbuild: invalid argument "x" for "--progress" flag: choose from "auto", "plain", "tty", "json", "quiet"\n',
+    },
   ];
   for (const c of cases) {
     it(`tsbuild ${c.args.join(" ")}`, async () => {

@@ -105,7 +105,7 @@ export const imageCommand: CommandModule<StoreArgs, StoreArgs> = {
   builder: (y: Argv<StoreArgs>) => {
     let b = y;
     for (const c of imageSubcommands) b = b.command(c);
-    return b.demandCommand(1, "Give an image command; see tsbuild image --help.");
+    return b.demandCommand(1, "give a command");
   },
   handler: () => {},
 };
