@@ -22,6 +22,18 @@ export const push = () =>
     describe: "Upload an image to a registry",
     load: async () => (await import("./push.js")).pushCommand,
   });
+const appender = (command: string) =>
+  lazyCommand({
+    command,
+    describe: "Append directories or tarballs to an image as layers",
+    load: async () => (await import("./image-append.js")).appendCommand(command),
+  });
+const copier = (command: string) =>
+  lazyCommand({
+    command,
+    describe: "Copy an image or index between registry repositories",
+    load: async () => (await import("./image-copy.js")).copyCommand(command),
+  });
 const history = (command: string) =>
   lazyCommand({
     command,
@@ -96,6 +108,9 @@ export const imageSubcommands: LazyCommand[] = [
   rm("rm <images..>", ["remove"]),
   save("save <images..>"),
   tag("tag <source> <target>"),
+  // Not docker's: crane's verbs, after docker's list.
+  appender("append"),
+  copier("copy <source> <destination>"),
 ];
 
 /** imageCommand is `tsbuild image COMMAND`. */
