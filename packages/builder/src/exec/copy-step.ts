@@ -70,7 +70,9 @@ export async function copyStep(
       sources.push({ kind: "path", fs, path: src, unpack: args.unpack });
       if (fs instanceof ContextFs) {
         const cfs = fs;
-        keyed.push({ path: src, matches: matches(cfs, src).map((m) => [m, treeDigest(cfs, m)]) });
+        const found = matches(cfs, src);
+        await cfs.prehash(found);
+        keyed.push({ path: src, matches: found.map((m) => [m, treeDigest(cfs, m)]) });
       } else keyed.push({ path: src, from: fromKey });
     }
     for (const h of args.heredocs) {

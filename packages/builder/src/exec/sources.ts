@@ -8,6 +8,7 @@ import type { ContextEntry } from "../dockerfile/dockerignore/context.js";
 import { BuildError } from "../errors.js";
 import { cleanRel, type FsNode, type FsView } from "./fsview.js";
 import { extractFiles, type LayerRef, type OpenLayer } from "./layer-index.js";
+import { hashFiles } from "./parallel-hash.js";
 import type { StatCache } from "./stat-cache.js";
 
 /** SourceNode is one path of a COPY source tree (the context, a stage, an image): an FsNode without its layer. */
@@ -176,6 +177,35 @@ export class ContextFs implements SourceFs {
     const p = cleanRel(path);
     const st = this.stat(p)!;
     return this.hashes.digest(this.abs(p), st, () => hashFileSync(this.abs(p)));
+  }
+
+  /**
+   * prehash hashes, on every core, the files under `paths` that the stat cache does not know yet, so the
+   * key's walk (treeDigest) finds them all known: a fresh runner's first build hashes a large context
+   * in a fraction of the time one thread takes.
+   */
+  async prehash(paths: readonly string[]): Promise<void> {
+    const todo: { rel: string; st: Stats }[] = [];
+    const walk = (p: string) => {
+      const st = this.stat(p);
+      if (!st) return;
+      if (st.isFile()) {
+        if (!this.hashes.fresh(this.abs(p), st)) todo.push({ rel: p, st });
+      } else if (st.isDirectory()) for (const c of this.children(p)) walk(p ? `${p}/${c}` : c);
+    };
+    for (const p of paths) {
+      try {
+        walk(this.resolve(p));
+      } catch {
+        // an escaping or broken path: the key's own walk reports it
+      }
+    }
+    if (todo.length === 0) return;
+    const digests = await hashFiles(todo.map((t) => ({ path: fsPath(this.abs(t.rel)), size: t.st.size })));
+    for (const [i, t] of todo.entries()) {
+      const d = digests[i];
+      if (d) this.hashes.set(this.abs(t.rel), t.st, d);
+    }
   }
 
   async close(): Promise<void> {}

@@ -36,6 +36,24 @@ export class StatCache {
     return d;
   }
 
+  /** fresh says whether the cache has a digest for `path` with these stat fields. */
+  fresh(path: string, st: Stats): boolean {
+    const e = this.#map.get(path);
+    return (
+      e !== undefined &&
+      e[0] === st.size &&
+      e[1] === String(st.mtimeMs) &&
+      e[2] === st.ino &&
+      e[3] === st.mode
+    );
+  }
+
+  /** set records a digest computed elsewhere (hashed in parallel before the key needs it). */
+  set(path: string, st: Stats, digest: string): void {
+    this.#map.set(path, [st.size, String(st.mtimeMs), st.ino, st.mode, digest]);
+    this.#dirty = true;
+  }
+
   async save(): Promise<void> {
     if (!this.#dirty) return;
     await mkdir(dirname(this.file), { recursive: true });
