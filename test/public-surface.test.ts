@@ -112,6 +112,7 @@ const PINNED: Record<string, string[]> = {
     "TIMEOUT_SETTING_NAMES",
     "blobFetcher",
     "blobSize",
+    "copy",
     "createRegistryClient",
     "credentialKey",
     "dockerConfigDir",
