@@ -46,6 +46,11 @@ export const commands: CommandModule<any, any>[] = [
     load: async () => (await import("./run.js")).runCommand,
   }),
   lazyCommand({
+    command: "system <command>",
+    describe: "Manage the store's disk use",
+    load: async () => (await import("./system.js")).systemCommand,
+  }),
+  lazyCommand({
     command: "version",
     describe: "Show the tsbuild version information",
     load: async () => (await import("./version.js")).versionCommand,

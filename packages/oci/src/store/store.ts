@@ -276,6 +276,11 @@ export class ImageStore {
     return sizes.reduce((a, b) => a + b, 0);
   }
 
+  /** layerSize is one layer's docker SIZE: its unpacked bytes as recorded, else its blob's size (see unpackedSize). */
+  layerSize(layer: Descriptor): Promise<number> {
+    return this.#sizes.of(layer);
+  }
+
   /**
    * addImage stores an image whose layers are already written: it writes the
    * config and manifest blobs (under a lease of its own), then adds the index
