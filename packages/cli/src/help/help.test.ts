@@ -96,7 +96,7 @@ Options:
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(
-      /^Usage: {2}tsbuild \[OPTIONS\] COMMAND\n\nBuild, store and push OCI images without a daemon\n\nManagement Commands:\n {2}builder {5}Manage the build cache\n[\s\S]*\n\nCommands:\n {2}build {7}Build an image from a Dockerfile[\s\S]*\n\nGlobal Options:\n[\s\S]*\n {6}--root string {3,}Local image store[\s\S]*\n {2}-v, --version {3,}Print version information and quit\n\nRun 'tsbuild COMMAND --help' for more information on a command\.\n$/,
+      /^Usage: {2}tsbuild \[OPTIONS\] COMMAND\n\nBuild, store and push OCI images without a daemon\n\nCommon Commands:\n {2}run {9}Create and run[^\n]*\n {2}build {7}Build an image from a Dockerfile[^\n]*\n {2}pull {8}Download[^\n]*\n {2}push {8}Upload[^\n]*\n {2}images {6}List images\n {2}login {7}Log in[^\n]*\n {2}logout {6}Log out[^\n]*\n {2}version {5}Show the tsbuild version information\n\nManagement Commands:\n {2}builder {5}Manage the build cache\n[\s\S]*\n\nCommands:\n {2}completion {2}Print[\s\S]*\n\nGlobal Options:\n[\s\S]*\n {6}--root string {3,}Local image store[\s\S]*\n {2}-v, --version {3,}Print version information and quit\n\nRun 'tsbuild COMMAND --help' for more information on a command\.\n$/,
     );
     expect(r.stdout.match(/Run 'tsbuild COMMAND --help'/g)).toHaveLength(1);
   });

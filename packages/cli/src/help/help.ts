@@ -7,6 +7,25 @@ import { type AnyCommand, type CommandShape, describeOf, nameOf, namesOf, shapeO
 /** SUMMARY is the top-level help's description of tsbuild. */
 const SUMMARY = "Build, store and push OCI images without a daemon";
 
+/**
+ * COMMON are docker's "Common Commands" (its category-top annotation, in its
+ * order) that tsbuild has; the top-level help lists them first.
+ */
+const COMMON = [
+  "run",
+  "exec",
+  "ps",
+  "build",
+  "pull",
+  "push",
+  "images",
+  "login",
+  "logout",
+  "search",
+  "version",
+  "info",
+];
+
 /** Node is one command in the tree with the words that reach it (`["image", "ls"]`); the root has none. */
 export interface Node {
   readonly path: readonly string[];
@@ -101,8 +120,12 @@ export async function helpText(node: Node, top: readonly AnyCommand[], cols: num
     const pad = Math.max(11, ...subs.map((c) => nameOf(c).length));
     const list = (cs: AnyCommand[]) =>
       cs.map((c) => `  ${nameOf(c).padEnd(pad)} ${describeOf(c)}`).join("\n");
+    // docker's top-level page puts its everyday verbs first, in its own order.
+    const common =
+      node.command === undefined ? COMMON.flatMap((n) => subs.filter((c) => nameOf(c) === n)) : [];
     const management = subs.filter(isGroup);
-    const leaves = subs.filter((c) => !isGroup(c));
+    const leaves = subs.filter((c) => !isGroup(c) && !common.includes(c));
+    if (common.length > 0) parts.push(`Common Commands:\n${list(common)}`);
     if (management.length > 0) parts.push(`Management Commands:\n${list(management)}`);
     if (leaves.length > 0) parts.push(`Commands:\n${list(leaves)}`);
   }
