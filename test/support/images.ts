@@ -8,6 +8,7 @@ import {
   type LayerEntry,
   type Manifest,
   MediaType,
+  type Platform,
   type StoredImage,
 } from "@tsbuild/oci";
 
@@ -21,6 +22,8 @@ export interface TestImageOptions {
   /** docker: write a Docker schema2 manifest instead of OCI. */
   readonly docker?: boolean;
   readonly cmd?: readonly string[];
+  /** platform the config claims (default: the host's). */
+  readonly platform?: Platform;
 }
 
 /**
@@ -43,7 +46,7 @@ export async function makeTestImage(store: ImageStore, options: TestImageOptions
     layers.push({ mediaType: layerMediaType, digest: r.digest, size: r.size });
     diffIds.push(r.diffId);
   }
-  const platform = hostPlatform();
+  const platform = options.platform ?? hostPlatform();
   const config: ImageConfig = {
     created: "2026-01-01T00:00:00Z",
     architecture: platform.architecture,

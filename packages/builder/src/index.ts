@@ -68,6 +68,7 @@ export type {
   BuildEvent,
   BuildOptions,
   BuiltImage,
+  BuiltIndex,
   CachedEvent,
   CacheExport,
   CacheImport,

@@ -1,12 +1,22 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type Digest, parseReference } from "@tsbuild/oci";
-import { pushImage } from "@tsbuild/registry-client";
+import type { BlobLease } from "@tsbuild/oci";
+import {
+  type Digest,
+  type ImageStore,
+  type Index,
+  MediaType,
+  normalizePlatform,
+  type Platform,
+  parseReference,
+} from "@tsbuild/oci";
+import { type PushProgressEvent, pushImage, pushIndex } from "@tsbuild/registry-client";
 import { BuildError } from "../errors.js";
+import { displayPlatform } from "../run/emulation.js";
 import { executeBuild } from "./engine.js";
 import { EventQueue } from "./events.js";
-import { type BuildOutput, exportTo, outputText } from "./outputs.js";
-import type { BuildEvent, BuildOptions, BuiltImage, PushedImage } from "./types.js";
+import { type BuildOutput, exportIndexTo, exportTo, outputText } from "./outputs.js";
+import type { BuildEvent, BuildOptions, BuiltImage, BuiltIndex, PushedImage, StagedImage } from "./types.js";
 
 /**
  * BuildHandle is a running build: iterate it (`for await`) for its events as they happen, await
@@ -97,19 +107,45 @@ async function runBuild(options: BuildOptions, emit: (e: BuildEvent) => void): P
   if (push && names.length === 0) throw new BuildError("INVALID_ARGUMENTS", "push needs a name: give a tag");
   if (push && !client) throw new BuildError("INVALID_ARGUMENTS", "push needs a registry client");
   const dockerfile = await readDockerfile(options);
+  const platforms: readonly (Platform | undefined)[] = options.platforms?.length
+    ? options.platforms
+    : [options.platform];
+  if (platforms.length > 1) {
+    const bad = outputs.find((o) => o.type === "docker" || o.type === "oci-archive" || o.type === "tar");
+    if (bad) {
+      throw new BuildError(
+        "INVALID_ARGUMENTS",
+        `the ${bad.type} exporter does not support multi-platform images: use type=oci, type=local, type=image or --push`,
+      );
+    }
+  }
   let lastId = 0;
-  const built = await executeBuild({
-    ...options,
-    dockerfile: dockerfile.bytes,
-    dockerfileName: dockerfile.name,
-    onEvent: (e) => {
-      if ("id" in e) lastId = Math.max(lastId, e.id);
-      emit(e);
-    },
-  });
-  const { lease, ...image } = built;
+  const staged: (StagedImage & { lease: BlobLease })[] = [];
   const pushed: PushedImage[] = [];
+  let index: BuiltIndex | undefined;
   try {
+    for (const platform of platforms) {
+      // Several platforms: one build each, their steps numbered on from the previous platform's and
+      // named `[linux/arm64 stage-1 2/5]`, as BuildKit's progress names them.
+      const offset = lastId;
+      const label = platforms.length > 1 && platform ? displayPlatform(platform) : undefined;
+      staged.push(
+        await executeBuild({
+          ...options,
+          ...(platform ? { platform } : {}),
+          dockerfile: dockerfile.bytes,
+          dockerfileName: dockerfile.name,
+          onEvent: (e) => {
+            const moved = offset === 0 && label === undefined ? e : renumber(e, offset, label);
+            if ("id" in moved) lastId = Math.max(lastId, moved.id);
+            emit(moved);
+          },
+        }),
+      );
+    }
+    const images: StagedImage[] = staged.map(({ lease: _, ...image }) => image);
+    const image = images[0]!;
+    if (images.length > 1) index = await writeIndex(store, images, staged[0]!.lease);
     // Every output after the stages is a step of its own, as BuildKit's exporters are.
     const step = async (text: string, fn: (id: number) => Promise<unknown>) => {
       const id = ++lastId;
@@ -121,42 +157,96 @@ async function runBuild(options: BuildOptions, emit: (e: BuildEvent) => void): P
     if (push || outputs.some((o) => o.type === "image")) {
       // No parent, as BuildKit's exporters record none: docker's history then shows <missing> on the
       // base's rows and inspect an empty Parent, even when the base is a local image.
-      await step("exporting to image", () => store.addImage({ manifest: image.manifestBytes, names }));
+      await step("exporting to image", () =>
+        index
+          ? store.addIndex({ index: index.bytes, names })
+          : store.addImage({ manifest: image.manifestBytes, names }),
+      );
     }
     for (const out of outputs) {
       if (out.type === "image") continue;
-      await step(outputText(out), () => exportTo(store, image, names, out, signal));
+      await step(outputText(out), () =>
+        index ? exportIndexTo(store, index, names, out, signal) : exportTo(store, image, names, out, signal),
+      );
     }
     if (push) {
       for (const name of names) {
         await step(`pushing ${name}`, async (id) => {
-          const stored = await store.resolve(name);
-          const sizes = new Map<Digest, number>([
-            [stored.manifest.config.digest, stored.manifest.config.size],
-          ]);
-          for (const l of stored.manifest.layers) sizes.set(l.digest, l.size);
+          const manifests = index ? index.images : [image];
+          const sizes = new Map<Digest, number>();
+          for (const m of manifests) {
+            sizes.set(m.manifest.config.digest, m.manifest.config.size);
+            for (const l of m.manifest.layers) sizes.set(l.digest, l.size);
+          }
           const total = [...sizes.values()].reduce((a, b) => a + b, 0);
           const moved = new Map<Digest, number>();
           let last = -1;
-          const r = await pushImage(client!, stored, parseReference(name), {
+          const pushOptions = {
             store,
             ...(signal ? { signal } : {}),
-            onProgress: (p) => {
+            onProgress: (p: PushProgressEvent) => {
               moved.set(p.digest, p.status === "pushing" ? p.current : p.status === "waiting" ? 0 : p.total);
               const current = [...moved.values()].reduce((a, b) => a + b, 0);
               if (current === last) return;
               last = current;
               emit({ type: "progress", id, current, total });
             },
-          });
+          };
+          const r = index
+            ? await pushIndex(
+                client!,
+                { digest: index.digest, mediaType: index.mediaType },
+                parseReference(name),
+                pushOptions,
+              )
+            : await pushImage(client!, await store.resolve(name), parseReference(name), pushOptions);
           pushed.push({ name, digest: r.digest, size: r.size });
         });
       }
     }
   } finally {
-    await lease.release();
+    await Promise.all(staged.map((s) => s.lease.release()));
   }
-  const final: BuiltImage = { ...image, names, pushed };
+  const { lease: _, ...image } = staged[0]!;
+  const final: BuiltImage = { ...image, names, pushed, ...(index ? { index } : {}) };
   emit({ type: "image", image: final });
   return final;
+}
+
+/** renumber moves a platform's events after the previous platforms' and names its steps with the platform. */
+function renumber(e: BuildEvent, offset: number, label: string | undefined): BuildEvent {
+  if (!("id" in e)) return e;
+  if (e.type !== "step") return { ...e, id: e.id + offset };
+  const name = label && e.name.startsWith("[") ? `[${label} ${e.name.slice(1)}` : e.name;
+  return { ...e, id: e.id + offset, name };
+}
+
+/**
+ * writeIndex writes the index of a multi-platform build into the store's blobs, under `lease`: a Docker
+ * manifest list when every platform's manifest is Docker's (as BuildKit without oci-mediatypes), else an
+ * OCI index; each entry carries its platform.
+ */
+async function writeIndex(
+  store: ImageStore,
+  images: readonly StagedImage[],
+  lease: BlobLease,
+): Promise<BuiltIndex> {
+  const docker = images.every((i) => i.manifest.mediaType === MediaType.DockerManifest);
+  const mediaType = docker ? MediaType.DockerManifestList : MediaType.OciIndex;
+  const index: Index = {
+    schemaVersion: 2,
+    mediaType,
+    manifests: images.map((i) => {
+      const p = normalizePlatform(i.platform);
+      return {
+        mediaType: i.manifest.mediaType ?? MediaType.OciManifest,
+        digest: i.manifestDigest,
+        size: i.manifestBytes.length,
+        platform: { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) },
+      };
+    }),
+  } as Index;
+  const bytes = Buffer.from(JSON.stringify(index, null, 3));
+  const written = await store.writeBlob(bytes, undefined, { lease });
+  return { mediaType, digest: written.digest, bytes, images: [...images] };
 }

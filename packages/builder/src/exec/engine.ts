@@ -8,6 +8,7 @@ import {
   type Digest,
   formatPlatform,
   type HistoryEntry,
+  hostPlatform,
   type ImageConfig,
   type Manifest,
   MediaType,
@@ -245,7 +246,12 @@ class Builder {
       pulled = await copyImage(
         remote,
         storeSink(this.store, {
-          ...(parsed.tag !== undefined ? { names: [parsed.withoutDigest().toString()] } : {}),
+          // Named as docker names a pulled base, for the host's platform only: another platform's base
+          // (a multi-platform build's) must not take the name from the one the host runs.
+          ...(parsed.tag !== undefined &&
+          formatPlatform(want) === formatPlatform(normalizePlatform(hostPlatform()))
+            ? { names: [parsed.withoutDigest().toString()] }
+            : {}),
           repoDigests: [parsed.name],
           lazy: true,
         }),

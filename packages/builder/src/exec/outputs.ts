@@ -8,14 +8,18 @@ import {
   copyImage,
   createLayer,
   type Digest,
+  formatPlatform,
   type ImageStore,
+  type Index,
   layoutSink,
   type Manifest,
   MediaType,
+  normalizePlatform,
+  OciLayout,
   parseReference,
   writeArchive,
 } from "@tsbuild/oci";
-import type { StagedImage } from "./types.js";
+import type { BuiltIndex, StagedImage } from "./types.js";
 
 /**
  * BuildOutput is where a build's image goes, as docker buildx's exporters: `image` is the local store
@@ -93,4 +97,68 @@ export async function exportTo(
   } finally {
     if (out.type === "tar") await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * exportIndexTo writes a multi-platform build: `oci` as one OCI index (its platforms' manifests in OCI
+ * media types) named by the first tag, `local` as one directory per platform (`linux_arm64/`), as
+ * BuildKit's exporters do. The archive and tar exporters take one image only (the build refuses them).
+ */
+export async function exportIndexTo(
+  store: ImageStore,
+  index: BuiltIndex,
+  names: readonly string[],
+  out: Exclude<BuildOutput, { type: "image" }>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const dest = resolve(out.dest);
+  if (out.type === "local") {
+    for (const image of index.images) {
+      const dir = formatPlatform(normalizePlatform(image.platform)).replaceAll("/", "_");
+      await exportTo(store, image, names, { type: "local", dest: `${dest}/${dir}` }, signal);
+    }
+    return;
+  }
+  if (out.type !== "oci") throw new Error(`internal: the ${out.type} exporter takes one image`);
+  const withSignal = signal ? { signal } : {};
+  const manifests = [];
+  for (const image of index.images) {
+    const raw = Buffer.from(JSON.stringify(ociManifest(image.manifest), null, 3));
+    const oci = builtImage(store, {
+      rawManifest: raw,
+      rawConfig: await store.layout.readBlob(image.configDigest),
+    });
+    // Unnamed: the platform's manifest is reachable through the index only.
+    const desc = await copyImage(oci, layoutSink(dest), withSignal);
+    const p = normalizePlatform(image.platform);
+    manifests.push({
+      ...desc,
+      platform: { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) },
+    });
+  }
+  const layout = await OciLayout.open(dest, { create: true });
+  const ociIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests } as Index;
+  const bytes = Buffer.from(JSON.stringify(ociIndex, null, 3));
+  const written = await layout.writeBlob(bytes);
+  const tag = names.length > 0 ? (parseReference(names[0]!).tag ?? "latest") : undefined;
+  const top = await layout.readIndex();
+  const platformDigests = new Set(manifests.map((m) => m.digest));
+  const kept = top.manifests.filter(
+    (m) =>
+      !platformDigests.has(m.digest) &&
+      !(tag && m.annotations?.["org.opencontainers.image.ref.name"] === tag) &&
+      m.digest !== written.digest,
+  );
+  await layout.writeIndex({
+    ...top,
+    manifests: [
+      ...kept,
+      {
+        mediaType: MediaType.OciIndex,
+        digest: written.digest,
+        size: written.size,
+        ...(tag ? { annotations: { "org.opencontainers.image.ref.name": tag } } : {}),
+      },
+    ],
+  });
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { chainIds } from "@tsbuild/oci";
 import type { RunMount as MountSpec } from "../dockerfile/instructions/types.js";
 import { BuildError } from "../errors.js";
+import { ensureRunnable } from "../run/emulation.js";
 import { type RunMount, runStep } from "../run/execute.js";
 import { currentIdentity } from "../sandbox/idmap.js";
 import { runInNamespace } from "../sandbox/namespace.js";
@@ -143,6 +144,8 @@ export async function runStepExec(
   let hold: UnpackedHold | undefined;
   try {
     return await cachedOr(ctx, key, async () => {
+      // A cached RUN needs no emulator; one that runs does when the stage is for another architecture.
+      await ensureRunnable(ctx.stage.platform, ctx.stage.id);
       const unpacked = await unpackedDirs(ctx);
       hold = unpacked.hold;
       const lowerDirs = unpacked.dirs;

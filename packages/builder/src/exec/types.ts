@@ -130,7 +130,14 @@ export interface BuildOptions {
   dockerfilePath?: string;
   buildArgs?: Readonly<Record<string, string>>;
   target?: string;
+  /** platform is the target platform (default: the host's, from the running Node). */
   platform?: Platform;
+  /**
+   * platforms builds the image once per platform (`--platform linux/amd64,linux/arm64`) and writes
+   * one multi-platform index of them to every output; `platform` is ignored then. Stages without RUN
+   * need no emulation; RUN for a platform the host cannot execute needs a binfmt_misc emulator.
+   */
+  platforms?: readonly Platform[];
   /** noCache runs every step; noCacheFilter only the named stages. */
   noCache?: boolean;
   noCacheFilter?: readonly string[];
@@ -192,10 +199,24 @@ export interface BuiltImage {
   names: string[];
   /** pushed lists what `push` sent, one per name. */
   pushed: PushedImage[];
+  /**
+   * index is the multi-platform image a build for several `platforms` made; the fields above are
+   * then its first platform's image, and the names and pushes are the index's.
+   */
+  index?: BuiltIndex;
+}
+
+/** BuiltIndex is a multi-platform image: an index (OCI index, or Docker manifest list for Docker manifests). */
+export interface BuiltIndex {
+  mediaType: string;
+  digest: Digest;
+  bytes: Buffer;
+  /** images are the platforms' images, in the order the build was asked for them. */
+  images: StagedImage[];
 }
 
 /** StagedImage is the built image before its outputs are written. */
-export type StagedImage = Omit<BuiltImage, "names" | "pushed">;
+export type StagedImage = Omit<BuiltImage, "names" | "pushed" | "index">;
 
 /** BaseImageInfo is a resolved external base. */
 export interface ResolvedBase {

@@ -4,9 +4,11 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
+import { hostPlatform } from "@tsbuild/oci";
 import { currentIdentity, type Identity } from "../sandbox/idmap.js";
 import { runInNamespace } from "../sandbox/namespace.js";
 import type { SnapshotKind } from "../snapshot/snapshotter.js";
+import { displayPlatform, emulators } from "./emulation.js";
 import { canMount, runStep } from "./execute.js";
 import { removeTree } from "./remove.js";
 
@@ -260,6 +262,22 @@ async function smokeTest(identity: Identity, snapshotter: SnapshotKind, runtime:
   }
 }
 
+/** emulationCheck reports which other architectures RUN can execute through binfmt_misc emulators. */
+async function emulationCheck(): Promise<RunCheck> {
+  const host = displayPlatform(hostPlatform());
+  const usable = (await emulators()).filter((e) => e.enabled && e.fixBinary);
+  if (usable.length === 0) {
+    return {
+      name: "emulation",
+      status: "info",
+      detail: `RUN executes ${host} only: no binfmt_misc emulator with the F flag is registered (stages without RUN build for any platform)`,
+      fix: "apt-get install qemu-user-static",
+    };
+  }
+  const list = usable.map((e) => `linux/${e.architecture} (${e.handler})`).join(", ");
+  return { name: "emulation", status: "ok", detail: `RUN executes ${host} natively and ${list} emulated` };
+}
+
 /**
  * checkRunSupport is `tsbuild doctor`: every prerequisite of RUN, what
  * works, what is missing with the exact command that fixes it, the mode a
@@ -286,7 +304,7 @@ export async function checkRunSupport(opts: { runtime?: string } = {}): Promise<
   const fuse = canNamespace
     ? await fuseCheck(identity, overlay.status === "ok")
     : { name: "fuse-overlayfs", status: "missing" as const, detail: "not tried: no user namespace" };
-  checks.push(fuse, cgroupCheck(identity), securityCheck());
+  checks.push(fuse, cgroupCheck(identity), securityCheck(), await emulationCheck());
   const snapshotter: SnapshotKind =
     overlay.status === "ok" ? "overlay" : fuse.status === "ok" ? "fuse-overlayfs" : "copy";
   const blocking = checks.some((c) => c.status === "missing" && ["runc", "user namespaces"].includes(c.name));

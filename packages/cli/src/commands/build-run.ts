@@ -62,6 +62,7 @@ export interface RunBuildInput {
   buildArgs: Record<string, string>;
   target?: string;
   platform?: Platform;
+  platforms?: Platform[];
   noCache: boolean;
   noCacheFilter: string[];
   pull: boolean;
@@ -112,6 +113,7 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
           buildArgs: input.buildArgs,
           ...(input.target !== undefined ? { target: input.target } : {}),
           ...(input.platform ? { platform: input.platform } : {}),
+          ...(input.platforms ? { platforms: input.platforms } : {}),
           noCache: input.noCache,
           noCacheFilter: input.noCacheFilter,
           pull: input.pull,
@@ -134,14 +136,15 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
           } else for (const op of ops.of(e)) display.apply(op);
         }
         const image = await handle.result;
-        const id = image.configDigest;
+        // A multi-platform image is its index, as docker's containerd image store names it.
+        const id = image.index?.digest ?? image.configDigest;
         if (argv.iidfile) await writeFile(argv.iidfile, id);
         display.close();
         if (mode === "tty" || mode === "plain") stderr.write(summary((Date.now() - started) / 1000, image));
         if (quiet) stdout.write(`${id}\n`);
         else if (mode === "json") {
           stdout.write(
-            `${JSON.stringify({ type: "image", id, manifest: image.manifestDigest, names: image.names, steps: image.steps, cached: image.cached, pushed: image.pushed })}\n`,
+            `${JSON.stringify({ type: "image", id, manifest: image.index?.digest ?? image.manifestDigest, names: image.names, steps: image.steps, cached: image.cached, pushed: image.pushed })}\n`,
           );
         } else {
           const toStore = input.outputs.length === 0 || input.outputs.some((o) => o.type === "image");

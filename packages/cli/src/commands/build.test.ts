@@ -121,12 +121,28 @@ describe("tsbuild build --check", () => {
     );
   });
 
-  it("checks once for several platforms, but a build needs one", async () => {
+  it("checks once for several platforms, and builds one index of them", async () => {
     const dir = await context({ Dockerfile: "FROM scratch\n" });
     expect((await runCli(["build", "--check", "--platform", "linux/amd64,linux/arm64", dir])).code).toBe(0);
-    const r = await runCli(["build", "--platform", "linux/amd64,linux/arm64", dir]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("multi-platform builds are not supported yet");
+    const root = await tempDir("tsbuild-store-");
+    dirs.push(root);
+    const r = await runCli([
+      ...["--root", root, "build", "-q", "--platform", "linux/amd64,linux/arm64", "-t", "multi:1", dir],
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const store = await ImageStore.open({ root });
+    try {
+      const index = await store.indexNamed("multi:1");
+      expect(`${index?.digest}\n`).toBe(r.stdout);
+      const bytes = await store.layout.readBlob(index!.digest);
+      const platforms = JSON.parse(bytes.toString()).manifests.map(
+        (m: { platform: { architecture: string } }) => m.platform.architecture,
+      );
+      expect(platforms).toEqual(["amd64", "arm64"]);
+    } finally {
+      await store.close();
+    }
   });
 
   it("runs the experimental CopyIgnoredFile check against the context's .dockerignore", async () => {

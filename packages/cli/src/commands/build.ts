@@ -92,6 +92,8 @@ interface BuildInputs {
   dockerfile: Buffer;
   buildArgs: Record<string, string>;
   platform: Platform | undefined;
+  /** platforms are every `--platform` given (several: a multi-platform build). */
+  platforms?: Platform[];
   /** cleanup removes a context made from standard input. */
   cleanup?: () => Promise<void>;
 }
@@ -105,15 +107,13 @@ async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
     }
   }
   let platform: Platform | undefined;
+  let platforms: Platform[] | undefined;
   if (argv.platform !== undefined) {
     const list = argv.platform
       .split(",")
       .map((p) => p.trim())
       .filter(Boolean);
-    // --check lints the Dockerfile once, for the first platform; a build needs exactly one for now.
-    if (list.length > 1 && !argv.check) {
-      throw new CliUsageError("multi-platform builds are not supported yet; give one --platform");
-    }
+    // --check lints the Dockerfile once, for the first platform; a build makes one image per platform.
     const parsed = (list.length > 0 ? list : [""]).map((p) => {
       try {
         return parsePlatform(p);
@@ -124,9 +124,11 @@ async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
       }
     });
     platform = parsed[0];
+    if (parsed.length > 1) platforms = parsed;
   }
   const buildArgs = parseBuildArgs(list(argv["build-arg"]), io().env);
-  if (argv.context === "-") return stdinContext(argv, buildArgs, platform);
+  if (argv.context === "-")
+    return { ...(await stdinContext(argv, buildArgs, platform)), ...(platforms ? { platforms } : {}) };
   const contextDir = resolve(argv.context);
   const st = await stat(contextDir).catch(() => undefined);
   if (!st) throw new Error(`unable to prepare context: path ${JSON.stringify(argv.context)} not found`);
@@ -138,7 +140,15 @@ async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
     for await (const chunk of io().stdin) chunks.push(Buffer.from(chunk as Buffer));
     const dockerfilePath = resolve(contextDir, "Dockerfile");
     const dockerfile = Buffer.concat(chunks);
-    return { contextDir, dockerfilePath, dockerfileName: "Dockerfile", dockerfile, buildArgs, platform };
+    return {
+      contextDir,
+      dockerfilePath,
+      dockerfileName: "Dockerfile",
+      dockerfile,
+      buildArgs,
+      platform,
+      ...(platforms ? { platforms } : {}),
+    };
   }
   const dockerfilePath = argv.file !== undefined ? resolve(argv.file) : resolve(contextDir, "Dockerfile");
   let dockerfile: Buffer;
@@ -157,6 +167,7 @@ async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
     dockerfile,
     buildArgs,
     platform,
+    ...(platforms ? { platforms } : {}),
   };
 }
 
@@ -374,7 +385,11 @@ export const buildCommand: CommandModule<{ root?: string }, BuildArgs> = {
       })
       .option("build-arg", { type: "string", describe: "Set build-time variables (KEY=VALUE), repeatable" })
       .option("target", { type: "string", describe: "Set the target build stage to build" })
-      .option("platform", { type: "string", describe: "Set target platform for build (os/arch[/variant])" })
+      .option("platform", {
+        type: "string",
+        describe:
+          "Set target platform for build (os/arch[/variant]; several, comma-separated, make a multi-platform image)",
+      })
       .option("progress", {
         type: "string",
         choices: PROGRESS,
@@ -504,6 +519,7 @@ async function buildWith(argv: BuildArgs, inputs: BuildInputs): Promise<void> {
     buildArgs: inputs.buildArgs,
     ...(argv.target !== undefined ? { target: argv.target } : {}),
     ...(inputs.platform ? { platform: inputs.platform } : {}),
+    ...(inputs.platforms ? { platforms: inputs.platforms } : {}),
     noCache: argv["no-cache"] === true,
     noCacheFilter: list(argv["no-cache-filter"]),
     pull: argv.pull === true,

@@ -8,7 +8,7 @@ import { LayerMeter } from "../layer/meter.js";
 import { fileError } from "../layout/fsutil.js";
 import { type BlobSource, OciLayout } from "../layout/layout.js";
 import { reachableBlobs } from "../layout/reachable.js";
-import { parseManifest } from "../manifest.js";
+import { parseIndex, parseManifest } from "../manifest.js";
 import { isForeignLayer, isIndexMediaType, isManifestMediaType, MediaType } from "../media-types.js";
 import { parseReference } from "../reference.js";
 import type { Descriptor, ImageConfig, Index, Manifest } from "../types.js";
@@ -360,6 +360,55 @@ export class ImageStore {
     });
     await this.#unowned.release(used);
     return this.resolve(`${written.digest}`, { byManifest: true });
+  }
+
+  /**
+   * addIndex stores a multi-platform image: an index (OCI index or Docker manifest list) whose
+   * manifests, configs and layers are already in the store (layers may be recorded remote). It writes
+   * the index blob and names it; the platforms' manifests stay unnamed, reachable through it.
+   */
+  async addIndex(options: {
+    readonly index: Uint8Array;
+    readonly names?: readonly string[];
+  }): Promise<Descriptor> {
+    const own = this.#leases.lease();
+    try {
+      return await this.#writing("add an image", async () => {
+        const bytes = Buffer.from(options.index);
+        const index = parseIndex(bytes);
+        for (const m of index.manifests) {
+          if (!(await this.layout.hasBlob(m.digest))) {
+            throw new OciError("BLOB_NOT_FOUND", "the index references a manifest the store does not have", {
+              where: m.digest,
+            });
+          }
+        }
+        const written = await this.layout.writeBlob(
+          bytes,
+          { digest: digestOf(bytes), size: bytes.length },
+          { beforeCommit: (d: Digest) => own.add([d]) },
+        );
+        const descriptor: Descriptor = {
+          mediaType: index.mediaType ?? MediaType.OciIndex,
+          digest: written.digest,
+          size: written.size,
+        };
+        const names = (options.names ?? []).map(normalizeName);
+        await this.#mutate(async (entries) => {
+          let entry = entries.find((e) => e.descriptor.digest === written.digest);
+          if (!entry) {
+            entry = { descriptor, names: [], tagTimes: new Map() };
+            entries.push(entry);
+          }
+          for (const name of names) attachName(entries, entry, name);
+          return true;
+        });
+        await this.#unowned.release([written.digest]);
+        return descriptor;
+      });
+    } finally {
+      await own.release();
+    }
   }
 
   /**
