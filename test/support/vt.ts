@@ -11,7 +11,11 @@ export class Screen {
   /** sgr counts the color sequences seen (NO_COLOR must leave none). */
   sgr = 0;
 
-  constructor(readonly width = 80) {}
+  /** onlcr: a line feed also returns to the first column, as a terminal's line discipline makes it. */
+  constructor(
+    readonly width = 80,
+    readonly onlcr = true,
+  ) {}
 
   write(data: string | Buffer): this {
     const s = typeof data === "string" ? data : data.toString("utf8");
@@ -22,8 +26,10 @@ export class Screen {
         continue;
       }
       if (c === "\r") this.col = 0;
-      else if (c === "\n") this.#down(1);
-      else if (c === "\b") this.col = Math.max(0, this.col - 1);
+      else if (c === "\n") {
+        this.#down(1);
+        if (this.onlcr) this.col = 0;
+      } else if (c === "\b") this.col = Math.max(0, this.col - 1);
       else if (c >= " ") {
         if (this.col >= this.width) {
           this.#down(1);

@@ -7,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import {
   type ArchiveImage,
   type Digest,
+  digestHex,
   familiarString,
   type ImageStore,
   isForeignLayer,
@@ -15,7 +16,9 @@ import {
 import type { Argv, CommandModule } from "yargs";
 import { onInterrupt } from "../interrupt.js";
 import { CliUsageError, io, print } from "../output.js";
+import { counted } from "../progress/counted.js";
 import { type StoreArgs, withStore } from "./image-store.js";
+import { LayerRows } from "./registry-progress.js";
 
 interface LoadArgs extends StoreArgs {
   input?: string;
@@ -33,6 +36,7 @@ export async function loadArchive(
   root: string | undefined,
   path: string,
   signal?: AbortSignal,
+  rows?: LayerRows,
 ): Promise<string[]> {
   const archive = await readArchive(path);
   const lines: string[] = [];
@@ -48,11 +52,16 @@ export async function loadArchive(
         for (const layer of layers) {
           if (written.includes(layer.digest) || (await store.layout.hasBlob(layer.digest))) continue;
           written.push(layer.digest);
+          const id = digestHex(layer.digest).slice(0, 12);
+          const source = rows
+            ? counted(archive.openBlob(layer.digest), (n) => rows.bytes(id, "Loading layer", n, layer.size))
+            : archive.openBlob(layer.digest);
           await store.writeBlob(
-            archive.openBlob(layer.digest),
+            source,
             { digest: layer.digest, size: layer.size },
             { lease, ...(signal && { signal }) },
           );
+          rows?.status(id, "Loaded");
         }
         for (const img of archive.images) lines.push(...(await addLoaded(store, img)));
       } catch (err) {
@@ -100,7 +109,7 @@ export function loadCommand(command: string): CommandModule<StoreArgs, LoadArgs>
           type: "string",
           describe: "Read from tar archive file, instead of STDIN",
         })
-        // docker's -q hides only progress bars (tsbuild prints none); the "Loaded image" lines stay.
+        // docker's -q hides only the progress bars; the "Loaded image" lines stay.
         .option("quiet", { alias: "q", type: "boolean", describe: "Suppress the load progress output" })
         .example("tsbuild image load -i nginx.tar", "add the images in an archive to the store"),
     handler: async (argv) => {
@@ -124,11 +133,17 @@ export function loadCommand(command: string): CommandModule<StoreArgs, LoadArgs>
           if ((await stat(path)).size === 0) throw new Error("requested load from stdin, but stdin is empty");
         }
         const archive = path;
-        const lines = await loadArchive(argv.root, archive, signal).catch((err: unknown) => {
-          // The spool file is ours, not the user's: name what they gave, stdin.
-          if (spool && err instanceof Error) err.message = err.message.split(archive).join("stdin");
-          throw err;
-        });
+        // On a terminal, docker shows each layer loading (a bar, here with its rate); -q hides it.
+        const { stdout } = io();
+        const tty = !argv.quiet && (stdout as NodeJS.WriteStream).isTTY === true;
+        const rows = tty ? new LayerRows(stdout, "tty", { phase: "Loading" }) : undefined;
+        const lines = await loadArchive(argv.root, archive, signal, rows)
+          .catch((err: unknown) => {
+            // The spool file is ours, not the user's: name what they gave, stdin.
+            if (spool && err instanceof Error) err.message = err.message.split(archive).join("stdin");
+            throw err;
+          })
+          .finally(() => rows?.finish());
         print(lines.map((l) => `${l}\n`).join(""));
       } finally {
         interrupt.dispose();

@@ -4,6 +4,7 @@ import { Writable } from "node:stream";
 import {
   type BlobFetcher,
   type Digest,
+  digestHex,
   type ImageStore,
   isDigest,
   isOciError,
@@ -16,8 +17,10 @@ import type { RegistryClient } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
 import { onInterrupt } from "../interrupt.js";
 import { CliUsageError, io } from "../output.js";
+import { counted } from "../progress/counted.js";
 import type { RegistryArgs } from "../registry-options.js";
 import { daemonNotFound, imagesPositional, type StoreArgs, withStore } from "./image-store.js";
+import { LayerRows } from "./registry-progress.js";
 
 interface SaveArgs extends StoreArgs, RegistryArgs {
   images: string[];
@@ -89,22 +92,28 @@ export function saveCommand(command: string): CommandModule<StoreArgs, SaveArgs>
         const fetching = lazyFetcher(argv);
         store.fetchBlob = fetching.fetchBlob;
         const selected = await selectForSave(store, argv.images);
+        // On a terminal, each layer shows as it is written (on stderr: stdout may be the archive).
+        const { stderr } = io();
+        const rows = (stderr as NodeJS.WriteStream).isTTY
+          ? new LayerRows(stderr, "tty", { phase: "Saving" })
+          : undefined;
         const inputs = await Promise.all(
           selected.map(async ({ image, names }) => ({
             names,
             manifest: await store.layout.readBlob(image.manifestDigest),
             config: await store.layout.readBlob(image.manifest.config.digest),
-            blob: (d: Digest) =>
-              store.openBlob({
-                digest: d,
-                size: image.manifest.layers.find((l) => l.digest === d)?.size ?? -1,
-              }),
+            blob: (d: Digest) => {
+              const size = image.manifest.layers.find((l) => l.digest === d)?.size ?? -1;
+              const open = store.openBlob({ digest: d, size });
+              return rows ? shown(rows, d, size, open) : open;
+            },
           })),
         );
         // Ctrl-C stops the write, and the partial temp file beside FILE is removed.
         const interrupt = onInterrupt();
         await writeDockerArchive(argv.output ?? keepOpen(stdout), inputs, { signal: interrupt.signal })
           .finally(() => {
+            rows?.finish();
             interrupt.dispose();
             return fetching.close();
           })
@@ -147,6 +156,18 @@ export function lazyFetcher(argv: RegistryArgs): { fetchBlob: BlobFetcher; close
       if (client) await (await client).close();
     },
   };
+}
+
+/** shown streams a layer while its row shows the bytes written so far, then `Saved`. */
+async function* shown(
+  rows: LayerRows,
+  digest: Digest,
+  size: number,
+  open: Promise<AsyncIterable<Uint8Array>>,
+): AsyncGenerator<Uint8Array> {
+  const id = digestHex(digest).slice(0, 12);
+  yield* counted(await open, (n) => rows.bytes(id, "Saving layer", n, size));
+  rows.status(id, "Saved");
 }
 
 /** keepOpen wraps a stream we must not end (the process's stdout) as a Writable that forwards with backpressure. */

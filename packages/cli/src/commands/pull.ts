@@ -65,7 +65,7 @@ export const pullCommand: CommandModule<StoreArgs & RegistryArgs, PullArgs> = {
   handler: async (argv) => {
     const ref = parseReference(argv.name);
     const platform = argv.platform ? parsePlatform(argv.platform) : undefined;
-    const out = new TransferOutput(argv, io().stdout);
+    const out = new TransferOutput(argv, io().stdout, "Pulling");
     await withRegistryClient(argv, (client, signal) =>
       withStore(argv, async (store) => {
         if (usesDefaultTag(argv.name)) out.say("Using default tag: latest");

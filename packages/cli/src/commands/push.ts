@@ -55,7 +55,7 @@ export const pushCommand: CommandModule<StoreArgs & RegistryArgs, PushArgs> = {
       throw new Error("tag can't be used with --all-tags/-a");
     }
     if (ref.digest !== undefined) throw new Error("cannot push a digest reference");
-    const out = new TransferOutput(argv, io().stdout);
+    const out = new TransferOutput(argv, io().stdout, "Pushing");
     const progress = (ids: Map<Digest, string>) => out.events(pushProgress(out.rows, ids));
     await withRegistryClient(argv, (client, signal) =>
       withStore(argv, async (store) => {

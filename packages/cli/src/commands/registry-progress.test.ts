@@ -1,5 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { Screen } from "../../../../test/support/vt.js";
 import { LayerRows, progressBar, progressMode } from "./registry-progress.js";
 
 function capture(): { out: PassThrough; text: () => string } {
@@ -35,19 +36,30 @@ describe("LayerRows", () => {
     expect(text()).toBe("aaa: Pulling fs layer\naaa: Pull complete\nDigest: x\n");
   });
 
-  it("tty: rows are redrawn in place with a bar", async () => {
+  it("tty: rows are rows of the live view, redrawn in place with a bar, bytes and their time", async () => {
     const { out, text } = capture();
-    const rows = new LayerRows(out, "tty");
+    const rows = new LayerRows(out, "tty", { phase: "Pulling" });
     rows.status("aaa", "Pulling fs layer");
     rows.status("bbb", "Already exists");
     rows.bytes("aaa", "Downloading", 50, 100);
     await new Promise((r) => setTimeout(r, 150));
+    const live = new Screen(80).write(text()).text();
+    expect(live).toMatch(/\n => aaa: Downloading \[=====> {6}\] 50B \/ 100B +\d\.\ds\n/);
     rows.status("aaa", "Pull complete");
     rows.finish();
-    const t = text();
-    expect(t).toContain("\x1b[2Kaaa: Downloading [");
-    expect(t).toContain("\x1b[2A");
-    expect(t.endsWith("\x1b[2Kaaa: Pull complete\n\x1b[2Kbbb: Already exists\n")).toBe(true);
+    expect(text()).toMatch(/\x1b\[\dA/);
+    expect(
+      new Screen(80)
+        .write(text())
+        .text()
+        .replace(/\d+\.\ds/g, "T"),
+    ).toBe(
+      [
+        "[+] Pulling T (2/2) FINISHED",
+        " => aaa: Pull complete                                                     T",
+        " => bbb: Already exists                                                    T",
+      ].join("\n"),
+    );
   });
 
   it("auto is tty only on a terminal", () => {

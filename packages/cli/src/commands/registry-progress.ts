@@ -1,6 +1,10 @@
 import { parseReference } from "@tsbuild/oci";
 import type { Argv } from "yargs";
 import { humanSize } from "../format/index.js";
+import { io } from "../output.js";
+import { colorEnabled } from "../progress/display.js";
+import { Trace } from "../progress/trace.js";
+import { TtyDisplay } from "../progress/tty.js";
 
 /** ProgressMode: `plain` prints one line per state change, `tty` redraws rows in place, `json` one event per line. */
 export type ProgressMode = "plain" | "tty" | "json";
@@ -42,11 +46,15 @@ export class TransferOutput {
   readonly #out: NodeJS.WritableStream;
   readonly #quiet: boolean;
 
-  constructor(argv: ProgressArgs, out: NodeJS.WritableStream) {
+  constructor(argv: ProgressArgs, out: NodeJS.WritableStream, phase?: string) {
     this.mode = progressMode(argv.progress, out);
     this.#out = out;
     this.#quiet = argv.quiet ?? false;
-    this.rows = new LayerRows(this.#quiet ? NULL_STREAM : out, this.mode);
+    this.rows = new LayerRows(
+      this.#quiet ? NULL_STREAM : out,
+      this.mode,
+      phase !== undefined ? { phase } : {},
+    );
   }
 
   /** human says whether docker's lines are printed (not quiet, not JSON). */
@@ -93,23 +101,28 @@ export function progressBar(current: number, total: number): string {
   return `[${bar}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
 }
 
+/** FINAL are the states after which a layer's row does not change (docker's last word on a layer). */
+const FINAL = ["Pull complete", "Already exists", "Pushed", "Layer already exists", "Loaded", "Saved"];
+
 /**
  * LayerRows renders per-layer status lines the way docker's pull and push
  * do. In `plain` mode every status change is a new line and byte counts are
- * not printed; in `tty` mode each layer keeps one row that is redrawn in
- * place (at most every 100 ms for byte counts) with a progress bar.
+ * not printed; in `tty` mode each layer is a row of the live view builds use
+ * (progress/tty.ts), repainted in place ten times a second, with a bar,
+ * bytes and rate while it transfers and its time at the right edge.
  */
 export class LayerRows {
   readonly #out: NodeJS.WritableStream;
   readonly #tty: boolean;
-  readonly #rows = new Map<string, string>();
+  readonly #phase: string;
   readonly #last = new Map<string, string>();
-  #drawn = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #verbs = new Map<string, string>();
+  #view: { trace: Trace; display: TtyDisplay } | undefined;
 
-  constructor(out: NodeJS.WritableStream, mode: ProgressMode) {
+  constructor(out: NodeJS.WritableStream, mode: ProgressMode, options: { phase?: string } = {}) {
     this.#out = out;
     this.#tty = mode === "tty";
+    this.#phase = options.phase ?? "Transferring";
   }
 
   /** status sets a layer's state (`Pull complete`); in tty mode it replaces the row. */
@@ -120,18 +133,21 @@ export class LayerRows {
       this.#out.write(`${id}: ${text}\n`);
       return;
     }
-    this.#rows.set(id, text);
-    this.#redraw();
+    const view = this.#open();
+    const verb = this.#verbs.get(id);
+    if (verb !== undefined)
+      view.display.apply({ op: "status", key: id, id: verb, done: true, ifExists: true });
+    view.display.apply({ op: "start", key: id, name: `${id}: ${text}` });
+    if (FINAL.includes(text) || text.startsWith("Mounted from ")) view.display.apply({ op: "done", key: id });
   }
 
   /** bytes shows transfer progress (tty only; plain output stays line-per-state like docker's). */
   bytes(id: string, verb: string, current: number, total: number): void {
     if (!this.#tty) return;
-    this.#rows.set(id, `${verb} ${progressBar(current, total)}`);
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      this.#redraw();
-    }, 100);
+    const view = this.#open();
+    this.#verbs.set(id, verb);
+    view.display.apply({ op: "start", key: id, name: `${id}: ${verb}` });
+    view.display.apply({ op: "status", key: id, id: verb, current, total });
   }
 
   /** line prints a line below the rows (rows above it are final from then on). */
@@ -142,17 +158,20 @@ export class LayerRows {
 
   /** finish draws the final state and stops redrawing. */
   finish(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#tty && this.#rows.size > 0) this.#redraw();
-    this.#rows.clear();
-    this.#drawn = 0;
+    this.#view?.display.close();
+    this.#view = undefined;
+    this.#verbs.clear();
   }
 
-  #redraw(): void {
-    let text = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : "";
-    for (const [id, row] of this.#rows) text += `\x1b[2K${id}: ${row}\n`;
-    this.#drawn = this.#rows.size;
-    this.#out.write(text);
+  #open(): { trace: Trace; display: TtyDisplay } {
+    if (!this.#view) {
+      const trace = new Trace();
+      const color = colorEnabled(io().env);
+      this.#view = {
+        trace,
+        display: new TtyDisplay(trace, this.#out, { color, phase: this.#phase, bars: true }),
+      };
+    }
+    return this.#view;
   }
 }

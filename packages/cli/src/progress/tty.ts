@@ -1,4 +1,12 @@
-import { duration, type ProgressOp, rateText, statusText, type Trace, type VertexState } from "./trace.js";
+import {
+  duration,
+  type ProgressOp,
+  rateText,
+  type StatusState,
+  statusText,
+  type Trace,
+  type VertexState,
+} from "./trace.js";
 
 /** ScreenOptions are what a repaint knows besides the trace. */
 export interface ScreenOptions {
@@ -10,6 +18,8 @@ export interface ScreenOptions {
   final: boolean;
   /** phase is the header's verb (`Building`, BuildKit's default). */
   phase?: string;
+  /** bars draws a transfer's bar on its own line (pull, push, load, save: one status per vertex). */
+  bars?: boolean;
 }
 
 /** LOG_LINES is how many of a running step's last output lines show (BuildKit's termHeightMin). */
@@ -74,11 +84,13 @@ function vertexLines(v: VertexState, o: ScreenOptions): Line[] {
   const out: Line[] = [];
   const done = v.completed !== undefined;
   const prefix = v.canceled ? "CANCELED " : v.error !== undefined ? "ERROR " : v.cached ? "CACHED " : "";
-  const main = timed(prefix + v.name.replaceAll("\t", " "), "", duration(v, o.now), o.width);
+  const inline = o.bars === true && v.statuses.length === 1 ? v.statuses[0] : undefined;
+  const transfer = inline && !done && inline.completed === undefined ? barText(inline) : "";
+  const main = timed(prefix + v.name.replaceAll("\t", " "), transfer, duration(v, o.now), o.width);
   if (main === undefined) return out;
   const color = !done ? undefined : v.canceled ? SGR.yellow : v.error !== undefined ? SGR.red : SGR.blue;
   out.push({ text: main, ...(color && { color }), done });
-  for (const s of v.statuses) {
+  for (const s of inline ? [] : v.statuses) {
     const status = [statusText(s), rateText(s)].filter(Boolean).join(" ");
     const line = timed(`=> ${s.id}`, status, ((s.completed ?? o.now) - s.started) / 1000, o.width);
     const sdone = s.completed !== undefined;
@@ -97,6 +109,18 @@ function vertexLines(v: VertexState, o: ScreenOptions): Line[] {
   return out;
 }
 
+const BAR = 12;
+
+/** barText is a transfer's bar, bytes and rate: `[=====>        ] 1.20MB / 3.40MB 5.10MB/s`. */
+export function barText(s: StatusState): string {
+  let bar = "";
+  if (s.total) {
+    const filled = Math.min(BAR, Math.floor((s.current / s.total) * BAR));
+    bar = `[${filled === 0 ? " ".repeat(BAR) : `${"=".repeat(filled - 1)}>${" ".repeat(BAR - filled)}`}] `;
+  }
+  return `${bar}${[statusText(s), rateText(s)].filter(Boolean).join(" ")}`;
+}
+
 /** TtyOptions configure the live view. */
 export interface TtyOptions {
   color: boolean;
@@ -105,6 +129,7 @@ export interface TtyOptions {
   now?: () => number;
   /** intervalMs is the repaint period (BuildKit's is 100 ms). */
   intervalMs?: number;
+  bars?: boolean;
 }
 
 /**
@@ -158,6 +183,7 @@ export class TtyDisplay {
       color: this.#options.color,
       final,
       ...(this.#options.phase !== undefined && { phase: this.#options.phase }),
+      ...(this.#options.bars && { bars: true }),
     });
     let s = "\x1b[?25l";
     if (this.#lines > 0) s += `\x1b[${this.#lines}A`;
