@@ -2,6 +2,7 @@ import { execFile, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,9 +19,11 @@ import { ensureTestUser, runAsUser, type TestUser } from "./support/unprivileged
  * and pushed to the real docker-registry as `library/ubuntu:latest`; the
  * tutorial's Dockerfile built as `custom-nginx:packaged` by root and by a real
  * ordinary user (useradd, subordinate ids), with apt-get reaching the host's
- * Debian mirror; both builds give the same layer, owners included; and the
+ * Debian mirror; both builds give the same layer, owners included; the
  * root-built image, exported as an OCI layout and unpacked with umoci, runs
- * under runc and serves nginx's default page on loopback.
+ * under runc and serves nginx's default page on loopback; and, as the
+ * tutorial's `docker container run --publish 8080:80`, `tsbuild run -p
+ * 8080:80` serves it on 127.0.0.1:8080, as root and as the ordinary user.
  */
 
 const exec = promisify(execFile);
@@ -251,6 +254,82 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
       // Whoever built it.
       expect([...asUserRows.entries()].sort()).toEqual([...asRoot.entries()].sort());
     },
+    10 * MINUTE,
+  );
+
+  /** publishPort is the tutorial's 8080 when it is free, else a free port (tests may run side by side). */
+  const publishPort = async (): Promise<number> => {
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(8080, "0.0.0.0", () => resolve(true));
+    });
+    if (!free) return freePort();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return 8080;
+  };
+
+  /** servesNginx runs `tsbuild run -p PORT:80` of the image (as root, or as the user), curls the page, stops it with SIGTERM. */
+  const servesNginx = async (asTheUser: boolean): Promise<void> => {
+    const port = await publishPort();
+    const home = join(work, "user");
+    const child = spawn(
+      process.execPath,
+      [MAIN, ...(asTheUser ? ["--root", join(home, "store")] : []), "run", "--rm", "-p", `${port}:80`, TAG],
+      asTheUser
+        ? {
+            uid: user.uid,
+            gid: user.gid,
+            cwd: home,
+            env: {
+              HOME: home,
+              TMPDIR: join(home, "tmp"),
+              PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+              USER: user.name,
+            },
+            stdio: ["ignore", "pipe", "pipe"],
+          }
+        : { cwd: work, env: rootEnv(), stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const output: Buffer[] = [];
+    child.stdout!.on("data", (c: Buffer) => output.push(c));
+    child.stderr!.on("data", (c: Buffer) => output.push(c));
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    try {
+      const page = await timed(`tsbuild run -p ${port}:80 (${asTheUser ? "user" : "root"})`, async () => {
+        let last = "";
+        for (let i = 0; i < 240; i++) {
+          if (child.exitCode !== null) break;
+          try {
+            return (await exec("curl", ["-fsS", "--max-time", "10", `http://127.0.0.1:${port}/`])).stdout;
+          } catch (err) {
+            last = String((err as { stderr?: string }).stderr ?? err);
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+        throw new Error(`nginx never answered on ${port}: ${last}\n${Buffer.concat(output).toString()}`);
+      });
+      expect(page).toContain("<title>Welcome to nginx!</title>");
+    } finally {
+      child.kill("SIGTERM");
+    }
+    // nginx stops on SIGTERM (forwarded to it): a clean exit, and nothing of the container is left.
+    expect(await closed, Buffer.concat(output).toString()).toBe(0);
+    const store = asTheUser ? join(home, "store") : rootStore();
+    expect(
+      execFileSync("sh", ["-c", `pgrep -af '${store}' | grep -v pgrep || true`], { encoding: "utf8" }),
+    ).toBe("");
+  };
+
+  it(
+    "tsbuild run -p 8080:80 serves nginx's default page on 127.0.0.1:8080, as root",
+    () => servesNginx(false),
+    10 * MINUTE,
+  );
+
+  it(
+    "tsbuild run -p 8080:80 serves nginx's default page on 127.0.0.1:8080, as the ordinary user (rootless)",
+    () => servesNginx(true),
     10 * MINUTE,
   );
 
