@@ -181,6 +181,22 @@ describe("build --platform with several platforms", () => {
     expect(top.manifests[0].annotations["org.opencontainers.image.ref.name"]).toBe("multi");
     const ociIndex = JSON.parse(skopeo("inspect", "--raw", `oci:${layout}:multi`));
     expect(ociIndex.manifests).toHaveLength(2);
+    // An OCI archive holds the same layout in one tar (a rebuild: every step cached).
+    const archive = join(dir, "multi.tar");
+    const again = await runCli(
+      [
+        "build",
+        "-q",
+        "--platform",
+        `${hostName},${otherName}`,
+        "-o",
+        `type=oci-archive,dest=${archive}`,
+        ctx,
+      ],
+      { env: env(root) },
+    );
+    expect(again.code).toBe(0);
+    expect(JSON.parse(skopeo("inspect", "--raw", `oci-archive:${archive}`))).toEqual(ociIndex);
     expect(
       ociIndex.manifests.every((m: { mediaType: string }) => m.mediaType === MediaType.OciManifest),
     ).toBe(true);

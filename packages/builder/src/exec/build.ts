@@ -111,11 +111,11 @@ async function runBuild(options: BuildOptions, emit: (e: BuildEvent) => void): P
     ? options.platforms
     : [options.platform];
   if (platforms.length > 1) {
-    const bad = outputs.find((o) => o.type === "docker" || o.type === "oci-archive" || o.type === "tar");
+    const bad = outputs.find((o) => o.type === "docker" || o.type === "tar");
     if (bad) {
       throw new BuildError(
         "INVALID_ARGUMENTS",
-        `the ${bad.type} exporter does not support multi-platform images: use type=oci, type=local, type=image or --push`,
+        `the ${bad.type} exporter does not support multi-platform images: use type=oci, type=oci-archive, type=local, type=image or --push`,
       );
     }
   }

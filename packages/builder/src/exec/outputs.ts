@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import {
@@ -101,8 +101,9 @@ export async function exportTo(
 
 /**
  * exportIndexTo writes a multi-platform build: `oci` as one OCI index (its platforms' manifests in OCI
- * media types) named by the first tag, `local` as one directory per platform (`linux_arm64/`), as
- * BuildKit's exporters do. The archive and tar exporters take one image only (the build refuses them).
+ * media types) named by the first tag, `oci-archive` as that layout in a tar file, `local` as one
+ * directory per platform (`linux_arm64/`), as BuildKit's exporters do. The docker and tar exporters
+ * take one image only (the build refuses them, as BuildKit's docker exporter does).
  */
 export async function exportIndexTo(
   store: ImageStore,
@@ -116,6 +117,22 @@ export async function exportIndexTo(
     for (const image of index.images) {
       const dir = formatPlatform(normalizePlatform(image.platform)).replaceAll("/", "_");
       await exportTo(store, image, names, { type: "local", dest: `${dest}/${dir}` }, signal);
+    }
+    return;
+  }
+  if (out.type === "oci-archive") {
+    // The same OCI layout, as one tar file (written next to it, then renamed into place).
+    const dir = `${dest}.layout-${process.pid}`;
+    const tmp = `${dest}.tmp-${process.pid}`;
+    try {
+      await exportIndexTo(store, index, names, { type: "oci", dest: dir }, signal);
+      const made = createLayer({ dir }, { compression: "none", ...(signal ? { signal } : {}) });
+      await pipeline(made.stream, createWriteStream(tmp));
+      await made.result;
+      await rename(tmp, dest);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(tmp, { force: true });
     }
     return;
   }
