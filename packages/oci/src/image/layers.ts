@@ -81,8 +81,11 @@ export async function tarLayer(path: string, options: TarLayerOptions = {}): Pro
   if (!st.isFile()) throw new OciError("INVALID_TAR", "layer tarball is not a regular file", { where: path });
   const open = (o: ReadOptions = {}): Readable =>
     createReadStream(path, o.signal ? { signal: o.signal } : {});
-  const { compression, stream } = await sniffCompression(open(options));
+  const head = open(options);
+  const { compression, stream } = await sniffCompression(head);
+  // Only the first bytes were read: close the file now rather than when the stream is collected.
   stream.destroy();
+  head.destroy();
   if (compression === "zstd") {
     throw new OciError(
       "UNSUPPORTED_MEDIA_TYPE",
