@@ -129,13 +129,19 @@ describe("tsbuild completion zsh", () => {
   it("offers what bash does, through compadd", async () => {
     const run = async (words: string[]) => {
       const script = `source "$1"; compadd() { print -rl -- "$@" }; _files() { print -r -- "<files>" }
+        _describe() { print -rl -- "\${(@P)4}" }
         words=("\${@:2}"); CURRENT=\${#words}; _tsbuild`;
       const { stdout } = await promisify(execFile)("zsh", ["-f", "-c", script, "zsh", zshScript, ...words], {
         env,
       });
       return stdout.split("\n").filter((l) => l !== "" && l !== "--");
     };
-    expect(await run(["tsbuild", "image", "l"])).toContain("list");
+    // Subcommands with their summaries, through _describe.
+    expect(await run(["tsbuild", "builder", ""])).toEqual([
+      "prune:Remove build cache",
+      "du:Show build cache disk usage",
+    ]);
+    expect(await run(["tsbuild", "image", "l"])).toContain("list:List images");
     expect(await run(["tsbuild", "--root", root, "rmi", ""])).toEqual([
       "nginx:latest",
       "registry.example.com/app:1",
@@ -150,13 +156,13 @@ describe("tsbuild completion zsh", () => {
     expect(await run(["tsbuild", "build", "-f", ""])).toEqual(["<files>"]);
   });
 
-  it("completes an image name in an interactive zsh (compinit, TAB in a pseudo-terminal)", async () => {
+  it("completes a subcommand and an image name in an interactive zsh (compinit, TAB in a pseudo-terminal)", async () => {
     // zle reads the keys in order: the TAB's completion ends before ^A starts turning the line into a print.
     const script = `
       zmodload zsh/zpty
       zpty z env TERM=dumb zsh -f -i
       zpty -w z 'PROMPT="%% "; autoload -U compinit; compinit -u -D; source ${shellQuote(zshScript)}; bindkey -e'
-      zpty -n -w z $'tsbuild --root ${root} rmi ngi\\t\\C-aprint -r -- LINE: \\n'
+      zpty -n -w z $'tsbuild --root ${root} image hi\\tngi\\t\\C-aprint -r -- LINE: \\n'
       out=""
       for i in {1..600}; do
         zpty -r -t z chunk && out+=$chunk
@@ -166,6 +172,6 @@ describe("tsbuild completion zsh", () => {
       zpty -d z
       print -r -- "$out" | tr -d '\\r' | grep -a '^LINE:'`;
     const { stdout } = await promisify(execFile)("zsh", ["-f", "-c", script], { env });
-    expect(stdout).toBe(`LINE: tsbuild --root ${root} rmi nginx:latest\n`);
+    expect(stdout).toBe(`LINE: tsbuild --root ${root} image history nginx:latest\n`);
   });
 });

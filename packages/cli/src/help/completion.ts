@@ -1,6 +1,6 @@
 import { GLOBAL_OPTIONS } from "../global-options.js";
 import { isGroup, loaded, metavarOf, type Node, subcommandsOf, walkTree } from "./help.js";
-import { type AnyCommand, type CommandShape, namesOf, shapeOf, specOf } from "./shape.js";
+import { type AnyCommand, type CommandShape, describeOf, namesOf, shapeOf, specOf } from "./shape.js";
 
 /**
  * CompletionEntry is what completion knows of one way to spell a command
@@ -10,6 +10,8 @@ import { type AnyCommand, type CommandShape, namesOf, shapeOf, specOf } from "./
 interface CompletionEntry {
   path: string;
   subcommands: string[];
+  /** described: `name:summary` of each subcommand, for zsh's _describe. */
+  described: string[];
   flags: string[];
   valueFlags: string[];
   choices: [flag: string, values: string[]][];
@@ -29,16 +31,33 @@ export async function completionEntries(top: readonly AnyCommand[]): Promise<Com
   const nodes = await walkTree(top);
   const rootSubs = top.flatMap(namesOf);
   const entries: CompletionEntry[] = [
-    { path: "", subcommands: rootSubs, flags: [], valueFlags: [], choices: [], args: [] },
+    {
+      path: "",
+      subcommands: rootSubs,
+      described: describedOf(top),
+      flags: [],
+      valueFlags: [],
+      choices: [],
+      args: [],
+    },
   ];
   for (const node of nodes) {
     const command = node.command as AnyCommand;
     const shape = shapeOf(await loaded(command));
-    const subcommands = isGroup(command) ? (await subcommandsOf(node, top)).flatMap(namesOf) : [];
-    const entry = { subcommands, ...flagsOf(shape), args: isGroup(command) ? [] : argsOf(command, shape) };
+    const subs = isGroup(command) ? await subcommandsOf(node, top) : [];
+    const entry = {
+      subcommands: subs.flatMap(namesOf),
+      described: describedOf(subs),
+      ...flagsOf(shape),
+      args: isGroup(command) ? [] : argsOf(command, shape),
+    };
     for (const path of spellings(node, nodes, top)) entries.push({ path, ...entry });
   }
   return entries;
+}
+
+function describedOf(commands: readonly AnyCommand[]): string[] {
+  return commands.flatMap((c) => namesOf(c).map((n) => `${n}:${describeOf(c)}`));
 }
 
 /** spellings are a node's path with every alias of each of its words (`image ls`, `image list`). */
@@ -126,6 +145,10 @@ function coreScript(entries: readonly CompletionEntry[]): string {
       entries.map((e) => [e.path, e.subcommands]),
     ),
     caseTable(
+      "__tsbuild_described",
+      entries.map((e) => [e.path, e.described]),
+    ),
+    caseTable(
       "__tsbuild_flags",
       entries.map((e) => [e.path, e.path === "" ? ["-v", "--version", "--help"] : e.flags]),
     ),
@@ -159,7 +182,8 @@ $2
   return 1
 }
 
-# __tsbuild_candidates CWORD WORD0 WORD1 ...: what may replace word number CWORD (0: the command).
+# __tsbuild_candidates CWORD WORD0 WORD1 ...: what may replace word number CWORD (0: the command), one a
+# line; __files__ for a file name; subcommands after a line "__commands__ PATH".
 __tsbuild_candidates() {
   local cword=$1 cmdpath="" skip=0 i=0 nargs=0 w cur="" prev="" root="" rootnext=0 dashdash=0
   shift
@@ -205,6 +229,8 @@ __tsbuild_candidates() {
   local subs
   subs=$(__tsbuild_subcommands "$cmdpath")
   if [ -n "$subs" ] && [ "$nargs" -eq 0 ]; then
+    # The first line tells zsh where to find the summaries of these commands.
+    echo "__commands__ $cmdpath"
     printf '%s\\n' "$subs"
     return
   fi
@@ -250,6 +276,7 @@ _tsbuild() {
   fi
   cur=\${words[cword]}
   out=$(__tsbuild_candidates "$cword" "\${words[@]}")
+  if [[ $out == __commands__* ]]; then out=\${out#*$'\\n'}; fi
   if [ "$out" = __files__ ]; then
     COMPREPLY=()
     compopt -o default 2>/dev/null
@@ -277,6 +304,12 @@ _tsbuild() {
   fi
   local -a candidates
   candidates=(\${(f)out})
+  if [[ \${candidates[1]} == __commands__* ]]; then
+    local -a described
+    described=(\${(f)"$(__tsbuild_described "\${candidates[1]#__commands__ }")"})
+    _describe -t commands 'tsbuild command' described
+    return
+  fi
   compadd -- "\${candidates[@]}"
 }
 
