@@ -90,6 +90,9 @@ try {
         "-f",
         "%U %S",
         process.execPath,
+        ...(process.env.PROFILE && args.includes("--cache-from")
+          ? ["--cpu-prof", "--cpu-prof-dir", process.env.PROFILE]
+          : []),
         bin,
         "build",
         "--progress",

@@ -91,6 +91,8 @@ describe("examples: Kubernetes Job and CI workflow", () => {
     expect(c.command).toEqual(["tsbuild"]);
     const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
     expect(Number.isInteger(Number(env.SOURCE_DATE_EPOCH))).toBe(true);
+    // build reads SOURCE_DATE_EPOCH as a build argument: a valueless --build-arg passes the environment's.
+    expect(c.args).toContain("--build-arg=SOURCE_DATE_EPOCH");
     // The store is an emptyDir mounted where TSBUILD_ROOT points; every volume mount names a volume.
     const volumes = new Set(pod.volumes.map((v: { name: string }) => v.name));
     for (const m of c.volumeMounts) expect(volumes.has(m.name)).toBe(true);
