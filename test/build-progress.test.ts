@@ -99,6 +99,8 @@ describe("tsbuild build progress", () => {
         " => [2/3] COPY a.txt /a.txt <t>",
         " => [3/3] RUN echo one; echo two; echo three; sleep 1 <t>",
         " => exporting to image <t>",
+        " => => exporting layers <t>",
+        " => => naming to docker.io/library/app:1 <t>",
         "Built <id> (<size>) in <t>: 2 steps, 0 cached, 2 run",
         "Successfully built <id>",
         "Successfully tagged app:1",
@@ -140,6 +142,8 @@ describe("tsbuild build progress", () => {
         "#3 DONE <t>",
         "",
         "#4 exporting to image",
+        "#4 exporting layers done",
+        "#4 naming to docker.io/library/app:1 done",
         "#4 DONE <t>",
         "Built <id> (<size>) in <t>: 2 steps, 0 cached, 2 run",
         "",
@@ -165,6 +169,28 @@ describe("tsbuild build progress", () => {
     expect(text).toContain("#2 [2/2] RUN echo before; false\n#2 <ts> before\n#2 ERROR: ");
     expect(text).toContain("------\n > [2/2] RUN echo before; false:\nbefore\n------\n");
     expect(text).toMatch(/\nError: .*exit code: 1/);
+  });
+
+  it("a failed step on a terminal: its line turns ERROR, then its output framed and the error", async () => {
+    const root = await store("fail-tty");
+    const failing = join(dir, "failing-tty");
+    await mkdir(failing);
+    await writeFile(join(failing, "Dockerfile"), "FROM bb:1\nRUN echo before; false\n");
+    const r = await runInPty([process.execPath, TSBUILD, "--root", root, "build", failing], {
+      env: { ...process.env, NO_COLOR: "" },
+    });
+    expect(r.code).toBe(1);
+    const lines = normalise(new Screen(80).write(r.output).text()).split("\n");
+    expect(lines.slice(0, 7)).toEqual([
+      "[+] Building <t> (2/2) FINISHED",
+      " => CACHED [1/2] FROM docker.io/library/bb:1@sha256:… <t>",
+      " => ERROR [2/2] RUN echo before; false <t>",
+      "------",
+      " > [2/2] RUN echo before; false:",
+      "before",
+      "------",
+    ]);
+    expect(lines.slice(7).join("")).toMatch(/^Error: process .*exit code: 1/);
   });
 
   it("--progress json: one library event per line, in order, then the image", async () => {

@@ -97,7 +97,7 @@ export async function runBuild(input: RunBuildInput): Promise<void> {
   const quiet = argv.quiet === true || argv.progress === "quiet";
   const mode = quiet ? "quiet" : progressMode(argv.progress, stderr);
   const display = mode === "tty" || mode === "plain" ? openDisplay(mode, stderr, { env }) : NULL_DISPLAY;
-  const ops = new BuildOps();
+  const ops = new BuildOps(input.tags.map((t) => parseReference(t).toString()));
   try {
     await withStore(argv, (store) =>
       withRegistryClient(argv, async (client, signal) => {

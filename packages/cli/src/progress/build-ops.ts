@@ -15,6 +15,12 @@ function transferName(text: string): string {
  */
 export class BuildOps {
   readonly #names = new Map<number, string>();
+  readonly #tags: readonly string[];
+
+  /** tags are the names the image gets (full form), shown under the export as BuildKit's `naming to`. */
+  constructor(tags: readonly string[] = []) {
+    this.#tags = tags;
+  }
 
   of(e: BuildEvent): ProgressOp[] {
     switch (e.type) {
@@ -25,12 +31,15 @@ export class BuildOps {
         return [{ op: "cached", key: `step-${e.id}` }];
       case "done": {
         const key = `step-${e.id}`;
-        const name = transferName(this.#names.get(e.id) ?? "");
+        const step = this.#names.get(e.id) ?? "";
         // A finished step's byte count is finished too.
-        return [
-          { op: "status", key, id: name, done: true, ifExists: true },
-          { op: "done", key, seconds: e.seconds },
-        ];
+        const ops: ProgressOp[] = [{ op: "status", key, id: transferName(step), done: true, ifExists: true }];
+        if (step === "exporting to image") {
+          ops.push({ op: "status", key, id: "exporting layers", done: true });
+          for (const t of this.#tags) ops.push({ op: "status", key, id: `naming to ${t}`, done: true });
+        }
+        ops.push({ op: "done", key, seconds: e.seconds });
+        return ops;
       }
       case "log":
         return [{ op: "log", key: `step-${e.id}`, data: e.data.toString("utf8") }];
