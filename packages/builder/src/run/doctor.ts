@@ -262,6 +262,41 @@ async function smokeTest(identity: Identity, snapshotter: SnapshotKind, runtime:
   }
 }
 
+/**
+ * publishCheck says whether `tsbuild run -p` can publish ports here: it
+ * needs slirp4netns and, rootless, /dev/net/tun usable by this user. It
+ * never blocks RUN (status info when missing).
+ */
+async function publishCheck(identity: Identity): Promise<RunCheck> {
+  const name = "run -p";
+  const path = onPath("slirp4netns");
+  if (!path) {
+    return {
+      name,
+      status: "info",
+      detail: "slirp4netns is not installed: `tsbuild run -p` cannot publish ports",
+      fix: "sudo apt-get install slirp4netns",
+    };
+  }
+  if (identity.rootless) {
+    try {
+      accessSync("/dev/net/tun", constants.R_OK | constants.W_OK);
+    } catch {
+      return {
+        name,
+        status: "info",
+        detail: "/dev/net/tun is not usable by this user: rootless `tsbuild run -p` cannot publish ports",
+        fix: "sudo chmod 0666 /dev/net/tun",
+      };
+    }
+  }
+  const version = await exec(path, ["--version"]).then(
+    (r) => r.stdout.split("\n")[0] ?? "",
+    () => "",
+  );
+  return { name, status: "ok", detail: `${version || "slirp4netns"} (${path})` };
+}
+
 /** emulationCheck reports which other architectures RUN can execute through binfmt_misc emulators. */
 async function emulationCheck(): Promise<RunCheck> {
   const host = displayPlatform(hostPlatform());
@@ -304,7 +339,13 @@ export async function checkRunSupport(opts: { runtime?: string } = {}): Promise<
   const fuse = canNamespace
     ? await fuseCheck(identity, overlay.status === "ok")
     : { name: "fuse-overlayfs", status: "missing" as const, detail: "not tried: no user namespace" };
-  checks.push(fuse, cgroupCheck(identity), securityCheck(), await emulationCheck());
+  checks.push(
+    fuse,
+    cgroupCheck(identity),
+    securityCheck(),
+    await emulationCheck(),
+    await publishCheck(identity),
+  );
   const snapshotter: SnapshotKind =
     overlay.status === "ok" ? "overlay" : fuse.status === "ok" ? "fuse-overlayfs" : "copy";
   const blocking = checks.some((c) => c.status === "missing" && ["runc", "user namespaces"].includes(c.name));

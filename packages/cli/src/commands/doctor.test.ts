@@ -18,6 +18,9 @@ describe("tsbuild doctor", () => {
     expect(lines).toContainEqual(
       expect.stringMatching(/^ {2}ok {6}RUN {18}a test step ran \(overlay, root\)$/),
     );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}ok {6}run -p {15}slirp4netns version \S+ \(\S+slirp4netns\)$/),
+    );
     expect(lines.at(-2)).toBe("RUN works here: overlay snapshots, root.");
   });
 
