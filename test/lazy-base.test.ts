@@ -1,6 +1,8 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type BuildEvent, build } from "@tsbuild/builder";
 import { archiveImages, type Image, ImageStore, readArchive, type StoredImage } from "@tsbuild/oci";
+import { createRegistryClient } from "@tsbuild/registry-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../packages/cli/src/testing.js";
 import { type CountingProxy, startCountingProxy } from "./support/counting-proxy.js";
@@ -198,5 +200,32 @@ describe("lazy base layers against docker-registry", () => {
     expect(lazy!.config).toEqual(pulled!.config);
     expect(lazy!.manifest).toEqual(pulled!.manifest);
     expect(lazy!.manifestDigest).toBe(pulled!.manifestDigest);
+  }, 60_000);
+
+  it("build(): the base layers a COPY fetches are that step's progress events, up to their sizes", async () => {
+    const store = await ImageStore.open({ root: join(dir, "events-lazy") });
+    const client = createRegistryClient({ env: { ...process.env, DOCKER_CONFIG: join(dir, "docker") } });
+    try {
+      const handle = build({
+        store,
+        client,
+        dockerfile: `FROM ${host}/lazy/base:1\nCOPY f.txt /etc/copied/\n`,
+        contextDir: ctx,
+      });
+      const events: BuildEvent[] = [];
+      for await (const e of handle) events.push(e);
+      await handle.result;
+      const copy = events.find((e) => e.type === "step" && e.text.startsWith("COPY"))!;
+      const progress = events.filter((e) => e.type === "progress");
+      const total = base.manifest.layers.reduce((n, l) => n + l.size, 0);
+      expect(progress.length).toBeGreaterThan(0);
+      for (const p of progress) expect(p.id).toBe((copy as { id: number }).id);
+      const currents = progress.map((p) => p.current);
+      expect(currents).toEqual([...currents].sort((a, b) => a - b));
+      expect(progress.at(-1)).toMatchObject({ current: total, total });
+    } finally {
+      await client.close();
+      await store.close();
+    }
   }, 60_000);
 });

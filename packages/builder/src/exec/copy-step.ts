@@ -59,9 +59,11 @@ export async function copyStep(
       }
       if (args.add && URL_RE.test(src)) {
         const id = ctx.stepId;
-        const d = await download(src, args.checksum, b.temps, signal, (current, total) =>
-          b.progress(id, current, total),
-        );
+        let moved = -1;
+        const d = await download(src, args.checksum, b.temps, signal, (current, total) => {
+          b.transfer(id, moved < 0 ? current : current - moved, moved < 0 ? (total ?? null) : undefined);
+          moved = current;
+        });
         sources.push({ kind: "file", name: d.name, node: d.node, content: { file: d.file } });
         keyed.push({ url: src, digest: d.digest });
         continue;

@@ -1,8 +1,10 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import {
   type BlobFetcher,
   type BlobLease,
+  type BlobSource,
   type ImageConfig as Config,
   copyImage,
   type Digest,
@@ -64,6 +66,9 @@ function epochOf(options: BuildOptions): number | undefined {
   return n;
 }
 
+/** currentStep is the id of the step whose work is running (for the progress of what it fetches). */
+const currentStep = new AsyncLocalStorage<number>();
+
 const keyOfBase = (ref: string, platform: Platform) =>
   `${ref}|${formatPlatform(normalizePlatform(platform))}`;
 
@@ -86,6 +91,7 @@ class Builder {
   #context: Promise<ContextFs> | undefined;
   #stats: Promise<StatCache> | undefined;
   #stepId = 0;
+  readonly #moved = new Map<number, { current: number; total: number | undefined }>();
   steps = 0;
   cached = 0;
   /** importedCache holds the `--cache-from` records (none without cacheFrom). */
@@ -113,15 +119,30 @@ class Builder {
   readonly openLayer: OpenLayer = (layer, signal) => {
     const lease = this.lease as BlobLease | undefined;
     const s = signal ?? this.options.signal;
+    // A lazy base layer fetched for a step counts as that step's progress.
+    const id = currentStep.getStore();
+    const fetch = this.fetchBlob;
+    const fetchBlob: BlobFetcher | undefined =
+      fetch && id !== undefined ? (blob, o) => this.#counted(id, blob.size, fetch(blob, o)) : fetch;
     return this.store.openBlob(
       { digest: layer.digest, size: layer.size },
       {
         ...(lease && { lease }),
         ...(s && { signal: s }),
-        ...(this.fetchBlob && { fetchBlob: this.fetchBlob }),
+        ...(fetchBlob && { fetchBlob }),
       },
     );
   };
+
+  async *#counted(id: number, size: number, source: BlobSource): AsyncIterable<Uint8Array> {
+    this.transfer(id, 0, size);
+    const chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> =
+      source instanceof Uint8Array ? [source] : (source as AsyncIterable<Uint8Array>);
+    for await (const chunk of chunks) {
+      this.transfer(id, chunk.length);
+      yield chunk;
+    }
+  }
 
   /**
    * imported answers a key from the `--cache-from` records: the hit's layer is adopted (recorded as
@@ -162,9 +183,26 @@ class Builder {
     this.events({ type: "log", id, stream, data });
   }
 
-  /** progress reports the bytes a step has moved so far (a download, a lazy base layer). */
-  progress(id: number, current: number, total?: number): void {
-    this.events({ type: "progress", id, current, ...(total !== undefined ? { total } : {}) });
+  /**
+   * transfer counts bytes a step moved (an ADD download, a lazy base layer fetched) and reports the
+   * step's running total: `size` is added to the expected total when a transfer starts, `bytes` as they
+   * arrive. A step's total is undefined while any of its transfers has no known size.
+   */
+  transfer(id: number, bytes: number, size?: number | null): void {
+    let t = this.#moved.get(id);
+    if (!t) {
+      t = { current: 0, total: 0 };
+      this.#moved.set(id, t);
+    }
+    if (size === null) t.total = undefined;
+    else if (size !== undefined && t.total !== undefined) t.total += size;
+    t.current += bytes;
+    this.events({
+      type: "progress",
+      id,
+      current: t.current,
+      ...(t.total !== undefined ? { total: t.total } : {}),
+    });
   }
 
   warn(message: string): void {
@@ -396,7 +434,7 @@ class Builder {
       const started = Date.now();
       let outcome: StepOutcome;
       try {
-        outcome = await executeStep(ctx, step, key);
+        outcome = await currentStep.run(id, () => executeStep(ctx, step, key));
       } catch (err) {
         throw this.locate(err, step.location);
       }

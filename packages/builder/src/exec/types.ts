@@ -69,8 +69,9 @@ export interface WarningEvent {
 }
 
 /**
- * ProgressEvent counts the bytes a step has moved so far: a base layer downloaded, an `ADD <url>`
- * fetched, an image exported or pushed. `current` only grows; `total` is known when the size is.
+ * ProgressEvent counts the bytes a step has moved so far: a lazy base layer downloaded, an `ADD <url>`
+ * fetched, an image pushed. `current` only grows; `total` is there when every size is known, and grows
+ * when the step starts another transfer (a second layer).
  */
 export interface ProgressEvent {
   type: "progress";
