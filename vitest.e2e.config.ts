@@ -18,6 +18,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/e2e/**/*.test.ts"],
+    globalSetup: ["test/e2e/build.setup.ts"],
     testTimeout: 30 * 60_000,
     hookTimeout: 30 * 60_000,
     passWithNoTests: true,

@@ -3,8 +3,10 @@
 # Prints the path of a gzip tarball of a Debian bookworm root filesystem made
 # with `debootstrap --variant=minbase` from the mirror this host's apt uses,
 # ready to be imported as a base image: no apt lists, no .debs, an empty
-# /etc/resolv.conf, no /etc/hostname, and /etc/apt/sources.list naming that
-# mirror. The tarball is cached in ${TSBUILD_TEST_CACHE:-$HOME/.cache/tsbuild-test}
+# /etc/resolv.conf, no /etc/hostname, /etc/apt/sources.list naming that
+# mirror, and the apt/dpkg settings Debian's own docker images carry
+# (debuerreotype's minimizing config: dpkg without fsync, apt cleaning up
+# after itself, no translations). The tarball is cached in ${TSBUILD_TEST_CACHE:-$HOME/.cache/tsbuild-test}
 # (outside the checkout) and reused: the first run takes minutes, later runs
 # print the cached path at once. FORCE=1 remakes it. Needs root (debootstrap)
 # only when the tarball is not cached yet. Progress goes to stderr.
@@ -12,53 +14,14 @@ set -euo pipefail
 
 CACHE="${TSBUILD_TEST_CACHE:-${HOME:-/root}/.cache/tsbuild-test}"
 SUITE=bookworm
-TARBALL="$CACHE/debian-$SUITE-minbase.tar.gz"
+# The recipe's version is in the name: a changed recipe makes a new tarball instead of reusing an old one.
+TARBALL="$CACHE/debian-$SUITE-minbase-v2.tar.gz"
 
 say() { echo "debian-base: $*" >&2; }
 fail() { say "$*"; exit 1; }
 
-# sources_files lists the host's apt source files, one-line and deb822 ones.
-sources_files() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [[ -f "$f" ]] && echo "$f"
-  done
-  return 0
-}
-
-# host_uri SUITE prints the first URI whose source lists SUITE exactly
-# (`deb [opts] URI SUITE ...` lines and `URIs:`/`Suites:` stanzas).
-host_uri() {
-  local want="$1" f line uri suites
-  while read -r f; do
-    if [[ "$f" == *.sources ]]; then
-      uri="" suites=""
-      # A blank line ends a stanza; the extra echo ends the last one.
-      while IFS= read -r line; do
-        line="${line%%#*}"
-        case "$line" in
-        URIs:*) read -r _ uri _ <<<"$line" ;;
-        Suites:*) suites=" ${line#Suites:} " ;;
-        *[![:space:]]*) ;;
-        *)
-          if [[ -n "$uri" && "$suites" =~ [[:space:]]$want[[:space:]] ]]; then echo "$uri"; return 0; fi
-          uri="" suites="" ;;
-        esac
-      done < <(cat "$f"; echo)
-    else
-      while read -r -a words; do
-        [[ "${words[0]:-}" == deb ]] || continue
-        local i=1
-        if [[ "${words[1]:-}" == \[* ]]; then
-          while [[ "${words[i]}" != *\] ]]; do i=$((i + 1)); done
-          i=$((i + 1))
-        fi
-        if [[ "${words[i + 1]:-}" == "$want" ]]; then echo "${words[i]}"; return 0; fi
-      done < <(sed 's/#.*//' "$f")
-    fi
-  done < <(sources_files)
-  return 0
-}
+# shellcheck source=lib/apt-mirror.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-mirror.sh"
 
 if [[ "${FORCE:-0}" != 1 && -s "$TARBALL" ]]; then
   echo "$TARBALL"
@@ -113,6 +76,19 @@ find "$ROOTFS/var/log" -type f -exec truncate -s 0 {} +
   echo "deb $MIRROR $SUITE-updates main"
   if [[ -n "$SECURITY" ]]; then echo "deb $SECURITY $SUITE-security main"; fi
 } >"$ROOTFS/etc/apt/sources.list"
+# debuerreotype-minimizing-config, as in Debian's docker images: dpkg skips fsync (a
+# container layer is thrown away on failure anyway), apt deletes the .debs it installed
+# and keeps no binary caches, no translations, gzipped indexes, suggests not kept.
+echo force-unsafe-io >"$ROOTFS/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
+cat >"$ROOTFS/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
+echo 'Acquire::Languages "none";' >"$ROOTFS/etc/apt/apt.conf.d/docker-no-languages"
+echo 'Acquire::GzipIndexes "true";' >"$ROOTFS/etc/apt/apt.conf.d/docker-gzip-indexes"
+echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$ROOTFS/etc/apt/apt.conf.d/docker-autoremove-suggests"
 # A host pinned to an old snapshot turns off the Release files' date checks: so must the image.
 if grep -rqsE '^[^#]*Acquire::Check-(Valid-Until|Date)' /etc/apt/apt.conf.d/; then
   grep -rhsE '^[^#]*Acquire::Check-(Valid-Until|Date)' /etc/apt/apt.conf.d/ >"$ROOTFS/etc/apt/apt.conf.d/99tsbuild-test-mirror"

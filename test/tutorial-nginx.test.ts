@@ -1,7 +1,6 @@
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,8 +9,11 @@ import { promisify } from "node:util";
 import { ImageStore, type LayerEntryInfo, readLayerEntries } from "@tsbuild/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../packages/cli/src/testing.js";
+import { pushDebianBase } from "./support/debian-base.js";
 import { freePort, startRegistry, type TestRegistry } from "./support/registry.js";
-import { ensureTestUser, runAsUser, type TestUser } from "./support/unprivileged.js";
+import { httpGet, prepareBundle, type RuncContainer, runDetached } from "./support/runc.js";
+import { ok, Timings } from "./support/timings.js";
+import { ensureTestUser, readableCheckout, runAsUser, type TestUser } from "./support/unprivileged.js";
 
 /**
  * The tutorial, end to end: a Debian bookworm base made here with
@@ -36,28 +38,7 @@ const MINUTE = 60_000;
 const RUN_LINE =
   "RUN apt-get update && apt-get install nginx -y && apt-get clean && rm -rf /var/lib/apt/lists/*";
 
-/** DOCKER_CAPS are the capabilities docker's default profile keeps. */
-const DOCKER_CAPS = [
-  ...["CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID"],
-  ...["SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"],
-];
-
-/** timings are the seconds each phase took, printed at the end (never asserted). */
-const timings: [string, number][] = [];
-async function timed<T>(phase: string, fn: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  try {
-    return await fn();
-  } finally {
-    timings.push([phase, (performance.now() - start) / 1000]);
-  }
-}
-
-/** ok fails with the command's stderr unless it exited 0. */
-function ok(what: string, r: { code: number | null; stdout: string; stderr: string }): string {
-  if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.stderr.slice(-4000)}`);
-  return r.stdout;
-}
+const timings = new Timings("tutorial");
 
 /** layerRows lists the entries of the image's last layer (the RUN's) as "type mode uid:gid [-> link]": no timestamps. */
 async function layerRows(storeRoot: string): Promise<Map<string, string>> {
@@ -84,7 +65,7 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
   let context: string;
   let base: string;
   let user: TestUser;
-  let container: { name: string; state: string } | undefined;
+  let container: RuncContainer | undefined;
   const rootStore = () => join(work, "root-store");
   const rootEnv = () => ({ ...process.env, TSBUILD_ROOT: rootStore(), DOCKER_CONFIG: join(work, "docker") });
   /** userDir makes a directory the ordinary user owns inside the root-owned work dir. */
@@ -113,22 +94,12 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
     if (process.getuid?.() !== 0)
       throw new Error("debootstrap, the test user and runc need root: run as root, as CI does");
     if (!existsSync(MAIN)) await exec("pnpm", ["exec", "tsc", "-b", "packages/cli"], { cwd: repo });
-    const tarball = await timed("debian base (debootstrap or cache)", async () => {
-      const r = await exec("bash", [join(repo, "scripts/debian-base.sh")], { maxBuffer: 1 << 24 });
-      return r.stdout.trim();
-    });
     registry = await startRegistry();
     work = await mkdtemp(join(tmpdir(), "tsbuild-tutorial-"));
     await chmod(work, 0o755);
-    base = `${registry.host}/library/ubuntu:latest`;
-    const seedEnv = { ...rootEnv(), TSBUILD_ROOT: join(work, "seed") };
-    await timed("import + push the base", async () => {
-      ok(
-        "import",
-        await runCli(["image", "import", "--change", 'CMD ["bash"]', tarball, base], { env: seedEnv }),
-      );
-      ok("push", await runCli(["push", base], { env: seedEnv }));
-    });
+    base = await timings.time("debian base (debootstrap or cache), imported and pushed", () =>
+      pushDebianBase(registry, { seedRoot: join(work, "seed"), env: rootEnv() }),
+    );
     context = join(work, "context");
     await mkdir(context);
     await writeFile(
@@ -151,33 +122,22 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
     await chown(join(home, "tmp"), user.uid, user.gid);
     if ((await asUser(["--version"])).code !== 0) {
       // The checkout is not readable by other users (a CI clone in a 0700 dir): run a readable copy.
-      const copy = join(work, "checkout");
-      await mkdir(copy);
-      execFileSync("sh", [
-        "-c",
-        'tar -C "$1" --exclude=./.git -cf - . | tar -C "$2" -xf -',
-        "sh",
-        repo,
-        copy,
-      ]);
-      MAIN = join(copy, "packages/cli/dist/main.js");
+      MAIN = await readableCheckout(work);
       ok(`${user.name} running ${MAIN} --version`, await asUser(["--version"]));
     }
   }, 30 * MINUTE);
 
   afterAll(async () => {
-    if (container) {
-      await exec("runc", ["--root", container.state, "delete", "--force", container.name]).catch(() => {});
-    }
+    await container?.remove().catch(() => {});
     await registry?.stop();
     if (work) await rm(work, { recursive: true, force: true });
-    console.log(timings.map(([phase, s]) => `tutorial: ${phase}: ${s.toFixed(1)} s`).join("\n"));
+    timings.print();
   });
 
   it(
     "builds as root: apt-get installs nginx; image ls and history read as docker's",
     async () => {
-      const r = await timed("build as root", () =>
+      const r = await timings.time("build as root", () =>
         runCli(["build", "--tag", TAG, "--progress", "plain", context], { env: rootEnv() }),
       );
       ok("build as root", r);
@@ -217,7 +177,7 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
   it(
     "builds as an ordinary user with subordinate ids: the same image",
     async () => {
-      const r = await timed("build as the user", () =>
+      const r = await timings.time("build as the user", () =>
         asUser(["build", "--tag", TAG, "--progress", "plain", context]),
       );
       ok("build as the user", r);
@@ -296,19 +256,22 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
     child.stderr!.on("data", (c: Buffer) => output.push(c));
     const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
     try {
-      const page = await timed(`tsbuild run -p ${port}:80 (${asTheUser ? "user" : "root"})`, async () => {
-        let last = "";
-        for (let i = 0; i < 240; i++) {
-          if (child.exitCode !== null) break;
-          try {
-            return (await exec("curl", ["-fsS", "--max-time", "10", `http://127.0.0.1:${port}/`])).stdout;
-          } catch (err) {
-            last = String((err as { stderr?: string }).stderr ?? err);
-            await new Promise((r) => setTimeout(r, 500));
+      const page = await timings.time(
+        `tsbuild run -p ${port}:80 (${asTheUser ? "user" : "root"})`,
+        async () => {
+          let last = "";
+          for (let i = 0; i < 240; i++) {
+            if (child.exitCode !== null) break;
+            try {
+              return (await exec("curl", ["-fsS", "--max-time", "10", `http://127.0.0.1:${port}/`])).stdout;
+            } catch (err) {
+              last = String((err as { stderr?: string }).stderr ?? err);
+              await new Promise((r) => setTimeout(r, 500));
+            }
           }
-        }
-        throw new Error(`nginx never answered on ${port}: ${last}\n${Buffer.concat(output).toString()}`);
-      });
+          throw new Error(`nginx never answered on ${port}: ${last}\n${Buffer.concat(output).toString()}`);
+        },
+      );
       expect(page).toContain("<title>Welcome to nginx!</title>");
     } finally {
       child.kill("SIGTERM");
@@ -337,7 +300,7 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
     "runc runs the image exported as an OCI layout: nginx serves its default page on loopback",
     async () => {
       const layout = join(work, "layout");
-      const r = await timed("rebuild (cached) with -o type=oci", () =>
+      const r = await timings.time("rebuild (cached) with -o type=oci", () =>
         runCli(["build", "--tag", TAG, "--progress", "plain", "-o", `type=oci,dest=${layout}`, context], {
           env: rootEnv(),
         }),
@@ -345,18 +308,13 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
       ok("build -o type=oci", r);
       expect(r.stderr).toMatch(/#\d+ CACHED/);
       const bundle = join(work, "bundle");
-      await timed("umoci unpack", () => exec("umoci", ["unpack", "--image", `${layout}:packaged`, bundle]));
+      await timings.time("umoci unpack", () =>
+        exec("umoci", ["unpack", "--image", `${layout}:packaged`, bundle]),
+      );
 
       // The host's network (no network namespace) and a free port instead of 80.
       const port = await freePort();
-      const spec = JSON.parse(await readFile(join(bundle, "config.json"), "utf8"));
-      expect(spec.process.args).toEqual(["nginx", "-g", "daemon off;"]);
-      spec.process.terminal = false;
-      // The capabilities docker gives a container (umoci's spec has runc's minimal three; nginx chowns its temp dirs).
-      const caps = DOCKER_CAPS.map((c) => `CAP_${c}`);
-      spec.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
-      spec.linux.namespaces = spec.linux.namespaces.filter((n: { type: string }) => n.type !== "network");
-      await writeFile(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
+      expect(await prepareBundle(bundle, { hostNetwork: true })).toEqual(["nginx", "-g", "daemon off;"]);
       const site = join(bundle, "rootfs/etc/nginx/sites-available/default");
       const conf = await readFile(site, "utf8");
       expect(conf).toMatch(/listen 80 default_server;/);
@@ -367,43 +325,14 @@ describe("the tutorial: custom-nginx:packaged on a debootstrapped Debian base", 
           .replace(/\n\s*listen \[::\]:80 default_server;/, ""),
       );
 
-      container = { name: `tsbuild-tutorial-${process.pid}`, state: join(work, "runc-state") };
-      const log = await open(join(work, "nginx.log"), "w");
-      try {
-        const runc = spawn(
-          "runc",
-          ["--root", container.state, "run", "--detach", "--bundle", bundle, container.name],
-          { stdio: ["ignore", log.fd, log.fd] },
-        );
-        const [code] = await once(runc, "exit");
-        expect(code, await readFile(join(work, "nginx.log"), "utf8")).toBe(0);
-      } finally {
-        await log.close();
-      }
-
-      const page = await timed("nginx answers", async () => {
-        let last = "";
-        for (let i = 0; i < 240; i++) {
-          try {
-            return (await exec("curl", ["-fsS", "--max-time", "10", `http://127.0.0.1:${port}/`])).stdout;
-          } catch (err) {
-            last = String((err as { stderr?: string }).stderr ?? err);
-            await new Promise((r) => setTimeout(r, 500));
-          }
-        }
-        throw new Error(
-          `nginx never answered on ${port}: ${last}\n${await readFile(join(work, "nginx.log"), "utf8")}`,
-        );
-      });
+      const state = join(work, "runc-state");
+      await mkdir(state);
+      container = await runDetached(bundle, state, `tsbuild-tutorial-${process.pid}`);
+      const page = await timings.time("nginx answers", () => httpGet(`http://127.0.0.1:${port}/`));
       expect(page).toContain("<title>Welcome to nginx!</title>");
-
-      const state = JSON.parse(
-        execFileSync("runc", ["--root", container.state, "state", container.name], { encoding: "utf8" }),
-      );
-      expect(state.status).toBe("running");
-      await exec("runc", ["--root", container.state, "kill", container.name, "KILL"]);
-      await exec("runc", ["--root", container.state, "delete", "--force", container.name]);
-      const gone = await exec("runc", ["--root", container.state, "state", container.name]).then(
+      expect(await container.status()).toBe("running");
+      await container.remove();
+      const gone = await exec("runc", ["--root", state, "state", container.name]).then(
         () => "still there",
         (err: { stderr?: string }) => err.stderr ?? "",
       );
