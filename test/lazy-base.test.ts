@@ -137,6 +137,19 @@ describe("lazy base layers against docker-registry", () => {
     expect(layerGets()).toHaveLength(base.manifest.layers.length);
   }, 60_000);
 
+  it("run of an image on a lazy base fetches its layers, verified, and runs it", async () => {
+    await buildIn("lazy-run", `FROM ${host}/lazy/base:1\nENV R=1\n`, "r:1");
+    proxy.log.length = 0;
+    const r = await cli("lazy-run", [
+      ...["run", "--network", "none", "-v", "/bin/busybox:/busybox:ro", "--entrypoint", "/busybox"],
+      ...["r:1", "sh", "-c", 'grep ^app: /etc/passwd && echo "R=$R" && wc -c < /usr/big.bin'],
+    ]);
+    expect(r.stdout).toBe("app:x:1000:1000::/home/app:/bin/sh\nR=1\n200000\n");
+    expect(layerGets().sort()).toEqual(
+      base.manifest.layers.map((l) => `GET /v2/lazy/base/blobs/${l.digest}`).sort(),
+    );
+  }, 60_000);
+
   it("push of a lazy image to another registry streams the base layers through from their registry, verified, storing nothing", async () => {
     const other = await startRegistry();
     try {

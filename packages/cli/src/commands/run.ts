@@ -10,11 +10,13 @@ import {
   type RunMount,
   runImage,
 } from "@tsbuild/builder";
+import { blobFetcher } from "@tsbuild/registry-client";
 import type { Argv, CommandModule } from "yargs";
 import { CliUsageError, io, reportError } from "../output.js";
+import { type RegistryArgs, registryClient } from "../registry-options.js";
 import { daemonNotFound, type StoreArgs, withStore } from "./image-store.js";
 
-interface RunArgs extends StoreArgs {
+interface RunArgs extends StoreArgs, RegistryArgs {
   _: (string | number)[];
   image: string;
   command?: string[];
@@ -216,16 +218,23 @@ export const runCommand: CommandModule<StoreArgs, RunArgs> = {
       const errFd = fdOf(stderr);
       const result = await withStore(argv, async (store) => {
         const image = await daemonNotFound(argv.image, () => store.resolve(argv.image));
-        return runImage(store, image, {
-          ...options,
-          stdio: [argv.interactive || argv.tty ? stdinFd! : "ignore", outFd ?? "pipe", errFd ?? "pipe"],
-          onOutput: (chunk, stream) => (stream === "stdout" ? stdout : stderr).write(chunk),
-          onStart: (kill) => {
-            forward = kill;
-          },
-          onWarning: (m) => stderr.write(`WARNING: ${m}\n`),
-          signal: abort.signal,
-        });
+        // A lazily resolved base's layers are fetched (verified) from where the store recorded them.
+        const client = registryClient(argv);
+        store.fetchBlob ??= blobFetcher(client);
+        try {
+          return await runImage(store, image, {
+            ...options,
+            stdio: [argv.interactive || argv.tty ? stdinFd! : "ignore", outFd ?? "pipe", errFd ?? "pipe"],
+            onOutput: (chunk, stream) => (stream === "stdout" ? stdout : stderr).write(chunk),
+            onStart: (kill) => {
+              forward = kill;
+            },
+            onWarning: (m) => stderr.write(`WARNING: ${m}\n`),
+            signal: abort.signal,
+          });
+        } finally {
+          await client.close();
+        }
       });
       process.exitCode = result.exitCode;
     } catch (err) {
