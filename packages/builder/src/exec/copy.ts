@@ -98,8 +98,9 @@ export class Copier {
   }
 
   #targetFor(destRel: string, name: string, isDir: boolean): string {
-    const existing = this.#lookup(destRel, true);
-    if (!isDir && existing?.type === "dir") return join(destRel, name);
+    // The root ("") is always a directory, though no entry stands for it.
+    const existing = destRel === "" ? undefined : this.#lookup(destRel, true);
+    if (!isDir && (destRel === "" || existing?.type === "dir")) return join(destRel, name);
     return destRel;
   }
 

@@ -265,6 +265,20 @@ describe("build: RUN", () => {
   });
 });
 
+describe("build: COPY to the root", () => {
+  it("puts a file into / under its own name (onto scratch and onto a base), and another stage reads it", async () => {
+    const store = await newStore();
+    const df =
+      "FROM scratch AS a\nCOPY a.txt /\nFROM golden/busybox:1\nCOPY a.txt b.txt /\nCOPY --from=a /a.txt /c.txt\n";
+    const dir = await ctx({ Dockerfile: df, "a.txt": "A", "b.txt": "B" });
+    const { r } = await run(store, df, dir);
+    const paths = async (i: number) =>
+      (await layerEntries(store, r.manifest.layers[i]!.digest)).map((e) => e.path);
+    expect(await paths(1)).toEqual(["a.txt", "b.txt"]);
+    expect(await paths(2)).toEqual(["c.txt"]);
+  });
+});
+
 describe("build: names that are not UTF-8", () => {
   it("copies them from the context with their bytes", async () => {
     const store = await newStore();
