@@ -211,11 +211,26 @@ describe("tsbuild build --check", () => {
     expect(await runCli(["build", "--check", join(dir, "nope")])).toMatchObject({ code: 1 });
   });
 
+  it("takes SOURCE_DATE_EPOCH from the environment, as buildx does, unless --build-arg gives it", async () => {
+    const dir = await context({ Dockerfile: "FROM scratch\nCOPY Dockerfile /\n" });
+    const root = await tempDir("tsbuild-store-");
+    dirs.push(root);
+    const env = { ...process.env, SOURCE_DATE_EPOCH: "1700000000" };
+    const created = async (args: string[]) => {
+      const r = await runCli(["--root", root, "build", "-q", ...args, dir], { env });
+      expect(r.code).toBe(0);
+      const inspect = await runCli(["--root", root, "image", "inspect", r.stdout.trim()]);
+      return JSON.parse(inspect.stdout)[0].Created;
+    };
+    expect(await created([])).toBe("2023-11-14T22:13:20Z");
+    expect(await created(["--build-arg", "SOURCE_DATE_EPOCH=1600000000"])).toBe("2020-09-13T12:26:40Z");
+  });
+
   it.each([
     [["-t", "Bad:tag"], 'invalid argument "Bad:tag" for "-t, --tag" flag'],
     [["--platform", "linux/a/b/c"], 'invalid argument "linux/a/b/c" for "--platform" flag'],
-    [["--network", "bridge"], "Invalid values"],
-    [["--progress", "fancy"], "Invalid values"],
+    [["--network", "bridge"], 'invalid argument "bridge" for "--network" flag: choose from'],
+    [["--progress", "fancy"], 'invalid argument "fancy" for "--progress" flag: choose from'],
   ])("rejects bad flags %j with exit 2", async (flags, message) => {
     const dir = await context({ Dockerfile: "FROM scratch\n" });
     const r = await runCli(["build", "--check", ...flags, dir]);

@@ -127,6 +127,11 @@ async function readInputs(argv: BuildArgs): Promise<BuildInputs> {
     if (parsed.length > 1) platforms = parsed;
   }
   const buildArgs = parseBuildArgs(list(argv["build-arg"]), io().env);
+  // As buildx: SOURCE_DATE_EPOCH in the environment is the build arg unless one is given.
+  const epoch = io().env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && epoch !== "" && buildArgs.SOURCE_DATE_EPOCH === undefined) {
+    buildArgs.SOURCE_DATE_EPOCH = epoch;
+  }
   if (argv.context === "-")
     return { ...(await stdinContext(argv, buildArgs, platform)), ...(platforms ? { platforms } : {}) };
   const contextDir = resolve(argv.context);
