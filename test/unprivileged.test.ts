@@ -373,7 +373,7 @@ describe("tsbuild as an unprivileged user", () => {
       for (const p of await readdir(home, { recursive: true })) {
         expect((await lstat(join(home, p))).uid, p).toBe(user.uid);
       }
-    });
+    }, 180_000);
   });
 
   it("created nothing outside the user's own directories", async () => {
