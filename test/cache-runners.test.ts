@@ -180,11 +180,19 @@ describe("CI runners sharing one registry cache", () => {
     expect(seen).toBeGreaterThan(0);
     expect(transient).toBeLessThan(seen);
 
-    // Same image from every runner: each printed the same pushed digest, and no one warned.
+    // Same image from every runner: each printed the same pushed digest.
     const digests = results.map((r) => /digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1]);
     expect(new Set(digests).size).toBe(1);
     expect(digests[0]).toBeDefined();
-    for (const r of results) expect(r.stderr).not.toContain("WARNING");
+    // A runner may lose a race to export the cache (a warning: its build still succeeded, and the ref
+    // stays whole, checked above and below); any other warning fails.
+    for (const r of results) {
+      const warnings = r.stderr.split("\n").filter((l) => l.includes("WARNING"));
+      const other = warnings.filter((l) => !l.includes(`exporting cache to ${cache} failed`));
+      if (warnings.length > 0) console.log(`runner warnings:\n${warnings.join("\n")}`);
+      expect(other).toEqual([]);
+    }
+    expect(results.filter((r) => r.stderr.includes("WARNING")).length).toBeLessThan(results.length);
     const built = await opened("runner-0", (s) => s.resolve(image));
     expect(built.manifestDigest).toBe(digests[0]);
 
