@@ -14,7 +14,8 @@
 // Env:   REPEAT=3 (peer repeats), SCENARIOS="copy-small ..." (default all five), TOOLS (run-all.sh's,
 //        default "buildah docker tsbuild"), DRIVERS=overlay (buildah storage drivers; add vfs for the
 //        slow one), BENCH_DIR=/tmp/tsbench (the harness's work dir), SHARED_BENCH (default
-//        ../shared/bench), MICRO="hash-gzip parse ..." (which micro-benchmarks), MICRO_REPEAT (their
+//        ../shared/bench), RESULTS_DIR (continue that results directory instead of a new one),
+//        MICRO="hash-gzip parse ..." (which micro-benchmarks), MICRO_REPEAT (their
 //        REPEAT; each script's own default otherwise) and whatever else each script reads.
 // Results go to bench/results/<UTC stamp>/ (peers.jsonl, micro/*.log, machine.json, load.jsonl); the
 // report is written from the newest complete one.
@@ -91,10 +92,10 @@ function machine() {
 }
 
 /** run spawns a command with its output going to our stderr and to `logFile`; resolves its exit code. */
-function run(cmd, argv, { env, logFile, stdoutFile } = {}) {
+function run(cmd, argv, { env, logFile, logStream, stdoutFile } = {}) {
   return new Promise((resolvePromise) => {
     const child = spawn(cmd, argv, { cwd: repo, env: env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-    const logOut = logFile ? createWriteStream(logFile) : undefined;
+    const logOut = logStream ?? (logFile ? createWriteStream(logFile) : undefined);
     const out = stdoutFile ? createWriteStream(stdoutFile, { flags: "a" }) : undefined;
     child.stdout.on("data", (c) => {
       process.stderr.write(c);
@@ -106,7 +107,7 @@ function run(cmd, argv, { env, logFile, stdoutFile } = {}) {
       logOut?.write(c);
     });
     child.on("close", (code) => {
-      logOut?.end();
+      if (!logStream) logOut?.end();
       out?.end();
       resolvePromise(code ?? 1);
     });
@@ -121,14 +122,16 @@ async function main() {
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
-  const out = join(repo, "bench/results", stamp);
+  // RESULTS_DIR continues a run (e.g. --peers after an earlier --micro): its machine.json stays, the load log grows.
+  const out = process.env.RESULTS_DIR ? resolve(process.env.RESULTS_DIR) : join(repo, "bench/results", stamp);
   mkdirSync(join(out, "micro"), { recursive: true });
   log(`results in ${out}`);
   need();
   if ((await run("pnpm", ["build"])) !== 0) throw new Error("pnpm build failed");
-  writeFileSync(join(out, "machine.json"), `${JSON.stringify(machine(), null, 2)}\n`);
+  if (!existsSync(join(out, "machine.json")))
+    writeFileSync(join(out, "machine.json"), `${JSON.stringify(machine(), null, 2)}\n`);
 
-  const loadLog = createWriteStream(join(out, "load.jsonl"));
+  const loadLog = createWriteStream(join(out, "load.jsonl"), { flags: "a" });
   const sample = () => {
     const [l1, l5, l15] = loadavg();
     loadLog.write(`${JSON.stringify({ ts: new Date().toISOString(), load1: l1, load5: l5, load15: l15 })}\n`);
@@ -169,17 +172,25 @@ async function main() {
       const peerEnv = {
         ...env,
         TSBUILD: join(repo, "bin/tsbuild"),
-        REPEAT: process.env.REPEAT ?? "3",
         DRIVERS: process.env.DRIVERS ?? "overlay",
         TOOLS: process.env.TOOLS ?? "buildah docker tsbuild",
         OUT: join(out, "peers.jsonl"),
       };
-      log(`peers: REPEAT=${peerEnv.REPEAT} TOOLS="${peerEnv.TOOLS}" DRIVERS="${peerEnv.DRIVERS}"`);
-      const code = await run("bash", [join(shared, "run-all.sh"), ...scenarios], {
-        env: peerEnv,
-        logFile: join(out, "peers.log"),
-      });
-      if (code !== 0) failed.push(`peers (run-all.sh exit ${code})`);
+      // REPEAT passes of run-all.sh with REPEAT=1 each, rather than one with REPEAT=N (which repeats a
+      // scenario N times before the next): every scenario gets a sample per pass, so the load's drift
+      // over the run spreads over all cells, and a run cut short still covers every scenario.
+      const repeat = Number(process.env.REPEAT ?? 3);
+      log(`peers: ${repeat} passes, TOOLS="${peerEnv.TOOLS}" DRIVERS="${peerEnv.DRIVERS}"`);
+      const peersLog = createWriteStream(join(out, "peers.log"), { flags: "a" });
+      for (let pass = 1; pass <= repeat; pass++) {
+        log(`peers: pass ${pass}/${repeat}`);
+        const code = await run("bash", [join(shared, "run-all.sh"), ...scenarios], {
+          env: { ...peerEnv, REPEAT: "1" },
+          logStream: peersLog,
+        });
+        if (code !== 0) failed.push(`peers pass ${pass} (run-all.sh exit ${code})`);
+      }
+      peersLog.end();
     }
   } finally {
     clearInterval(timer);
