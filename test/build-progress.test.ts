@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "../packages/cli/src/testing.js";
+import { Screen } from "../packages/cli/src/testing-vt.js";
 import { runInPty } from "./support/pty.js";
-import { Screen } from "./support/vt.js";
 
 /**
  * The build's progress as a user sees it, from the CLI a user runs (bin/tsbuild, spawned): the live

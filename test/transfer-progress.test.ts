@@ -5,10 +5,10 @@ import { fileURLToPath } from "node:url";
 import { digestHex, ImageStore, type StoredImage } from "@tsbuild/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../packages/cli/src/testing.js";
+import { Screen } from "../packages/cli/src/testing-vt.js";
 import { fileLayer, makeTestImage } from "./support/images.js";
 import { runInPty } from "./support/pty.js";
 import { startRegistry, type TestRegistry } from "./support/registry.js";
-import { Screen } from "./support/vt.js";
 
 /**
  * push, pull, save and load on a real terminal: each layer is a row of the same live view builds use

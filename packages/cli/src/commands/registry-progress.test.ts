@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { Screen } from "../../../../test/support/vt.js";
+import { Screen } from "../testing-vt.js";
 import { LayerRows, progressBar, progressMode } from "./registry-progress.js";
 
 function capture(): { out: PassThrough; text: () => string } {
