@@ -9,7 +9,6 @@ import { ownerOf } from "./rootfs.js";
 import { ContextFs, type SourceFs, StageFs } from "./sources.js";
 import { StatCache } from "./stat-cache.js";
 import { cachedOr, type StepContext, type StepOutcome } from "./steps.js";
-import { treeDigest } from "./tree-digest.js";
 import type { ExecStep } from "./typed.js";
 
 const URL_RE = /^https?:\/\//i;
@@ -52,7 +51,7 @@ export async function copyStep(
         const co = await cloneGit(src, args.keepGitDir, b.temps, signal);
         const entries = [...walkContextSync(co.dir)];
         // Hashes of a temporary checkout are not worth keeping in the build's stat cache.
-        const gfs = new ContextFs(co.dir, entries, await StatCache.open(`${co.dir}.stat.json`));
+        const gfs = new ContextFs(co.dir, entries, await StatCache.open(`${co.dir}.stat.tsv`));
         sources.push({ kind: "path", fs: gfs, path: co.subdir, unpack: false });
         keyed.push({ git: src, commit: co.commit, keepGitDir: args.keepGitDir });
         continue;
@@ -74,7 +73,7 @@ export async function copyStep(
         const cfs = fs;
         const found = matches(cfs, src);
         await cfs.prehash(found);
-        keyed.push({ path: src, matches: found.map((m) => [m, treeDigest(cfs, m)]) });
+        keyed.push({ path: src, matches: found.map((m) => [m, cfs.treeDigest(m)]) });
       } else keyed.push({ path: src, from: fromKey });
     }
     for (const h of args.heredocs) {

@@ -9,6 +9,7 @@ import {
   copyImage,
   type Digest,
   formatPlatform,
+  fsPath,
   type HistoryEntry,
   hostPlatform,
   type ImageConfig,
@@ -34,8 +35,11 @@ import { planBuild } from "../plan/plan.js";
 import type { BaseImageConfig, BuildPlan, PlannedStage, StageBase } from "../plan/types.js";
 import { removeTemps } from "./add.js";
 import { BuildCache, type CacheRecord } from "./cache.js";
+import { matches } from "./copy.js";
 import { FsView } from "./fsview.js";
+import { GIT_SOURCE } from "./git.js";
 import { LayerIndex, type LayerRef, type OpenLayer } from "./layer-index.js";
+import { literalPrefix, ScanAhead } from "./scan.js";
 import { ContextFs, StageFs } from "./sources.js";
 import { StatCache } from "./stat-cache.js";
 import { executeStep, nowIso, type StepContext, type StepOutcome } from "./steps.js";
@@ -209,28 +213,72 @@ class Builder {
     this.events({ type: "warning", message });
   }
 
-  /** context reads the build context once, when a step first needs it. */
-  context(): Promise<ContextFs> {
+  /**
+   * context reads the build context once, when a step first needs it. The first caller may name the
+   * COPY/ADD sources it will read: their files are scanned while the context is still being listed.
+   */
+  context(sources?: readonly string[]): Promise<ContextFs> {
     const dir = this.options.contextDir;
     if (dir === undefined) {
       return Promise.reject(new BuildError("SOURCE_NOT_FOUND", "this build has no context to copy from"));
     }
     this.#context ??= (async () => {
-      const sel = await selectBuildContext({
-        contextDir: dir,
-        ...(this.options.dockerfilePath ? { dockerfile: this.options.dockerfilePath } : {}),
-        ...(this.options.signal ? { signal: this.options.signal } : {}),
-      });
-      return new ContextFs(sel.contextDir, sel.entries, await this.statCache());
+      const stats = await this.statCache();
+      const root = resolve(dir);
+      const prefixes = (sources ?? []).map(literalPrefix).filter((p) => p !== undefined);
+      const ahead =
+        prefixes.length > 0
+          ? new ScanAhead(prefixes, (rel) => {
+              const abs = `${root}/${rel}`;
+              return { path: fsPath(abs), known: stats.known(abs) };
+            })
+          : undefined;
+      let sel: Awaited<ReturnType<typeof selectBuildContext>>;
+      try {
+        sel = await selectBuildContext({
+          contextDir: dir,
+          ...(this.options.dockerfilePath ? { dockerfile: this.options.dockerfilePath } : {}),
+          ...(this.options.signal ? { signal: this.options.signal } : {}),
+          ...(ahead ? { onEntry: (p: string, kind: string) => ahead.entry(p, kind) } : {}),
+        });
+      } catch (err) {
+        await ahead?.finish();
+        throw err;
+      }
+      const cfs = new ContextFs(sel.contextDir, sel.entries, stats);
+      if (ahead) void cfs.adopt(ahead.finish()).catch(() => {});
+      return cfs;
     })();
     return this.#context;
+  }
+
+  /**
+   * warmContext lists the context and stats and hashes the files these COPY/ADD sources name, while the
+   * bases resolve and the cache imports: on a runner that never saw the context, reading it is most of a
+   * build whose every step is cached. Only speed depends on it: a failure here is left for the step that
+   * reads the same paths to report.
+   */
+  warmContext(sources: readonly string[]): Promise<void> {
+    if (sources.length === 0 || this.options.contextDir === undefined) return Promise.resolve();
+    return (async () => {
+      const cfs = await this.context(sources);
+      const found: string[] = [];
+      for (const src of sources) {
+        try {
+          found.push(...matches(cfs, src));
+        } catch {
+          // a step reports a bad source itself
+        }
+      }
+      await cfs.prehash(found);
+    })().catch(() => {});
   }
 
   statCache(): Promise<StatCache> {
     // One file per context directory: a build loads the hashes of its own context, not of every context.
     const ctx = this.options.contextDir ?? "";
     const name = createHash("sha256").update(resolve(ctx)).digest("hex").slice(0, 32);
-    this.#stats ??= StatCache.open(`${this.cache.dir}/statcache/${name}.json`);
+    this.#stats ??= StatCache.open(`${this.cache.dir}/statcache/${name}.tsv`);
     return this.#stats;
   }
 
@@ -518,6 +566,25 @@ export function layersOf(image: StoredImage): LayerRef[] {
   }));
 }
 
+/**
+ * contextSources are the build context paths the plan's COPY and ADD read (not URLs, git repositories or
+ * other stages), as far as a plan made before the bases' ENV is known can tell.
+ */
+function contextSources(plan: BuildPlan): string[] {
+  const out: string[] = [];
+  for (const s of plan.stages) {
+    for (const step of s.steps) {
+      const ins = step.expanded;
+      if (ins.kind !== "copy" && ins.kind !== "add") continue;
+      if (ins.kind === "copy" && ins.from !== undefined) continue;
+      for (const src of ins.sources) if (!URL_RE.test(src) && !GIT_SOURCE.test(src)) out.push(src);
+    }
+  }
+  return out;
+}
+
+const URL_RE = /^https?:\/\//i;
+
 /** baseRefs lists the external images a plan needs (bases and COPY --from images) with their platforms. */
 function baseRefs(plan: BuildPlan): { ref: string; platform: Platform }[] {
   const out: { ref: string; platform: Platform }[] = [];
@@ -547,15 +614,34 @@ export async function executeBuild(
     ...(options.platform ? { targetPlatform: options.platform } : {}),
   };
   const first = planBuild(b.df, planOptions);
+  // The bases, the imported cache and the context are independent: all three are fetched at once.
+  const importing =
+    options.cacheFrom && options.cacheFrom.length > 0
+      ? ImportedCache.load(options.cacheFrom, {
+          ...(options.client ? { client: options.client } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          warn: (m) => b.warn(m),
+        })
+      : undefined;
+  importing?.catch(() => {});
   const configs = new Map<string, BaseImageConfig>();
-  for (const { ref, platform } of baseRefs(first)) {
-    const base = await b.resolveBase(ref, platform);
-    const c = base.image.config.config;
-    configs.set(keyOfBase(ref, platform), {
-      env: c?.Env ?? [],
-      shell: c?.Shell ?? [],
-      onBuild: c?.OnBuild ?? [],
-    });
+  const bases = (async () => {
+    for (const { ref, platform } of baseRefs(first)) {
+      const base = await b.resolveBase(ref, platform);
+      const c = base.image.config.config;
+      configs.set(keyOfBase(ref, platform), {
+        env: c?.Env ?? [],
+        shell: c?.Shell ?? [],
+        onBuild: c?.OnBuild ?? [],
+      });
+    }
+  })();
+  const warming = b.warmContext(contextSources(first));
+  try {
+    await bases;
+  } catch (err) {
+    await Promise.allSettled([importing, warming]);
+    throw err;
   }
   b.plan = planBuild(b.df, {
     ...planOptions,
@@ -563,13 +649,7 @@ export async function executeBuild(
   });
   b.lease = await options.store.lease();
   try {
-    if (options.cacheFrom && options.cacheFrom.length > 0) {
-      b.importedCache = await ImportedCache.load(options.cacheFrom, {
-        ...(options.client ? { client: options.client } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        warn: (m) => b.warn(m),
-      });
-    }
+    if (importing) b.importedCache = await importing;
     // Every stage the target needs starts now: independent stages build concurrently.
     for (const s of b.plan.stages) b.stageResult(s.index);
     const target = await b.stageResult(b.plan.target);
@@ -581,6 +661,7 @@ export async function executeBuild(
     await b.lease.release();
     throw err;
   } finally {
+    await Promise.allSettled([importing, warming]);
     await Promise.all(
       [...b.results.values()].map((p) =>
         p.then(

@@ -15,7 +15,6 @@ import { BUILD_CACHE, stepKey } from "./cache.js";
 import { cleanRel } from "./fsview.js";
 import { ContextFs, type SourceFs, StageFs } from "./sources.js";
 import { cachedOr, type StepContext, type StepOutcome } from "./steps.js";
-import { treeDigest } from "./tree-digest.js";
 import type { ExecStep } from "./typed.js";
 
 /**
@@ -127,7 +126,7 @@ export async function runStepExec(
       target: m.target,
       source: m.source ?? "/",
       rw: !m.readOnly,
-      content: fs instanceof ContextFs ? treeDigest(fs, cleanRel(m.source ?? "")) : fromKey,
+      content: fs instanceof ContextFs ? fs.treeDigest(cleanRel(m.source ?? "")) : fromKey,
     });
   }
   const env = step.scope.env.map(([k, v]) => `${k}=${v}`);

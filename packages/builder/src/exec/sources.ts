@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
-import { closeSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fsPath, type LayerEntry, type LayerEntryType, pathFromBytes } from "@tsbuild/oci";
-import type { ContextEntry } from "../dockerfile/dockerignore/context.js";
+import type { ContextEntry, ContextEntryKind } from "../dockerfile/dockerignore/context.js";
 import { BuildError } from "../errors.js";
 import { cleanRel, type FsNode, type FsView } from "./fsview.js";
 import { extractFiles, type LayerRef, type OpenLayer } from "./layer-index.js";
-import { hashFiles } from "./parallel-hash.js";
+import { type FileStat, type ScanInput, type ScannedFile, scanFiles } from "./scan.js";
 import type { StatCache } from "./stat-cache.js";
 
 /** SourceNode is one path of a COPY source tree (the context, a stage, an image): an FsNode without its layer. */
@@ -38,16 +38,6 @@ export interface SourceFs {
 /** readLink reads a symlink's target keeping bytes that are not UTF-8. */
 function readLink(path: string): string {
   return pathFromBytes(readlinkSync(fsPath(path), { encoding: "buffer" }));
-}
-
-function kindOf(st: Stats): LayerEntryType | undefined {
-  if (st.isFile()) return "file";
-  if (st.isDirectory()) return "dir";
-  if (st.isSymbolicLink()) return "symlink";
-  if (st.isFIFO()) return "fifo";
-  if (st.isCharacterDevice()) return "char";
-  if (st.isBlockDevice()) return "block";
-  return undefined;
 }
 
 /** followScoped resolves symlinks of `path` with `readlink` staying under the root, as RootPath does. */
@@ -86,44 +76,72 @@ function followScoped(path: string, link: (p: string) => string | undefined, whe
   return done.join("/");
 }
 
+const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK } = constants;
+
+/** typeOfMode is the entry type an lstat mode says (undefined for a socket). */
+function typeOfMode(mode: number): LayerEntryType | undefined {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return "file";
+    case S_IFDIR:
+      return "dir";
+    case S_IFLNK:
+      return "symlink";
+    case S_IFIFO:
+      return "fifo";
+    case S_IFCHR:
+      return "char";
+    case S_IFBLK:
+      return "block";
+    default:
+      return undefined;
+  }
+}
+
 /**
  * ContextFs is the build context as docker sends it: the paths .dockerignore lets through, with their
  * metadata read from disk. File contents are hashed through the stat cache for step keys.
  */
 export class ContextFs implements SourceFs {
   readonly kind = "context" as const;
-  readonly #included = new Map<string, string[]>();
-  readonly #stats = new Map<string, Stats | null>();
+  /** #kinds is what the walk saw at each included path (from the directory listing, no stat). */
+  readonly #kinds = new Map<string, ContextEntryKind>();
+  readonly #children = new Map<string, string[]>();
+  readonly #stats = new Map<string, FileStat | null>();
+  /** #digests are the digests a scan found for the files it stat'ed (the same stat as in #stats). */
+  readonly #digests = new Map<string, string>();
 
+  /** `entries` in walk order (walkContext's: parents first, names sorted byte-wise). */
   constructor(
     readonly root: string,
     entries: readonly ContextEntry[],
     readonly hashes: StatCache,
   ) {
-    this.#included.set("", []);
+    this.#kinds.set("", "directory");
+    this.#children.set("", []);
     for (const e of entries) {
       const p = cleanRel(e.path);
-      if (!this.#included.has(p)) this.#included.set(p, []);
+      if (this.#kinds.has(p)) continue;
+      this.#kinds.set(p, e.kind);
       const slash = p.lastIndexOf("/");
       const parent = slash < 0 ? "" : p.slice(0, slash);
-      let list = this.#included.get(parent);
+      let list = this.#children.get(parent);
       if (!list) {
         list = [];
-        this.#included.set(parent, list);
+        this.#children.set(parent, list);
       }
       list.push(p.slice(slash + 1));
     }
-    for (const list of this.#included.values())
-      list.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   }
 
+  /** abs is the path on disk of a clean relative path. */
   abs(path: string): string {
-    return join(this.root, path);
+    return path === "" ? this.root : `${this.root}/${path}`;
   }
 
-  stat(path: string): Stats | undefined {
+  stat(path: string): FileStat | undefined {
     const p = cleanRel(path);
-    if (!this.#included.has(p)) return undefined;
+    if (!this.#kinds.has(p)) return undefined;
     let st = this.#stats.get(p);
     if (st === undefined) {
       try {
@@ -139,7 +157,7 @@ export class ContextFs implements SourceFs {
   node(path: string): SourceNode | undefined {
     const st = this.stat(path);
     if (!st) return undefined;
-    const type = kindOf(st);
+    const type = typeOfMode(st.mode);
     if (!type) return undefined;
     const n: SourceNode = {
       type,
@@ -154,14 +172,44 @@ export class ContextFs implements SourceFs {
     return n;
   }
 
+  /**
+   * treeDigest hashes what a context source holds for its key: for every path under it (the source
+   * itself first, then its children in byte order; a symlink is not followed), its path under the source,
+   * type, permission bits, size, link target and content digest. It streams into one hash in chunks, so
+   * a large tree becomes neither a large array nor a call into the hash per path.
+   */
+  treeDigest(path: string): string {
+    const h = createHash("sha256");
+    let chunk = "";
+    const walk = (p: string, rel: string) => {
+      const st = this.#stats.get(p) ?? this.stat(p);
+      if (!st) return;
+      const type = typeOfMode(st.mode);
+      if (!type) return;
+      const file = type === "file";
+      const link = type === "symlink" ? readLink(this.abs(p)) : "";
+      const digest = file ? (this.#digests.get(p) ?? this.digest(p)) : "";
+      chunk += `${rel}\0${type}\0${st.mode & 0o7777}\0${file ? st.size : 0}\0${link}\0${digest}\n`;
+      if (chunk.length > 65536) {
+        h.update(chunk);
+        chunk = "";
+      }
+      if (type === "dir")
+        for (const c of this.#children.get(p) ?? []) walk(p ? `${p}/${c}` : c, rel ? `${rel}/${c}` : c);
+    };
+    walk(this.resolve(path), "");
+    h.update(chunk);
+    return `sha256:${h.digest("hex")}`;
+  }
+
   children(path: string): string[] {
-    return this.#included.get(cleanRel(path)) ?? [];
+    return this.#children.get(cleanRel(path)) ?? [];
   }
 
   resolve(path: string): string {
     return followScoped(
       path,
-      (p) => (this.stat(p)?.isSymbolicLink() ? readLink(this.abs(p)) : undefined),
+      (p) => (this.#kinds.get(p) === "symlink" ? readLink(this.abs(p)) : undefined),
       "build context",
     );
   }
@@ -180,18 +228,52 @@ export class ContextFs implements SourceFs {
   }
 
   /**
-   * prehash hashes, on every core, the files under `paths` that the stat cache does not know yet, so the
-   * key's walk (treeDigest) finds them all known: a fresh runner's first build hashes a large context
-   * in a fraction of the time one thread takes.
+   * prehash stats and hashes, on every core, the regular files under `paths` that were not stat'ed yet,
+   * so the key's walk (treeDigest) finds them all known: a fresh runner's first build of a large
+   * context spends a fraction of the time one thread takes, and a file the stat cache knows unchanged
+   * costs one lstat. Errors are left for the key's own walk to report.
    */
-  async prehash(paths: readonly string[]): Promise<void> {
-    const todo: { rel: string; st: Stats }[] = [];
+  prehash(paths: readonly string[]): Promise<void> {
+    return this.#serial(() => this.#prehash(paths));
+  }
+
+  /** adopt takes what a scan made while the context was listed (ScanAhead), before any later prehash. */
+  adopt(scanned: Promise<Map<string, ScannedFile>>): Promise<void> {
+    return this.#serial(async () => {
+      for (const [rel, r] of await scanned) this.#take(rel, r);
+    });
+  }
+
+  /** One scan at a time: a step's prehash waits for the warm-up's and finds its files done. */
+  #serial(f: () => Promise<void>): Promise<void> {
+    this.#scanning = this.#scanning.catch(() => {}).then(f);
+    return this.#scanning;
+  }
+
+  #scanning: Promise<void> = Promise.resolve();
+
+  #take(rel: string, r: ScannedFile): void {
+    if (!this.#kinds.has(rel) || this.#stats.has(rel)) return;
+    this.#stats.set(rel, r.stat);
+    if ((r.stat.mode & S_IFMT) !== S_IFREG) return;
+    const abs = this.abs(rel);
+    if (r.digest) this.hashes.set(abs, r.stat, r.digest);
+    this.#digests.set(rel, r.digest ?? this.hashes.digest(abs, r.stat, () => hashFileSync(abs)));
+  }
+
+  /** scanInput is a context file as a scan takes it: its path on disk and what the stat cache knows. */
+  scanInput(rel: string): ScanInput {
+    const abs = this.abs(rel);
+    return { path: fsPath(abs), known: this.hashes.known(abs) };
+  }
+
+  async #prehash(paths: readonly string[]): Promise<void> {
+    const todo: string[] = [];
     const walk = (p: string) => {
-      const st = this.stat(p);
-      if (!st) return;
-      if (st.isFile()) {
-        if (!this.hashes.fresh(this.abs(p), st)) todo.push({ rel: p, st });
-      } else if (st.isDirectory()) for (const c of this.children(p)) walk(p ? `${p}/${c}` : c);
+      const kind = this.#kinds.get(p);
+      if (kind === "file") {
+        if (!this.#stats.has(p)) todo.push(p);
+      } else if (kind === "directory") for (const c of this.#children.get(p) ?? []) walk(p ? `${p}/${c}` : c);
     };
     for (const p of paths) {
       try {
@@ -201,10 +283,10 @@ export class ContextFs implements SourceFs {
       }
     }
     if (todo.length === 0) return;
-    const digests = await hashFiles(todo.map((t) => ({ path: fsPath(this.abs(t.rel)), size: t.st.size })));
-    for (const [i, t] of todo.entries()) {
-      const d = digests[i];
-      if (d) this.hashes.set(this.abs(t.rel), t.st, d);
+    const scanned = await scanFiles(todo.map((p) => this.scanInput(p)));
+    for (let i = 0; i < todo.length; i++) {
+      const r = scanned[i];
+      if (r) this.#take(todo[i]!, r);
     }
   }
 

@@ -1,6 +1,14 @@
-import type { Stats } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { Known } from "./scan.js";
+
+/** StatFields are the stat fields the cache compares (fs.Stats and a scan's FileStat have them). */
+interface StatFields {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  mode: number;
+}
 
 type Entry = [size: number, mtimeNs: string, ino: number, mode: number, digest: string];
 
@@ -16,17 +24,32 @@ export class StatCache {
 
   private constructor(readonly file: string) {}
 
+  /**
+   * open reads a cache file: one line per file, its path as a JSON string and the stat fields and digest
+   * after it, tab-separated (cheaper to write and read than one JSON document of tens of thousands of
+   * entries). A missing or torn file, or a line that does not parse, is simply not known.
+   */
   static async open(file: string): Promise<StatCache> {
     const c = new StatCache(file);
+    let text: string;
     try {
-      c.#map = new Map(Object.entries(JSON.parse(await readFile(file, "utf8")) as Record<string, Entry>));
+      text = await readFile(file, "utf8");
     } catch {
-      // no cache yet, or a torn one: start empty
+      return c;
+    }
+    for (const line of text.split("\n")) {
+      const f = line.split("\t");
+      if (f.length !== 6 || !f[5]!.startsWith("sha256:")) continue;
+      try {
+        c.#map.set(JSON.parse(f[0]!) as string, [Number(f[1]), f[2]!, Number(f[3]), Number(f[4]), f[5]!]);
+      } catch {
+        // a torn line
+      }
     }
     return c;
   }
 
-  digest(path: string, st: Stats, hash: () => string): string {
+  digest(path: string, st: StatFields, hash: () => string): string {
     const mtime = String(st.mtimeMs);
     const e = this.#map.get(path);
     if (e && e[0] === st.size && e[1] === mtime && e[2] === st.ino && e[3] === st.mode) return e[4];
@@ -36,20 +59,14 @@ export class StatCache {
     return d;
   }
 
-  /** fresh says whether the cache has a digest for `path` with these stat fields. */
-  fresh(path: string, st: Stats): boolean {
+  /** known is what the cache holds for `path` (its stat fields, not the digest), for a scan to compare. */
+  known(path: string): Known | undefined {
     const e = this.#map.get(path);
-    return (
-      e !== undefined &&
-      e[0] === st.size &&
-      e[1] === String(st.mtimeMs) &&
-      e[2] === st.ino &&
-      e[3] === st.mode
-    );
+    return e && [e[0], e[1], e[2], e[3]];
   }
 
   /** set records a digest computed elsewhere (hashed in parallel before the key needs it). */
-  set(path: string, st: Stats, digest: string): void {
+  set(path: string, st: StatFields, digest: string): void {
     this.#map.set(path, [st.size, String(st.mtimeMs), st.ino, st.mode, digest]);
     this.#dirty = true;
   }
@@ -58,7 +75,9 @@ export class StatCache {
     if (!this.#dirty) return;
     await mkdir(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(Object.fromEntries(this.#map)));
+    const lines: string[] = [];
+    for (const [path, e] of this.#map) lines.push(`${JSON.stringify(path)}\t${e.join("\t")}`);
+    await writeFile(tmp, `${lines.join("\n")}\n`);
     await rename(tmp, this.file);
     this.#dirty = false;
   }

@@ -52,6 +52,8 @@ export interface WalkContextOptions {
   /** excludes are .dockerignore patterns (already parsed). */
   excludes?: readonly string[];
   signal?: AbortSignal;
+  /** onEntry sees each included path as the walk finds it (listContext and selectBuildContext only). */
+  onEntry?: (path: string, kind: ContextEntryKind) => void;
 }
 
 /**
@@ -80,9 +82,25 @@ export async function* walkContext(
  * (surrogate-escaped, see @tsbuild/oci's pathFromBytes).
  */
 export function* walkContextSync(root: string, options: WalkContextOptions = {}): Generator<ContextEntry> {
+  yield* listContext(root, options);
+}
+
+/**
+ * listContext is the walk as one array, built by plain recursion: no generator is resumed per entry and
+ * level, which matters at tens of thousands of entries.
+ */
+export function listContext(root: string, options: WalkContextOptions = {}): ContextEntry[] {
   const excludes = options.excludes ?? [];
   const matcher = excludes.length > 0 ? new PatternMatcher(excludes) : undefined;
   const onlyPrefixExceptions = matcher ? hasOnlyPrefixExceptions(matcher) : true;
+  const out: ContextEntry[] = [];
+  const seen = options.onEntry;
+  const push = seen
+    ? (e: ContextEntry) => {
+        out.push(e);
+        seen(e.path, e.kind);
+      }
+    : (e: ContextEntry) => out.push(e);
 
   interface Visited {
     entry: ContextEntry;
@@ -90,12 +108,9 @@ export function* walkContextSync(root: string, options: WalkContextOptions = {})
     emitted: boolean;
   }
 
-  function* walkDir(
-    dir: string,
-    rel: string,
-    parents: Visited[],
-    excluded: boolean,
-  ): Generator<ContextEntry> {
+  // `parents` are the directories above `dir` that an exclude kept out so far (matcher only): they are
+  // emitted, before their child, once something inside them is re-included.
+  function walkDir(dir: string, rel: string, parents: Visited[], excluded: boolean): void {
     options.signal?.throwIfAborted();
     let dirents: { name: string; kind: ContextEntryKind }[];
     try {
@@ -109,33 +124,38 @@ export function* walkContextSync(root: string, options: WalkContextOptions = {})
       const path = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
       const entry: ContextEntry = { path, kind: dirent.kind };
       const isDir = entry.kind === "directory";
+      if (!matcher) {
+        push(entry);
+        if (isDir) walkDir(`${dir}/${dirent.name}`, path, parents, false);
+        continue;
+      }
       let skip = false;
-      let info: boolean[] | undefined;
-      if (matcher) {
-        const parentInfo = parents.length > 0 ? parents[parents.length - 1]!.info : undefined;
-        const result = matcher.matchesUsingParentResults(path, parentInfo);
-        info = result.info;
-        if (result.matched) {
-          if (isDir && onlyPrefixExceptions && !exceptionInside(matcher, path)) continue;
-          skip = true;
-        }
+      const parentInfo = parents.length > 0 ? parents[parents.length - 1]!.info : undefined;
+      const result = matcher.matchesUsingParentResults(path, parentInfo);
+      const info = result.info;
+      if (result.matched) {
+        if (isDir && onlyPrefixExceptions && !exceptionInside(matcher, path)) continue;
+        skip = true;
       }
       const visited: Visited = { entry, info, emitted: false };
       if (!skip) {
         for (const parent of parents) {
           if (parent.emitted) continue;
           parent.emitted = true;
-          yield parent.entry;
+          push(parent.entry);
         }
         visited.emitted = true;
-        yield entry;
+        push(entry);
       }
-      if (isDir) yield* walkDir(`${dir}/${dirent.name}`, path, [...parents, visited], skip);
+      if (isDir) walkDir(`${dir}/${dirent.name}`, path, [...parents, visited], skip);
     }
   }
 
-  yield* walkDir(resolve(root), "", [], false);
+  walkDir(resolve(root), "", [], false);
+  return out;
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** readDirents lists a directory sorted byte-wise, names that are not UTF-8 decoded with pathFromBytes. */
 function readDirents(dir: string): { name: string; kind: ContextEntryKind }[] {
@@ -148,7 +168,7 @@ function readDirents(dir: string): { name: string; kind: ContextEntryKind }[] {
       kind: kindOf(d as unknown as Dirent),
     }));
   }
-  const ascii = out.every((d) => /^[\x00-\x7f]*$/.test(d.name));
+  const ascii = out.every((d) => ASCII.test(d.name));
   return out.sort((a, b) =>
     ascii
       ? a.name < b.name
@@ -197,6 +217,7 @@ export interface BuildContextOptions {
   /** dockerfile is the Dockerfile path (absolute, or relative to contextDir); default `<contextDir>/Dockerfile`. */
   dockerfile?: string;
   signal?: AbortSignal;
+  onEntry?: WalkContextOptions["onEntry"];
 }
 
 /** BuildContextSelection is what a build sends: the included entries and the ignore file behind them. */
@@ -217,11 +238,12 @@ export async function selectBuildContext(options: BuildContextOptions): Promise<
   const contextDir = resolve(options.contextDir);
   const dockerfilePath = resolve(contextDir, options.dockerfile ?? "Dockerfile");
   const ignoreFile = await findIgnoreFile(contextDir, dockerfilePath);
-  const entries: ContextEntry[] = [];
+  let entries: ContextEntry[];
   const walkOptions: WalkContextOptions = { excludes: ignoreFile.patterns };
   if (options.signal) walkOptions.signal = options.signal;
+  if (options.onEntry) walkOptions.onEntry = options.onEntry;
   try {
-    for await (const entry of walkContext(contextDir, walkOptions)) entries.push(entry);
+    entries = listContext(contextDir, walkOptions);
   } catch (err) {
     if (err instanceof IgnorePatternError && ignoreFile.path !== undefined) {
       throw new IgnorePatternError(`${ignoreFile.path}: ${err.message}`, err.pattern);
