@@ -1,4 +1,4 @@
-import { walkContextSync } from "../dockerfile/dockerignore/context.js";
+import { listContext } from "../dockerfile/dockerignore/context.js";
 import { download, unpackLocalArchive } from "./add.js";
 import { stepKey } from "./cache.js";
 import { Copier, type CopySource, matches } from "./copy.js";
@@ -49,7 +49,7 @@ export async function copyStep(
       if (args.add && GIT_SOURCE.test(src)) {
         // A git repository: its tree at the ref is copied like a directory of the context.
         const co = await cloneGit(src, args.keepGitDir, b.temps, signal);
-        const entries = [...walkContextSync(co.dir)];
+        const entries = await listContext(co.dir);
         // Hashes of a temporary checkout are not worth keeping in the build's stat cache.
         const gfs = new ContextFs(co.dir, entries, await StatCache.open(`${co.dir}.stat.tsv`));
         sources.push({ kind: "path", fs: gfs, path: co.subdir, unpack: false });

@@ -229,8 +229,7 @@ class Builder {
       const ahead =
         prefixes.length > 0
           ? new ScanAhead(prefixes, (rel) => {
-              const abs = `${root}/${rel}`;
-              return { path: fsPath(abs), known: stats.known(abs) };
+              return { path: fsPath(`${root}/${rel}`), known: stats.known(rel) };
             })
           : undefined;
       let sel: Awaited<ReturnType<typeof selectBuildContext>>;

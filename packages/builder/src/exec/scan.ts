@@ -206,6 +206,11 @@ export class ScanPool {
     }
   }
 
+  /** backlog is how many batches are sent and not answered yet. */
+  get backlog(): number {
+    return this.#waiting.size;
+  }
+
   submit(files: readonly ScanInput[]): Promise<(ScannedFile | null)[]> {
     const id = ++this.#id;
     const worker = this.#workers[this.#next++ % this.#workers.length]!;
@@ -259,6 +264,12 @@ export function literalPrefix(src: string): string | undefined {
   return lit.join("/");
 }
 
+/** ScanBatch is one batch of relative paths and what the scan found for each (null: not scanned). */
+export interface ScanBatch {
+  rels: string[];
+  scanned: (ScannedFile | null)[];
+}
+
 /**
  * ScanAhead scans the paths under some prefixes of the context (files stat'ed and hashed, the rest
  * stat'ed) while the context is still being listed: a batch goes to the pool as soon as it is full, so the listing and the scan overlap. A
@@ -267,7 +278,7 @@ export function literalPrefix(src: string): string | undefined {
 export class ScanAhead {
   #pool: ScanPool | undefined;
   #batch: string[] = [];
-  readonly #parts: Promise<{ rels: string[]; scanned: (ScannedFile | null)[] }>[] = [];
+  readonly #parts: Promise<ScanBatch>[] = [];
 
   constructor(
     readonly prefixes: readonly string[],
@@ -287,9 +298,9 @@ export class ScanAhead {
   #kinds: boolean[] = [];
 
   /**
-   * #flush sends a full batch to the pool or scans it here: this thread takes its turn with the workers
-   * (one fewer than the cores), so the listing, the scan and the build's requests share the cores
-   * without more threads than cores.
+   * #flush sends a full batch to the pool (one worker fewer than the cores), or scans it here when the
+   * workers already have two batches each waiting: the listing, the scan and the build's requests share
+   * the cores without more threads than cores, and this thread only scans when the workers lag.
    */
   #flush(): void {
     const rels = this.#batch;
@@ -300,27 +311,19 @@ export class ScanAhead {
       files[i] ? this.input(r) : { path: this.input(r).path, statOnly: true },
     );
     const workers = Math.min(3, availableParallelism() - 1);
-    if (workers > 0 && this.#turn++ % (workers + 1) !== workers) {
-      this.#pool ??= new ScanPool(workers);
+    if (workers > 0) this.#pool ??= new ScanPool(workers);
+    if (this.#pool && this.#pool.backlog < 2 * workers)
       this.#parts.push(this.#pool.submit(inputs).then((scanned) => ({ rels, scanned })));
-    } else this.#parts.push(Promise.resolve({ rels, scanned: scanHere(inputs) }));
+    else this.#parts.push(Promise.resolve({ rels, scanned: scanHere(inputs) }));
   }
 
-  #turn = 0;
-
-  /** finish waits for every batch sent and stops the workers: the scanned files by relative path. */
-  async finish(): Promise<Map<string, ScannedFile>> {
+  /** finish waits for every batch sent and stops the workers: the paths scanned, batch by batch. */
+  async finish(): Promise<ScanBatch[]> {
     if (this.#parts.length > 0 && this.#batch.length > 0) this.#flush();
-    const out = new Map<string, ScannedFile>();
     try {
-      for (const { rels, scanned } of await Promise.all(this.#parts))
-        for (let i = 0; i < rels.length; i++) {
-          const r = scanned[i];
-          if (r) out.set(rels[i]!, r);
-        }
+      return await Promise.all(this.#parts);
     } finally {
       await this.#pool?.close();
     }
-    return out;
   }
 }

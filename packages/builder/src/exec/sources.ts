@@ -8,7 +8,7 @@ import type { ContextEntry, ContextEntryKind } from "../dockerfile/dockerignore/
 import { BuildError } from "../errors.js";
 import { cleanRel, type FsNode, type FsView } from "./fsview.js";
 import { extractFiles, type LayerRef, type OpenLayer } from "./layer-index.js";
-import { type FileStat, type ScanInput, type ScannedFile, scanFiles } from "./scan.js";
+import { type FileStat, type ScanBatch, type ScanInput, type ScannedFile, scanFiles } from "./scan.js";
 import type { StatCache } from "./stat-cache.js";
 
 /** SourceNode is one path of a COPY source tree (the context, a stage, an image): an FsNode without its layer. */
@@ -224,7 +224,7 @@ export class ContextFs implements SourceFs {
   digest(path: string): string {
     const p = cleanRel(path);
     const st = this.stat(p)!;
-    return this.hashes.digest(this.abs(p), st, () => hashFileSync(this.abs(p)));
+    return this.hashes.digest(p, st, () => hashFileSync(this.abs(p)));
   }
 
   /**
@@ -238,9 +238,13 @@ export class ContextFs implements SourceFs {
   }
 
   /** adopt takes what a scan made while the context was listed (ScanAhead), before any later prehash. */
-  adopt(scanned: Promise<Map<string, ScannedFile>>): Promise<void> {
+  adopt(batches: Promise<ScanBatch[]>): Promise<void> {
     return this.#serial(async () => {
-      for (const [rel, r] of await scanned) this.#take(rel, r);
+      for (const { rels, scanned } of await batches)
+        for (let i = 0; i < rels.length; i++) {
+          const r = scanned[i];
+          if (r) this.#take(rels[i]!, r);
+        }
     });
   }
 
@@ -251,20 +255,20 @@ export class ContextFs implements SourceFs {
   }
 
   #scanning: Promise<void> = Promise.resolve();
+  /** #prehashed are the paths whose trees a prehash went through: nothing under them is left to scan. */
+  readonly #prehashed = new Set<string>();
 
   #take(rel: string, r: ScannedFile): void {
     if (!this.#kinds.has(rel) || this.#stats.has(rel)) return;
     this.#stats.set(rel, r.stat);
     if ((r.stat.mode & S_IFMT) !== S_IFREG) return;
-    const abs = this.abs(rel);
-    if (r.digest) this.hashes.set(abs, r.stat, r.digest);
-    this.#digests.set(rel, r.digest ?? this.hashes.digest(abs, r.stat, () => hashFileSync(abs)));
+    if (r.digest) this.hashes.set(rel, r.stat, r.digest);
+    this.#digests.set(rel, r.digest ?? this.hashes.digest(rel, r.stat, () => hashFileSync(this.abs(rel))));
   }
 
   /** scanInput is a context file as a scan takes it: its path on disk and what the stat cache knows. */
   scanInput(rel: string): ScanInput {
-    const abs = this.abs(rel);
-    return { path: fsPath(abs), known: this.hashes.known(abs) };
+    return { path: fsPath(this.abs(rel)), known: this.hashes.known(rel) };
   }
 
   async #prehash(paths: readonly string[]): Promise<void> {
@@ -277,7 +281,10 @@ export class ContextFs implements SourceFs {
     };
     for (const p of paths) {
       try {
-        walk(this.resolve(p));
+        const root = this.resolve(p);
+        if (this.#prehashed.has(root)) continue;
+        walk(root);
+        this.#prehashed.add(root);
       } catch {
         // an escaping or broken path: the key's own walk reports it
       }

@@ -13,9 +13,9 @@ interface StatFields {
 type Entry = [size: number, mtimeNs: string, ino: number, mode: number, digest: string];
 
 /**
- * StatCache remembers the content digest of context files by absolute path with the stat fields that
- * change when a file does (size, mtime in ns, inode, mode): an unchanged file is not read again. A file
- * whose stat changed is re-hashed before anything calls it a cache miss. The file is local to this
+ * StatCache remembers the content digest of one context's files, by path relative to the context, with
+ * the stat fields that change when a file does (size, mtime in ns, inode, mode): an unchanged file is
+ * not read again. A file whose stat changed is re-hashed before anything calls it a cache miss. The file is local to this
  * machine and never part of a cache key or record.
  */
 export class StatCache {

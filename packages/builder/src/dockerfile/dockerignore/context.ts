@@ -68,28 +68,20 @@ export async function* walkContext(
   root: string,
   options: WalkContextOptions = {},
 ): AsyncGenerator<ContextEntry> {
-  let n = 0;
-  for (const entry of walkContextSync(root, options)) {
-    yield entry;
-    if (++n % 512 === 0) await new Promise<void>((r) => setImmediate(r));
-  }
+  yield* await listContext(root, options);
 }
 
-/**
- * walkContextSync is walkContext with synchronous directory reads: on a warm page cache a context of tens
- * of thousands of entries is listed several times faster than with one threadpool round trip per
- * directory, which is most of a no-op rebuild's time. Names that are not UTF-8 keep their bytes
- * (surrogate-escaped, see @tsbuild/oci's pathFromBytes).
- */
-export function* walkContextSync(root: string, options: WalkContextOptions = {}): Generator<ContextEntry> {
-  yield* listContext(root, options);
-}
+/** YIELD_MS: the listing gives other work (a build's requests) a turn this often. */
+const YIELD_MS = 8;
 
 /**
- * listContext is the walk as one array, built by plain recursion: no generator is resumed per entry and
- * level, which matters at tens of thousands of entries.
+ * listContext is the walk as one array. Directories are read synchronously (on a warm page cache a
+ * context of tens of thousands of entries is listed several times faster than with one threadpool
+ * round trip per directory), by plain recursion (no generator resumed per entry and level), giving the
+ * event loop a turn every few milliseconds. Names that are not UTF-8 keep their bytes (surrogate-escaped,
+ * see @tsbuild/oci's pathFromBytes).
  */
-export function listContext(root: string, options: WalkContextOptions = {}): ContextEntry[] {
+export async function listContext(root: string, options: WalkContextOptions = {}): Promise<ContextEntry[]> {
   const excludes = options.excludes ?? [];
   const matcher = excludes.length > 0 ? new PatternMatcher(excludes) : undefined;
   const onlyPrefixExceptions = matcher ? hasOnlyPrefixExceptions(matcher) : true;
@@ -110,7 +102,12 @@ export function listContext(root: string, options: WalkContextOptions = {}): Con
 
   // `parents` are the directories above `dir` that an exclude kept out so far (matcher only): they are
   // emitted, before their child, once something inside them is re-included.
-  function walkDir(dir: string, rel: string, parents: Visited[], excluded: boolean): void {
+  let turn = performance.now() + YIELD_MS;
+  async function walkDir(dir: string, rel: string, parents: Visited[], excluded: boolean): Promise<void> {
+    if (performance.now() > turn) {
+      await new Promise<void>((r) => setImmediate(r));
+      turn = performance.now() + YIELD_MS;
+    }
     options.signal?.throwIfAborted();
     let dirents: { name: string; kind: ContextEntryKind }[];
     try {
@@ -126,7 +123,7 @@ export function listContext(root: string, options: WalkContextOptions = {}): Con
       const isDir = entry.kind === "directory";
       if (!matcher) {
         push(entry);
-        if (isDir) walkDir(`${dir}/${dirent.name}`, path, parents, false);
+        if (isDir) await walkDir(`${dir}/${dirent.name}`, path, parents, false);
         continue;
       }
       let skip = false;
@@ -147,11 +144,11 @@ export function listContext(root: string, options: WalkContextOptions = {}): Con
         visited.emitted = true;
         push(entry);
       }
-      if (isDir) walkDir(`${dir}/${dirent.name}`, path, [...parents, visited], skip);
+      if (isDir) await walkDir(`${dir}/${dirent.name}`, path, [...parents, visited], skip);
     }
   }
 
-  walkDir(resolve(root), "", [], false);
+  await walkDir(resolve(root), "", [], false);
   return out;
 }
 
@@ -243,7 +240,7 @@ export async function selectBuildContext(options: BuildContextOptions): Promise<
   if (options.signal) walkOptions.signal = options.signal;
   if (options.onEntry) walkOptions.onEntry = options.onEntry;
   try {
-    entries = listContext(contextDir, walkOptions);
+    entries = await listContext(contextDir, walkOptions);
   } catch (err) {
     if (err instanceof IgnorePatternError && ignoreFile.path !== undefined) {
       throw new IgnorePatternError(`${ignoreFile.path}: ${err.message}`, err.pattern);
