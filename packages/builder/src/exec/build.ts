@@ -120,7 +120,7 @@ async function runBuild(options: BuildOptions, emit: (e: BuildEvent) => void): P
     }
   }
   let lastId = 0;
-  const staged: (StagedImage & { lease: BlobLease })[] = [];
+  const staged: (StagedImage & { lease: BlobLease; saving: Promise<void> })[] = [];
   const pushed: PushedImage[] = [];
   let index: BuiltIndex | undefined;
   try {
@@ -143,7 +143,7 @@ async function runBuild(options: BuildOptions, emit: (e: BuildEvent) => void): P
         }),
       );
     }
-    const images: StagedImage[] = staged.map(({ lease: _, ...image }) => image);
+    const images: StagedImage[] = staged.map(({ lease: _, saving: __, ...image }) => image);
     const image = images[0]!;
     if (images.length > 1) index = await writeIndex(store, images, staged[0]!.lease);
     // Every output after the stages is a step of its own, as BuildKit's exporters are.
@@ -205,9 +205,10 @@ async function runBuild(options: BuildOptions, emit: (e: BuildEvent) => void): P
       }
     }
   } finally {
+    await Promise.all(staged.map((s) => s.saving));
     await Promise.all(staged.map((s) => s.lease.release()));
   }
-  const { lease: _, ...image } = staged[0]!;
+  const { lease: _, saving: __, ...image } = staged[0]!;
   const final: BuiltImage = { ...image, names, pushed, ...(index ? { index } : {}) };
   emit({ type: "image", image: final });
   return final;

@@ -37,7 +37,7 @@ async function open(prefixes: string[], cacheFile: string): Promise<{ fs: Contex
     ...(ahead ? { onEntry: (p: string, k: string) => ahead.entry(p, k) } : {}),
   });
   const fs = new ContextFs(sel.contextDir, sel.entries, cache);
-  if (ahead) await fs.adopt(ahead.finish());
+  if (ahead) await fs.adopt(ahead.finish(), prefixes);
   return { fs, cache };
 }
 

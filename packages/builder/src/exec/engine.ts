@@ -245,7 +245,7 @@ class Builder {
         throw err;
       }
       const cfs = new ContextFs(sel.contextDir, sel.entries, stats);
-      if (ahead) void cfs.adopt(ahead.finish()).catch(() => {});
+      if (ahead) void cfs.adopt(ahead.finish(), prefixes).catch(() => {});
       return cfs;
     })();
     return this.#context;
@@ -600,7 +600,7 @@ function baseRefs(plan: BuildPlan): { ref: string; platform: Platform }[] {
  */
 export async function executeBuild(
   options: BuildOptions & { dockerfile: Uint8Array | string },
-): Promise<StagedImage & { lease: BlobLease }> {
+): Promise<StagedImage & { lease: BlobLease; saving: Promise<void> }> {
   const b = new Builder(options);
   const file = options.dockerfileName ?? "Dockerfile";
   b.df = parseDockerfile(
@@ -613,7 +613,9 @@ export async function executeBuild(
     ...(options.platform ? { targetPlatform: options.platform } : {}),
   };
   const first = planBuild(b.df, planOptions);
-  // The bases, the imported cache and the context are independent: all three are fetched at once.
+  // The bases, the imported cache and the context are independent: all three are read at once, the
+  // context first (its scan goes to a worker as soon as the listing has a batch).
+  const warming = b.warmContext(contextSources(first));
   const importing =
     options.cacheFrom && options.cacheFrom.length > 0
       ? ImportedCache.load(options.cacheFrom, {
@@ -635,7 +637,6 @@ export async function executeBuild(
       });
     }
   })();
-  const warming = b.warmContext(contextSources(first));
   try {
     await bases;
   } catch (err) {
@@ -653,9 +654,14 @@ export async function executeBuild(
     for (const s of b.plan.stages) b.stageResult(s.index);
     const target = await b.stageResult(b.plan.target);
     const built = await writeImage(b, target);
-    await (await b.statCache()).save();
+    // The context's file hashes only serve later builds: they are written while the caches and the
+    // outputs are (the caller waits for `saving` before it reports the image). Losing them costs speed.
+    const saving = b
+      .statCache()
+      .then((c) => c.save())
+      .catch((err: Error) => b.warn(`the build context's file hashes were not saved: ${err.message}`));
     await exportCaches(b, target);
-    return { ...built, lease: b.lease };
+    return { ...built, lease: b.lease, saving };
   } catch (err) {
     await b.lease.release();
     throw err;

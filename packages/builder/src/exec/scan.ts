@@ -312,7 +312,7 @@ export class ScanAhead {
     );
     const workers = Math.min(3, availableParallelism() - 1);
     if (workers > 0) this.#pool ??= new ScanPool(workers);
-    if (this.#pool && this.#pool.backlog < 2 * workers)
+    if (this.#pool && this.#pool.backlog < 4 * workers)
       this.#parts.push(this.#pool.submit(inputs).then((scanned) => ({ rels, scanned })));
     else this.#parts.push(Promise.resolve({ rels, scanned: scanHere(inputs) }));
   }

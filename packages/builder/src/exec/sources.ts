@@ -111,7 +111,7 @@ export class ContextFs implements SourceFs {
   /** #digests are the digests a scan found for the files it stat'ed (the same stat as in #stats). */
   readonly #digests = new Map<string, string>();
 
-  /** `entries` in walk order (walkContext's: parents first, names sorted byte-wise). */
+  /** `entries` as the walk gives them (listContext's: clean paths, parents first, names sorted byte-wise). */
   constructor(
     readonly root: string,
     entries: readonly ContextEntry[],
@@ -120,7 +120,7 @@ export class ContextFs implements SourceFs {
     this.#kinds.set("", "directory");
     this.#children.set("", []);
     for (const e of entries) {
-      const p = cleanRel(e.path);
+      const p = e.path;
       if (this.#kinds.has(p)) continue;
       this.#kinds.set(p, e.kind);
       const slash = p.lastIndexOf("/");
@@ -237,14 +237,18 @@ export class ContextFs implements SourceFs {
     return this.#serial(() => this.#prehash(paths));
   }
 
-  /** adopt takes what a scan made while the context was listed (ScanAhead), before any later prehash. */
-  adopt(batches: Promise<ScanBatch[]>): Promise<void> {
+  /**
+   * adopt takes what a scan made while the context was listed (ScanAhead), before any later prehash: every
+   * path listed under `roots` was sent to it, so a prehash of a root has nothing left to do.
+   */
+  adopt(batches: Promise<ScanBatch[]>, roots: readonly string[]): Promise<void> {
     return this.#serial(async () => {
       for (const { rels, scanned } of await batches)
         for (let i = 0; i < rels.length; i++) {
           const r = scanned[i];
           if (r) this.#take(rels[i]!, r);
         }
+      for (const r of roots) this.#prehashed.add(r);
     });
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Known } from "./scan.js";
@@ -74,7 +75,8 @@ export class StatCache {
   async save(): Promise<void> {
     if (!this.#dirty) return;
     await mkdir(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
+    // Builds of several platforms save the same file, perhaps at once: each through a temp file of its own.
+    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     const lines: string[] = [];
     for (const [path, e] of this.#map) lines.push(`${JSON.stringify(path)}\t${e.join("\t")}`);
     await writeFile(tmp, `${lines.join("\n")}\n`);
