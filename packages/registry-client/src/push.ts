@@ -115,6 +115,7 @@ export async function pushIndex(
   const tag = ref.tag ?? "latest";
   const { digest, blobs } = await pushManifestTree(ctx, { bytes, mediaType: index.mediaType }, tag);
   await ctx.recordSources(blobs.map((b) => b.digest));
+  await options.store.addRepoDigest(digest, ref.name).catch(() => {});
   return { digest, size: bytes.length, tag, blobs };
 }
 

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { BuildCache, UnpackedLayers } from "@tsbuild/builder";
-import type { ImageStore } from "@tsbuild/oci";
 import type { Argv, CommandModule } from "yargs";
 import { humanDuration } from "../format/duration.js";
 import { humanSize } from "../format/size.js";
@@ -14,13 +13,6 @@ interface PruneArgs extends StoreArgs {
   all?: boolean;
   force?: boolean;
   filter?: string[];
-}
-
-/** layersInUse are the layer digests some stored image refers to (their cache records are not dangling). */
-async function layersInUse(store: ImageStore): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const img of await store.images()) for (const l of img.manifest.layers) out.add(l.digest);
-  return out;
 }
 
 const pruneCommand: CommandModule<StoreArgs, PruneArgs> = {
@@ -56,7 +48,7 @@ const pruneCommand: CommandModule<StoreArgs, PruneArgs> = {
     const result = await withStore(argv, async (store) => {
       const pruned = await new BuildCache(store).prune({
         all: argv.all === true,
-        inUse: await layersInUse(store),
+        inUse: await store.layersInUse(),
         ...(filters?.until !== undefined ? { until: filters.until } : {}),
       });
       // The unpacked layers RUN steps use are a cache of the blobs: -a drops them too.
@@ -84,7 +76,7 @@ const duCommand: CommandModule<StoreArgs, StoreArgs & { verbose?: boolean }> = {
     let total = 0;
     let reclaimable = 0;
     await withStore(argv, async (store) => {
-      const inUse = await layersInUse(store);
+      const inUse = await store.layersInUse();
       const records = await new BuildCache(store).records();
       const now = Date.now();
       const seen = new Set<string>();

@@ -171,7 +171,8 @@ export async function listImages(
       Containers: "N/A",
       CreatedAt: formatCreatedAt(img.created),
       CreatedSince: createdSince(img.created, options.now),
-      ID: imageIdCell(img.id, options.noTrunc ?? false),
+      // A multi-platform image is named by its index (what `image rm` and `push` take).
+      ID: imageIdCell(img.index?.digest ?? img.id, options.noTrunc ?? false),
       SharedSize: "N/A",
       Size: size,
       UniqueSize: "N/A",
@@ -179,10 +180,9 @@ export async function listImages(
       VirtualSize: humanSize(sizes[i] ?? 0, 4),
     };
     // A row shows the digest only when its repository holds the image by digest (pulled or pushed there).
+    const digest = img.index?.digest ?? img.manifestDigest;
     const digestIn = (repo: string | undefined) =>
-      (repo === undefined ? img.repoDigests.length > 0 : img.repoDigests.includes(repo))
-        ? img.manifestDigest
-        : "<none>";
+      (repo === undefined ? img.repoDigests.length > 0 : img.repoDigests.includes(repo)) ? digest : "<none>";
     // As docker's formatter: a repository that holds the image by digest but has no tag of it
     // (pulled by digest, or its tags moved on) is a row `REPO <none> DIGEST`.
     const taggedRepos = new Set(img.names.map((n) => parseReference(n).name));
@@ -195,7 +195,7 @@ export async function listImages(
     }
     for (const repo of digestOnly) {
       const Repository = parseReference(repo).familiarName;
-      out.push({ row: { ...base, Digest: img.manifestDigest, Repository, Tag: "<none>" }, image: img });
+      out.push({ row: { ...base, Digest: digest, Repository, Tag: "<none>" }, image: img });
     }
     for (const name of names) {
       const ref = parseReference(name);
@@ -237,6 +237,7 @@ export function lsCommand(command: string, aliases: string[] = []): CommandModul
       await withStore(argv, async (store) => {
         // A broken image is reported and left out; the rest of the store still lists.
         const images = await store.images({
+          multiPlatform: true,
           onUnreadable: ({ names, manifestDigest, error }) =>
             io().stderr.write(
               `WARNING: skipping image ${names.length > 0 ? names.join(", ") : manifestDigest} that cannot be read: ${error instanceof Error ? error.message : String(error)}\n`,

@@ -201,9 +201,7 @@ const pruneCommand: CommandModule<StoreArgs, PruneArgs> = {
     }
     const { images, cache, layers } = await withStore(argv, async (store) => {
       const images = await store.prune({ all });
-      const inUse = new Set<string>();
-      for (const img of await store.images()) for (const l of img.manifest.layers) inUse.add(l.digest);
-      const cache = await new BuildCache(store).prune({ all, inUse });
+      const cache = await new BuildCache(store).prune({ all, inUse: await store.layersInUse() });
       const layers = await unpacked(store).prune();
       return { images, cache, layers };
     });

@@ -1,7 +1,7 @@
 import type { Digest } from "../digest.js";
 import { digestHex } from "../digest.js";
 import { OciError } from "../errors.js";
-import { isManifestMediaType } from "../media-types.js";
+import { isIndexMediaType, isManifestMediaType } from "../media-types.js";
 import { parseReference } from "../reference.js";
 import type { StoreEntry } from "./entries.js";
 
@@ -47,7 +47,8 @@ async function byIdPrefix(
   input: string,
 ): Promise<StoreEntry> {
   const hits = new Map<Digest, StoreEntry>();
-  for (const e of entries.filter(isImageEntry)) {
+  // idOf answers for the images (a multi-platform one included); other entries have no id.
+  for (const e of entries.filter((x) => isImageEntry(x) || isIndexEntry(x))) {
     const id = await idOf(e);
     // An image whose id cannot be read is found by name only.
     if (id === undefined) continue;
@@ -64,9 +65,14 @@ async function byIdPrefix(
   return hit;
 }
 
-/** isImageEntry: entries for other content (e.g. a multi-platform index another tool added) are kept but not listed. */
+/** isImageEntry: an entry for one image manifest (a multi-platform image is an index entry). */
 export function isImageEntry(e: StoreEntry): boolean {
   return isManifestMediaType(e.descriptor.mediaType);
+}
+
+/** isIndexEntry: an entry for a multi-platform image (an OCI index or Docker manifest list). */
+export function isIndexEntry(e: StoreEntry): boolean {
+  return isIndexMediaType(e.descriptor.mediaType);
 }
 
 export function normalizeName(name: string): string {

@@ -342,7 +342,7 @@ describe("lease", () => {
 });
 
 describe("foreign entries", () => {
-  it("keeps index.json entries that are not image manifests out of list, resolve-by-id and prune", async () => {
+  it("keeps index.json entries that are not images (an index of no image manifest) out of list, resolve-by-id and prune", async () => {
     const img = await makeImage(t.store, { names: ["app"] });
     const idx = await t.store.layout.writeJson({
       schemaVersion: 2,

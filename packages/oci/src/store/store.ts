@@ -10,6 +10,7 @@ import { type BlobSource, OciLayout } from "../layout/layout.js";
 import { reachableBlobs } from "../layout/reachable.js";
 import { parseIndex, parseManifest } from "../manifest.js";
 import { isForeignLayer, isIndexMediaType, isManifestMediaType, MediaType } from "../media-types.js";
+import { hostPlatform, selectPlatform } from "../platform.js";
 import { parseReference } from "../reference.js";
 import type { Descriptor, ImageConfig, Index, Manifest } from "../types.js";
 import {
@@ -23,7 +24,16 @@ import {
 import { type BlobLease, Leases, leasedDigests } from "./lease.js";
 import { withFileLock } from "./lock.js";
 import { type BlobFetcher, type RemoteBlob, RemoteBlobs } from "./remote.js";
-import { attachName, detachName, isImageEntry, locate, normalizeName, notFound, shortId } from "./resolve.js";
+import {
+  attachName,
+  detachName,
+  isImageEntry,
+  isIndexEntry,
+  locate,
+  normalizeName,
+  notFound,
+  shortId,
+} from "./resolve.js";
 import { createStoreRoot, defaultStoreRoot } from "./root.js";
 import { LayerSizes } from "./sizes.js";
 import { type HistoryRow, historyRows, type ImageRow, type InspectResult, inspectResult } from "./views.js";
@@ -73,6 +83,11 @@ export interface StoredImage {
    */
   readonly repoDigests: readonly string[];
   readonly tagTimes: ReadonlyMap<string, string>;
+  /**
+   * index is set when the name is a multi-platform image: its index entry, of which this is the image
+   * for the host's platform (else the index's first), as docker with the containerd store shows one.
+   */
+  readonly index?: Descriptor;
 }
 
 export interface AddImageOptions {
@@ -499,9 +514,16 @@ export class ImageStore {
    * or config cannot be read (deleted or edited blob) is left out and handed
    * to `onUnreadable`, so one broken image does not make the rest unusable.
    */
-  async images(options: { onUnreadable?: (entry: UnreadableImage) => void } = {}): Promise<StoredImage[]> {
+  async images(
+    options: {
+      onUnreadable?: (entry: UnreadableImage) => void;
+      /** multiPlatform adds each multi-platform image as its host platform's image (with `index` set). */
+      multiPlatform?: boolean;
+    } = {},
+  ): Promise<StoredImage[]> {
+    const listed = await this.#listed(await this.#entries(), options.multiPlatform === true);
     const read = await Promise.all(
-      (await this.#entries()).filter(isImageEntry).map(async (e) => {
+      listed.map(async (e) => {
         try {
           return await this.#image(e);
         } catch (err) {
@@ -600,9 +622,13 @@ export class ImageStore {
       for (;;) {
         const victims: StoreEntry[] = [];
         for (const e of entries) {
-          if (!isImageEntry(e) || (!options.all && e.names.length > 0)) continue;
+          if (!options.all && e.names.length > 0) continue;
           // An unreadable image is kept: prune removes only what it can show is unused.
-          const id = await this.#readableId(e);
+          const id = isImageEntry(e)
+            ? await this.#readableId(e)
+            : (await this.#isMultiPlatform(e))
+              ? e.descriptor.digest
+              : undefined;
           if (id !== undefined && (await this.#children(entries, id)).length === 0) victims.push(e);
         }
         if (victims.length === 0) return result.deleted.length > 0;
@@ -667,12 +693,20 @@ export class ImageStore {
   /** list gives one row per name, plus one per dangling image that no child hides, newest first (as `docker images`). */
   async list(): Promise<ImageRow[]> {
     const entries = await this.#entries();
-    const images = await Promise.all(entries.filter(isImageEntry).map((e) => this.#image(e)));
+    const listed = await this.#listed(entries, true);
+    const images = await Promise.all(listed.map((e) => this.#image(e)));
     const parents = new Set(images.map((i) => i.parent).filter((p) => p !== undefined));
     const rows: ImageRow[] = [];
     for (const img of images) {
+      // A multi-platform image: one row, its id the index's, its size and time the host platform's image's.
       const size = await this.unpackedSize(img);
-      const base = { id: img.id, manifestDigest: img.manifestDigest, created: img.created, size };
+      const id = img.index?.digest ?? img.id;
+      const base = {
+        id,
+        manifestDigest: img.index?.digest ?? img.manifestDigest,
+        created: img.created,
+        size,
+      };
       if (img.names.length === 0) {
         if (!parents.has(img.id))
           rows.push({ ...base, name: undefined, repository: undefined, tag: undefined });
@@ -708,6 +742,27 @@ export class ImageStore {
     return inspectResult(img, await this.unpackedSize(img));
   }
 
+  /**
+   * layersInUse are the layer digests some stored image refers to, every platform of a multi-platform
+   * image included (what a build cache prune must not call unused). Unreadable images add nothing.
+   */
+  async layersInUse(): Promise<Set<Digest>> {
+    const out = new Set<Digest>();
+    for (const e of await this.#entries()) {
+      let manifests: readonly Descriptor[] = [];
+      if (isImageEntry(e)) manifests = [e.descriptor];
+      else if (isIndexEntry(e)) {
+        const bytes = await this.layout.readBlob(e.descriptor.digest).catch(() => undefined);
+        if (bytes) manifests = parseIndex(bytes, e.descriptor.mediaType).manifests;
+      }
+      for (const m of manifests) {
+        const content = await this.#contentOf(m).catch(() => undefined);
+        for (const l of content?.manifest.layers ?? []) out.add(l.digest);
+      }
+    }
+    return out;
+  }
+
   /** names lists every full name in the store, multi-platform index entries included. */
   async names(): Promise<string[]> {
     return (await this.#entries()).flatMap((e) => e.names);
@@ -726,6 +781,14 @@ export class ImageStore {
   }
 
   // ---- internals ----
+
+  /** #listed are the image entries, and the multi-platform images' with `multiPlatform`. */
+  async #listed(entries: readonly StoreEntry[], multiPlatform: boolean): Promise<StoreEntry[]> {
+    const keep = await Promise.all(
+      entries.map(async (e) => isImageEntry(e) || (multiPlatform && (await this.#isMultiPlatform(e)))),
+    );
+    return entries.filter((_, i) => keep[i]);
+  }
 
   async #entries(): Promise<StoreEntry[]> {
     return entriesFromIndex(await this.layout.readIndex());
@@ -749,13 +812,24 @@ export class ImageStore {
           const kept = new Set(entries.map((e) => e.descriptor.digest));
           const layers = new Map<Digest, { size: number; chainId: Digest | undefined }>();
           for (const e of entriesFromIndex(index)) {
-            if (kept.has(e.descriptor.digest) || !isImageEntry(e)) continue;
-            const content = await this.#contentOf(e.descriptor).catch(() => undefined);
-            if (content === undefined) continue;
-            const { manifest, config } = content;
-            const chain = chainIds(config.rootfs.diff_ids);
-            for (const [i, l] of [...manifest.layers.entries()].reverse())
-              layers.set(l.digest, { size: await this.#sizes.of(l), chainId: chain[i] });
+            if (kept.has(e.descriptor.digest)) continue;
+            // A multi-platform image's layers are its platforms' images' layers.
+            const manifests = isImageEntry(e)
+              ? [e.descriptor]
+              : isIndexEntry(e)
+                ? await this.layout
+                    .readBlob(e.descriptor.digest)
+                    .then((b) => parseIndex(b, e.descriptor.mediaType).manifests)
+                    .catch(() => [])
+                : [];
+            for (const m of manifests) {
+              const content = await this.#contentOf(m).catch(() => undefined);
+              if (content === undefined) continue;
+              const { manifest, config } = content;
+              const chain = chainIds(config.rootfs.diff_ids);
+              for (const [i, l] of [...manifest.layers.entries()].reverse())
+                layers.set(l.digest, { size: await this.#sizes.of(l), chainId: chain[i] });
+            }
           }
           const gc = await this.layout.gc({ keep: () => leasedDigests(this.root) });
           await this.#sizes.forget(gc.removed);
@@ -849,6 +923,8 @@ export class ImageStore {
    * image can still be found by name).
    */
   async #idOf(e: StoreEntry): Promise<Digest | undefined> {
+    // A multi-platform image has no one config: its id is its index's digest (docker's, containerd store).
+    if (isIndexEntry(e)) return (await this.#isMultiPlatform(e)) ? e.descriptor.digest : undefined;
     const id = await this.#readableId(e);
     if (id !== undefined || !isManifestMediaType(e.descriptor.mediaType)) return id;
     try {
@@ -891,7 +967,51 @@ export class ImageStore {
     return content;
   }
 
+  /**
+   * #isMultiPlatform: an index entry that lists an image manifest is a multi-platform image; another
+   * index (empty, or of artifacts another tool added) is kept but is not an image.
+   */
+  async #isMultiPlatform(e: StoreEntry): Promise<boolean> {
+    if (!isIndexEntry(e)) return false;
+    try {
+      const index = parseIndex(await this.layout.readBlob(e.descriptor.digest), e.descriptor.mediaType);
+      return index.manifests.some((m) => isManifestMediaType(m.mediaType));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * #platformOf is the manifest of a multi-platform entry that stands for it: the best match for the
+   * host's platform, else the first manifest with a platform (not an attestation), else the first.
+   */
+  async #platformOf(entry: StoreEntry): Promise<Descriptor> {
+    let index: Index;
+    try {
+      index = parseIndex(await this.layout.readBlob(entry.descriptor.digest), entry.descriptor.mediaType);
+    } catch (err) {
+      throw locateError(err, `${this.layout.root}: index.json: index ${entry.descriptor.digest}`);
+    }
+    const images = index.manifests.filter(
+      (m) => isManifestMediaType(m.mediaType) && m.platform?.os !== "unknown",
+    );
+    const chosen =
+      selectPlatform(images, hostPlatform())[0] ??
+      images[0] ??
+      index.manifests.find((m) => isManifestMediaType(m.mediaType));
+    if (!chosen) {
+      throw new OciError("UNSUPPORTED_MEDIA_TYPE", "store entry is an index of no image manifest", {
+        where: entry.descriptor.digest,
+      });
+    }
+    return chosen;
+  }
+
   async #image(entry: StoreEntry): Promise<StoredImage> {
+    if (isIndexEntry(entry)) {
+      const view = await this.#image({ ...entry, descriptor: await this.#platformOf(entry) });
+      return { ...view, repoDigests: repoDigestsOf(entry), index: entry.descriptor };
+    }
     const { manifest, config, id } = await this.#contentOf(entry.descriptor);
     const parent = entry.descriptor.annotations?.[PARENT];
     return {

@@ -137,7 +137,9 @@ export function dockerConfig(config: ContainerConfig | undefined): ContainerConf
  */
 export function inspectResult(img: StoredImage, size: number): InspectResult {
   const refs = img.names.map((n) => parseReference(n));
-  const repoDigests = img.repoDigests.map((r) => `${parseReference(r).familiarName}@${img.manifestDigest}`);
+  // A multi-platform image is held by its index's digest, and described by the index.
+  const top = img.index ?? { ...img.descriptor, digest: img.manifestDigest };
+  const repoDigests = img.repoDigests.map((r) => `${parseReference(r).familiarName}@${top.digest}`);
   const lastTag = [...img.tagTimes.values()].sort().at(-1);
   const c = img.config;
   return {
@@ -157,10 +159,6 @@ export function inspectResult(img: StoredImage, size: number): InspectResult {
     Size: size,
     RootFS: { Type: c.rootfs.type, Layers: [...c.rootfs.diff_ids] },
     Metadata: { LastTagTime: lastTag ?? "0001-01-01T00:00:00Z" },
-    Descriptor: {
-      mediaType: img.descriptor.mediaType,
-      digest: img.manifestDigest,
-      size: img.descriptor.size,
-    },
+    Descriptor: { mediaType: top.mediaType, digest: top.digest, size: top.size },
   };
 }
