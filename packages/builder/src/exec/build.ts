@@ -12,7 +12,6 @@ import {
 } from "@tsbuild/oci";
 import { type PushProgressEvent, pushImage, pushIndex } from "@tsbuild/registry-client";
 import { BuildError } from "../errors.js";
-import { displayPlatform } from "../run/emulation.js";
 import { executeBuild } from "./engine.js";
 import { EventQueue } from "./events.js";
 import { type BuildOutput, exportIndexTo, exportTo, outputText } from "./outputs.js";
@@ -128,15 +127,15 @@ async function runBuild(options: BuildOptions, emit: (e: BuildEvent) => void): P
       // Several platforms: one build each, their steps numbered on from the previous platform's and
       // named `[linux/arm64 stage-1 2/5]`, as BuildKit's progress names them.
       const offset = lastId;
-      const label = platforms.length > 1 && platform ? displayPlatform(platform) : undefined;
       staged.push(
         await executeBuild({
           ...options,
           ...(platform ? { platform } : {}),
+          labelPlatforms: platforms.length > 1,
           dockerfile: dockerfile.bytes,
           dockerfileName: dockerfile.name,
           onEvent: (e) => {
-            const moved = offset === 0 && label === undefined ? e : renumber(e, offset, label);
+            const moved = offset === 0 ? e : renumber(e, offset);
             if ("id" in moved) lastId = Math.max(lastId, moved.id);
             emit(moved);
           },
@@ -214,12 +213,9 @@ async function runBuild(options: BuildOptions, emit: (e: BuildEvent) => void): P
   return final;
 }
 
-/** renumber moves a platform's events after the previous platforms' and names its steps with the platform. */
-function renumber(e: BuildEvent, offset: number, label: string | undefined): BuildEvent {
-  if (!("id" in e)) return e;
-  if (e.type !== "step") return { ...e, id: e.id + offset };
-  const name = label && e.name.startsWith("[") ? `[${label} ${e.name.slice(1)}` : e.name;
-  return { ...e, id: e.id + offset, name };
+/** renumber moves a platform's events after the previous platforms'. */
+function renumber(e: BuildEvent, offset: number): BuildEvent {
+  return "id" in e ? { ...e, id: e.id + offset } : e;
 }
 
 /**

@@ -45,7 +45,7 @@ import { StatCache } from "./stat-cache.js";
 import { executeStep, nowIso, type StepContext, type StepOutcome } from "./steps.js";
 import { typedSteps } from "./typed.js";
 import type { BuildEvent, BuildOptions, ResolvedBase, StagedImage } from "./types.js";
-import { shownStep, VertexNames } from "./vertex-names.js";
+import { platformLabel, shownStep, VertexNames } from "./vertex-names.js";
 
 /** StageResult is a finished stage: its layers, config and the key that addresses its content. */
 export interface StageResult {
@@ -106,7 +106,7 @@ class Builder {
   /** fetchBlob fetches a lazy base layer from the registry it was resolved from. */
   readonly fetchBlob: BlobFetcher | undefined;
 
-  constructor(readonly options: BuildOptions) {
+  constructor(readonly options: EngineOptions) {
     this.store = options.store;
     this.cache = new BuildCache(options.store);
     this.fetchBlob = options.client ? blobFetcher(options.client) : undefined;
@@ -394,7 +394,7 @@ class Builder {
     const base = await this.resolveBase(ref, stage.platform);
     const digest = base.image.manifestDigest;
     const name = `${parseReference(ref).withoutDigest().toString()}@${digest}`;
-    this.events({ type: "step", id, stage: stage.id, ...vertex.next(`FROM ${name}`) });
+    this.events({ type: "step", id, stage: stage.id, ...vertex.next(`FROM ${name}`, true) });
     this.events({ type: "base", stage: stage.id, ref, source: base.source, digest });
     // Not counted in `steps`: those are the Dockerfile's own steps that ran or hit the cache.
     if (base.source === "store") this.events({ type: "cached", id });
@@ -414,7 +414,13 @@ class Builder {
   }
 
   async runStage(stage: PlannedStage): Promise<StageResult> {
-    const vertex = new VertexNames(this.plan.stageCount === 1 ? "" : stage.id, stage);
+    const vertex = new VertexNames(
+      this.plan.stageCount === 1 ? "" : stage.id,
+      stage,
+      this.options.labelPlatforms
+        ? platformLabel(stage.platform, this.options.platform ?? hostPlatform())
+        : undefined,
+    );
     const os = stage.platform.os;
     let layers: LayerRef[];
     let image: BaseImage;
@@ -565,6 +571,12 @@ export function layersOf(image: StoredImage): LayerRef[] {
   }));
 }
 
+/** EngineOptions are a build's options as one platform's build gets them. */
+export interface EngineOptions extends BuildOptions {
+  /** labelPlatforms names every step with its stage's platform (a build of several platforms). */
+  labelPlatforms?: boolean;
+}
+
 /**
  * contextSources are the build context paths the plan's COPY and ADD read (not URLs, git repositories or
  * other stages), as far as a plan made before the bases' ENV is known can tell.
@@ -599,7 +611,7 @@ function baseRefs(plan: BuildPlan): { ref: string; platform: Platform }[] {
  * Every step is looked up in the build cache by its key first; a hit writes nothing.
  */
 export async function executeBuild(
-  options: BuildOptions & { dockerfile: Uint8Array | string },
+  options: EngineOptions & { dockerfile: Uint8Array | string },
 ): Promise<StagedImage & { lease: BlobLease; saving: Promise<void> }> {
   const b = new Builder(options);
   const file = options.dockerfileName ?? "Dockerfile";

@@ -41,4 +41,27 @@ describe("a multi-platform build in the image verbs", () => {
     expect(r.stdout).toContain(`Deleted: ${index}`);
     expect((await tsb(root, ["image", "ls", "-q"])).stdout).toBe("");
   });
+
+  it("names each step with its stage's platform, and a cross-compiling stage's with ->ARCH", async () => {
+    const ctx = await tempDir();
+    await writeFile(
+      join(ctx, "Dockerfile"),
+      "FROM --platform=$BUILDPLATFORM scratch AS build\nCOPY a /a\nFROM scratch\nCOPY --from=build /a /b\n",
+    );
+    await writeFile(join(ctx, "a"), "hello\n");
+    const r = await tsb(root, ["build", "--progress", "plain", "--platform", "linux/amd64,linux/arm64", ctx]);
+    expect(r.code).toBe(0);
+    const host = `linux/${arch}`;
+    const other = arch === "amd64" ? "arm64" : "amd64";
+    const names = [...r.stderr.matchAll(/^#\d+ (\[linux\/\S+ \S+ \d\/\d\] .*)$/gm)].map((m) => m[1]);
+    // BuildKit's prefixCommand: the $BUILDPLATFORM stage runs on the host's platform for both targets.
+    expect(new Set(names)).toEqual(
+      new Set([
+        `[${host} build 1/1] COPY a /a`,
+        `[${host}->${other} build 1/1] COPY a /a`,
+        "[linux/amd64 stage-1 1/1] COPY --from=build /a /b",
+        "[linux/arm64 stage-1 1/1] COPY --from=build /a /b",
+      ]),
+    );
+  });
 });
