@@ -89,14 +89,22 @@ const helpOnly = {
 };
 
 /**
- * lazyUndici defers undici (a fifth of a megabyte of modules to evaluate) until a command first talks
- * to a registry: `build` imports the registry client for its bases and --push but a rebuild from the
- * store never uses it. The packages' imports of undici get a stand-in: each function or class export
- * calls or constructs the real one (`new Agent()` returns undici's Agent), each object export reads
- * through to the real one, which is undici bundled on its own as outdir/undici.cjs (so no chunk that
- * build loads carries its megabyte of source). Not for `instanceof` or `extends` of an undici class: the build fails if a
- * package's source starts doing either.
+ * lazyUndici defers undici until a command first talks to a registry: `build` imports the registry
+ * client for its bases and --push but a rebuild from the store never uses it. The packages' imports
+ * of undici get a stand-in: each class export constructs the real one (`new Agent()` returns
+ * undici's Agent), which comes from outdir/undici.cjs, bundled on its own from UNDICI_SLIM: the
+ * dispatchers the registry client uses and the request API on them, not undici's fetch, WebSocket,
+ * mocks and caches (a full `require("undici")` costs 90 ms, this a third of it). An import of any
+ * other undici name fails the build, and so does `instanceof` or `extends` of an undici class in a
+ * package's source.
  */
+const UNDICI_EXPORTS = ["Agent", "ProxyAgent"];
+const UNDICI_SLIM = [
+  '"use strict";',
+  'const Dispatcher = require("./lib/dispatcher/dispatcher");',
+  'Object.assign(Dispatcher.prototype, require("./lib/api"));',
+  ...UNDICI_EXPORTS.map((n) => `exports.${n} = require("./lib/dispatcher/${n === "Agent" ? "agent" : "proxy-agent"}");`),
+].join("\n");
 let undiciEntry;
 const lazyUndici = {
   name: "lazy-undici",
@@ -132,21 +140,9 @@ const lazyUndici = {
     }));
     b.onLoad({ filter: /.*/, namespace: "lazy-undici" }, (args) => {
       undiciEntry = args.path;
-      const undici = createRequire(args.path)(args.path);
       const lines = ["let real;", 'const undici = () => (real ??= require("./undici.cjs"));'];
-      for (const [name, value] of Object.entries(undici)) {
-        if (!/^[A-Za-z_$][\w$]*$/.test(name)) continue;
-        if (typeof value === "function") {
-          lines.push(
-            `export function ${name}(...a) {`,
-            `  return new.target ? Reflect.construct(undici().${name}, a) : undici().${name}.apply(this, a);`,
-            "}",
-          );
-        } else if (value !== null && typeof value === "object") {
-          lines.push(
-            `export const ${name} = new Proxy({}, { get: (_, k) => undici().${name}[k], has: (_, k) => k in undici().${name} });`,
-          );
-        }
+      for (const name of UNDICI_EXPORTS) {
+        lines.push(`export function ${name}(...a) {`, `  return Reflect.construct(undici().${name}, a);`, "}");
       }
       return { contents: lines.join("\n"), loader: "js", resolveDir: dirname(args.path) };
     });
@@ -188,7 +184,7 @@ await build({
 });
 if (undiciEntry) {
   await build({
-    entryPoints: [undiciEntry],
+    stdin: { contents: UNDICI_SLIM, resolveDir: dirname(undiciEntry), sourcefile: "undici-slim.cjs", loader: "js" },
     outfile: join(outdir, "undici.cjs"),
     bundle: true,
     format: "cjs",

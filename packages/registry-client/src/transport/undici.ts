@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { RegistryError, type RegistryErrorCode } from "../errors.js";
 import { watchRequestBody, watchResponseBody } from "./low-speed.js";
 import type { HttpRequest, HttpResponse, Send } from "./send.js";
@@ -39,11 +39,14 @@ export function undiciSend(dispatcherFor: DispatcherFor, timeouts: Timeouts = DE
     }
     const headersMs = req.headersTimeoutMs ?? timeouts.headersMs;
     try {
-      const res = await request(req.url, {
+      // The dispatcher's own request (not undici's top-level one, which only adds URL parsing and a
+      // global dispatcher): the CLI's bundle carries undici's dispatchers and nothing else.
+      const res = await dispatcherFor(req.url).request({
+        origin: req.url.origin,
+        path: `${req.url.pathname}${req.url.search}`,
         method: req.method as Dispatcher.HttpMethod,
         headers: req.headers,
         body: body ?? null,
-        dispatcher: dispatcherFor(req.url),
         signal: req.signal,
         headersTimeout: headersMs,
         // The speed floor watches bodies; a floor turned off (speed time 0) means no limit at all.
