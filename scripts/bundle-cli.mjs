@@ -103,7 +103,9 @@ const UNDICI_SLIM = [
   '"use strict";',
   'const Dispatcher = require("./lib/dispatcher/dispatcher");',
   'Object.assign(Dispatcher.prototype, require("./lib/api"));',
-  ...UNDICI_EXPORTS.map((n) => `exports.${n} = require("./lib/dispatcher/${n === "Agent" ? "agent" : "proxy-agent"}");`),
+  ...UNDICI_EXPORTS.map(
+    (n) => `exports.${n} = require("./lib/dispatcher/${n === "Agent" ? "agent" : "proxy-agent"}");`,
+  ),
 ].join("\n");
 let undiciEntry;
 const lazyUndici = {
@@ -142,7 +144,11 @@ const lazyUndici = {
       undiciEntry = args.path;
       const lines = ["let real;", 'const undici = () => (real ??= require("./undici.cjs"));'];
       for (const name of UNDICI_EXPORTS) {
-        lines.push(`export function ${name}(...a) {`, `  return Reflect.construct(undici().${name}, a);`, "}");
+        lines.push(
+          `export function ${name}(...a) {`,
+          `  return Reflect.construct(undici().${name}, a);`,
+          "}",
+        );
       }
       return { contents: lines.join("\n"), loader: "js", resolveDir: dirname(args.path) };
     });
@@ -184,7 +190,12 @@ await build({
 });
 if (undiciEntry) {
   await build({
-    stdin: { contents: UNDICI_SLIM, resolveDir: dirname(undiciEntry), sourcefile: "undici-slim.cjs", loader: "js" },
+    stdin: {
+      contents: UNDICI_SLIM,
+      resolveDir: dirname(undiciEntry),
+      sourcefile: "undici-slim.cjs",
+      loader: "js",
+    },
     outfile: join(outdir, "undici.cjs"),
     bundle: true,
     format: "cjs",
