@@ -1,7 +1,7 @@
 import type { LayerEntry } from "@tsbuild/oci";
 import { PatternMatcher } from "../dockerfile/dockerignore/matcher.js";
 import { BuildError } from "../errors.js";
-import { cleanRel, type FsNode, type FsView } from "./fsview.js";
+import { cleanRel, type FsNode, type FsView, newDirMeta } from "./fsview.js";
 import { expandWildcard, hasWildcard } from "./glob.js";
 import { applyMode, type ModeSpec, type Owner } from "./owners.js";
 import { ContextFs, type SourceFs, type SourceNode } from "./sources.js";
@@ -236,17 +236,24 @@ export class Copier {
     this.#ops.set(p, src ? { node, src } : { node });
   }
 
-  /** #mkdirAll creates the missing directories of a path (fsutil MkdirAll: 0755, the --chown owner). */
+  /**
+   * #mkdirAll creates the missing directories of a path (fsutil MkdirAll: 0755, the --chown owner, setgid
+   * and group inherited inside a setgid directory: newDirMeta).
+   */
   #mkdirAll(path: string): void {
     const p = cleanRel(path);
     if (p === "") return;
     const segs = p.split("/");
+    let parent: FsNode | undefined = this.view.get("");
     for (let i = 1; i <= segs.length; i++) {
       const cur = segs.slice(0, i).join("/");
       const n = this.#lookup(cur, false);
       if (n?.type === "symlink") {
-        const r = this.view.resolve(cur);
-        if (this.#lookup(r, false)?.type === "dir") continue;
+        const target = this.#lookup(this.view.resolve(cur), false);
+        if (target?.type === "dir") {
+          parent = target;
+          continue;
+        }
       }
       if (n) {
         if (n.type !== "dir" && n.type !== "symlink")
@@ -254,22 +261,18 @@ export class Copier {
             "INVALID_DESTINATION",
             `cannot create directory /${cur}: a file is in the way`,
           );
+        parent = n;
         continue;
       }
-      const owner = this.req.chown ?? { uid: 0, gid: 0 };
-      this.#put(
-        cur,
-        {
-          type: "dir",
-          mode: 0o755,
-          uid: owner.uid,
-          gid: owner.gid,
-          size: 0,
-          mtime: this.req.mtime,
-          layer: -1,
-        },
-        undefined,
-      );
+      const node: FsNode = {
+        type: "dir",
+        ...newDirMeta(parent, this.req.chown),
+        size: 0,
+        mtime: this.req.mtime,
+        layer: -1,
+      };
+      this.#put(cur, node, undefined);
+      parent = node;
     }
   }
 

@@ -13,6 +13,23 @@ export interface FsNode {
   layer: number;
 }
 
+/**
+ * newDirMeta is the mode and owner of a directory that a COPY, ADD or WORKDIR makes (fsutil's MkdirAll:
+ * mkdir 0755, then chown only when an owner is given), under `parent` as the kernel makes it: inside a
+ * setgid directory the new one is setgid too and takes the parent's group unless chowned.
+ */
+export function newDirMeta(
+  parent: Pick<FsNode, "mode" | "gid"> | undefined,
+  owner: { uid: number; gid: number } | undefined,
+): { mode: number; uid: number; gid: number } {
+  const setgid = parent !== undefined && (parent.mode & 0o2000) !== 0;
+  return {
+    mode: setgid ? 0o2755 : 0o755,
+    uid: owner?.uid ?? 0,
+    gid: owner ? owner.gid : setgid ? parent.gid : 0,
+  };
+}
+
 /** IndexedEntry is one layer entry as the index keeps it: a relative path ("etc/passwd") and its node. */
 export interface IndexedEntry extends Omit<FsNode, "layer"> {
   path: string;
