@@ -5,11 +5,14 @@ import type { EntryDescription, ImageDescription } from "./describe.js";
  * (exact, or a prefix ending in "/**"), by `field` (an entry field such as
  * "mode", or a config path such as "config.Healthcheck", "history[3]" or
  * "layers"), or both; `layer` narrows it to one of the build's layers.
+ * `current`, when given, is what current BuildKit gives there: tsbuild's value
+ * must then be exactly it, not just differ from docker 20.10's.
  */
 export interface KnownDifference {
   path?: string;
   field?: string;
   layer?: number;
+  current?: unknown;
   reason: string;
 }
 
@@ -159,6 +162,7 @@ export function explains(k: KnownDifference, d: Difference): boolean {
   if (k.layer !== undefined && d.layer !== k.layer) return false;
   if (k.path !== undefined && !pathMatches(k.path, d.path)) return false;
   if (k.field !== undefined && !fieldMatches(k.field, d.field)) return false;
+  if ("current" in k && !same(k.current, d.actual)) return false;
   return true;
 }
 

@@ -95,12 +95,14 @@ describe("foldImageConfig: history created_by as BuildKit writes it", () => {
     [
       "HEALTHCHECK",
       "FROM scratch\nHEALTHCHECK --interval=5m --timeout=3s --retries=3 CMD curl -f http://localhost/ || exit 1\n",
-      ['HEALTHCHECK &{["CMD-SHELL" "curl -f http://localhost/ || exit 1"] "5m0s" "3s" "0s" "0s" \'\\x03\'}'],
+      [
+        "HEALTHCHECK {Test:[CMD-SHELL curl -f http://localhost/ || exit 1] Interval:5m0s Timeout:3s StartPeriod:0s StartInterval:0s Retries:3}",
+      ],
     ],
     [
       "HEALTHCHECK NONE",
       "FROM scratch\nHEALTHCHECK NONE\n",
-      ['HEALTHCHECK &{["NONE"] "0s" "0s" "0s" "0s" \'\\x00\'}'],
+      ["HEALTHCHECK {Test:[NONE] Interval:0s Timeout:0s StartPeriod:0s StartInterval:0s Retries:0}"],
     ],
     ["ONBUILD has no history", "FROM scratch\nONBUILD RUN x\n", []],
   ];

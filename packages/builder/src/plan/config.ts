@@ -45,21 +45,16 @@ export function scratchImage(os: string): BaseImage {
   };
 }
 
-/** goQuoteRune is Go's `%q` of an int (a rune literal), which is how BuildKit's history prints Retries. */
-function goQuoteRune(n: number): string {
-  if (n === 0x27) return "'\\''";
-  if (n === 0x22) return "'\"'";
-  const q = goQuote(String.fromCodePoint(n));
-  return `'${q.slice(1, -1)}'`;
-}
-
 /** quoteList is Go's `%q` of a []string: `["a" "b"]`. */
 const quoteList = (list: readonly string[]) => `[${list.map(goQuote).join(" ")}]`;
 
-/** healthHistory is BuildKit's `HEALTHCHECK %q` of the HealthcheckConfig pointer. */
+/**
+ * healthHistory is BuildKit's `HEALTHCHECK %+v` of the HealthcheckConfig value (dockerfile frontend 1.24,
+ * BuildKit 0.30 on; before it wrote `%q` of the pointer): `{Test:[CMD-SHELL curl -f …] Interval:5s …}`.
+ */
 function healthHistory(h: HealthConfig): string {
-  const d = (ns: number | undefined) => goQuote(formatGoDuration(ns ?? 0));
-  return `HEALTHCHECK &{${quoteList(h.Test ?? [])} ${d(h.Interval)} ${d(h.Timeout)} ${d(h.StartPeriod)} ${d(h.StartInterval)} ${goQuoteRune(h.Retries ?? 0)}}`;
+  const d = (ns: number | undefined) => formatGoDuration(ns ?? 0);
+  return `HEALTHCHECK {Test:[${(h.Test ?? []).join(" ")}] Interval:${d(h.Interval)} Timeout:${d(h.Timeout)} StartPeriod:${d(h.StartPeriod)} StartInterval:${d(h.StartInterval)} Retries:${h.Retries ?? 0}}`;
 }
 
 /**
