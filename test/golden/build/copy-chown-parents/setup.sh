@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# COPY --chown into directories that do not exist yet, and into existing ones: owners of the parents it makes
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
+put a.txt 0644 a
+put b.txt 0600 b
+put dir/x.txt 0644 x
+putdir dir/empty 0700
+put dir/sub/y.txt 0755 y
+finish
