@@ -101,8 +101,10 @@ describe("golden cases", () => {
     const d = read<ImageDescription>(c, "expected.json");
     const entries = [...d.layers.flat(), ...d.tree];
     for (const k of meta.knownDifferences.filter((k) => k.path !== undefined)) {
+      // where it points, whatever value current BuildKit gives there
+      const { current: _, ...where } = k;
       const hit = entries.some((e) =>
-        explains(k, {
+        explains(where, {
           where: "tree",
           path: e.path,
           field: k.field ?? "entry",

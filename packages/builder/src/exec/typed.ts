@@ -96,7 +96,8 @@ export function typedSteps(stage: PlannedStage, folded: readonly FoldedStep[]): 
       text: textOf(step),
       location: step.instruction.location,
       scope: {
-        workdir: config.WorkingDir || "/",
+        // the config keeps an absolute WORKDIR as written (`/app/`); steps run in its clean form
+        workdir: `/${cleanRel(config.WorkingDir || "/")}`,
         user: config.User ?? "",
         shell,
         env: step.env.map(([k, v]) => [k, v]),

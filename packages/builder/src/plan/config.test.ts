@@ -78,6 +78,15 @@ describe("foldImageConfig: history created_by as BuildKit writes it", () => {
       ["WORKDIR /app (layer)", "WORKDIR /app/lib (layer)", "WORKDIR /"],
     ],
     [
+      "an absolute WORKDIR stands as written, a relative one after it is cleaned (NormalizeWorkdir)",
+      "FROM scratch\nWORKDIR /app/\nWORKDIR /usr/local/bin/../share\nWORKDIR x/\n",
+      [
+        "WORKDIR /app/ (layer)",
+        "WORKDIR /usr/local/bin/../share (layer)",
+        "WORKDIR /usr/local/share/x (layer)",
+      ],
+    ],
+    [
       "EXPOSE forms",
       "FROM scratch\nARG P=53\nEXPOSE 80 443/tcp ${P}/udp 8000-8002\n",
       ["ARG P=53", "EXPOSE [53/udp 443/tcp 80/tcp 8000/tcp 8001/tcp 8002/tcp]"],

@@ -179,9 +179,9 @@ class Folder {
         this.config.User = ins.user;
         return [`USER ${ins.user}`, false];
       case "workdir": {
-        const wd = ins.path.startsWith("/")
-          ? joinPath(ins.path)
-          : joinPath(this.config.WorkingDir ?? "", ins.path);
+        // BuildKit's NormalizeWorkdir: an absolute path stands as written (`/app/`, `/a/../b`), a
+        // relative one is joined to the current directory and cleaned.
+        const wd = ins.path.startsWith("/") ? ins.path : joinPath(this.config.WorkingDir ?? "", ins.path);
         this.config.WorkingDir = wd;
         return [`WORKDIR ${wd}`, wd === "/" ? false : "layer"];
       }
