@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, symlinkSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -271,6 +271,24 @@ describe("both snapshotters", () => {
     expect(a.shown).toContain("file .wh.deep 0:0 0");
     expect(a.shown).toContain('file etc/x 7:8 4755 "x\\n"');
   });
+});
+
+describe("mount targets that are symlinks in the image", () => {
+  it.each(["overlay", "copy"] as SnapshotKind[])(
+    "leave no stub where runc followed them (%s): /etc/resolv.conf -> ../run/systemd/resolve/…, /etc/hosts -> /run/…",
+    async (snapshotter) => {
+      const links = join(work, `links-${snapshotter}`);
+      await mkdir(join(links, "etc"), { recursive: true });
+      symlinkSync("../run/systemd/resolve/stub-resolv.conf", join(links, "etc/resolv.conf"));
+      symlinkSync("/run/hosts-real", join(links, "etc/hosts"));
+      const r = await run("cat /etc/resolv.conf /etc/hosts > /seen.txt", {
+        snapshotter,
+        lowerDirs: [...lowers, links],
+      });
+      expect(r.shown.map((s) => s.split(" ")[1])).toEqual(["seen.txt"]);
+      expect(r.shown[0]).toContain("localhost");
+    },
+  );
 });
 
 describe("many layers", () => {

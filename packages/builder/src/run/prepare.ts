@@ -142,11 +142,16 @@ const STANDARD_TARGETS = [
   "/etc/resolv.conf",
 ];
 
-/** stubPaths lists the mount targets, and their parent directories, that do not exist in the lowers: runc creates them. */
+/**
+ * stubPaths lists the mount targets, and their parent directories, that do not exist in the lowers: runc
+ * creates them. A target is first resolved through the image's symlinks, as runc (securejoin) and
+ * BuildKit's MountStubsCleaner (RootPath) do: a /etc/resolv.conf linked to ../run/systemd/resolve/… gets
+ * its stub, and the directories above it, there.
+ */
 export function stubPaths(lowers: LowerView, targets: readonly string[]): Set<string> {
   const out = new Set<string>();
   for (const t of targets) {
-    const parts = posix.resolve("/", t).split("/").filter(Boolean);
+    const parts = lowers.resolve(posix.resolve("/", t)).split("/").filter(Boolean);
     for (let i = 1; i <= parts.length; i++) {
       const rel = parts.slice(0, i).join("/");
       if (!out.has(rel) && !lowers.exists(rel)) out.add(rel);

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, type Stats } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -64,12 +64,51 @@ export class LowerView {
     return false;
   }
 
-  /** readText reads a file of the merged view, following no symlinks; undefined when absent. */
+  /**
+   * resolve follows the merged view's symlinks in `rel` inside the root (an absolute target restarts at
+   * the root, ".." stops at it; the last name is followed too), as continuity's RootPath does: where a
+   * mount on that path lands. After 255 links the rest is taken as it is.
+   */
+  resolve(rel: string): string {
+    let pending = rel.split("/").filter((s) => s !== "" && s !== ".");
+    const done: string[] = [];
+    let hops = 0;
+    while (pending.length > 0) {
+      const seg = pending.shift()!;
+      if (seg === "..") {
+        done.pop();
+        continue;
+      }
+      const cur = [...done, seg].join("/");
+      const found = this.lstat(cur);
+      if (found?.stat.isSymbolicLink() && hops < 255) {
+        hops++;
+        let target: string;
+        try {
+          target = readlinkSync(join(found.dir, cur), "utf8");
+        } catch {
+          done.push(seg);
+          continue;
+        }
+        if (target.startsWith("/")) done.length = 0;
+        pending = [...target.split("/").filter((s) => s !== "" && s !== "."), ...pending];
+        continue;
+      }
+      done.push(seg);
+    }
+    return done.join("/");
+  }
+
+  /**
+   * readText reads a file of the merged view, its symlinks followed inside the root (BuildKit opens
+   * /etc/passwd through RootPath: an image may link it elsewhere); undefined when absent.
+   */
   readText(rel: string): string | undefined {
-    const found = this.lstat(rel);
+    const path = this.resolve(rel);
+    const found = this.lstat(path);
     if (!found?.stat.isFile()) return undefined;
     try {
-      return readFileSync(join(found.dir, rel), "utf8");
+      return readFileSync(join(found.dir, path), "utf8");
     } catch {
       return undefined;
     }
