@@ -251,15 +251,19 @@ describe("build: ADD of a git repository", () => {
 });
 
 describe("build: RUN", () => {
-  it("runs in the sandbox and keeps only what changed, whiteouts included; a rebuild is cached", async () => {
+  it("runs in the sandbox and keeps what changed, whiteouts and the mount points runc made included; a rebuild is cached", async () => {
     const store = await newStore();
     const df = "FROM golden/busybox:1\nRUN echo hi > /hi.txt && rm /etc/group\n";
     const dir = await ctx({ Dockerfile: df });
     const { r } = await run(store, df, dir);
+    // the base has no /dev, /proc or /sys: runc makes them and they stay, as in docker's layer
     expect(await layerEntries(store, r.manifest.layers[1]!.digest)).toEqual([
+      { path: "dev", type: "dir", mode: "755", uid: 0, gid: 0 },
       { path: "etc", type: "dir", mode: "755", uid: 0, gid: 0 },
       { path: "etc/.wh.group", type: "file", mode: "0", uid: 0, gid: 0, size: 0 },
       { path: "hi.txt", type: "file", mode: "644", uid: 0, gid: 0, size: 3 },
+      { path: "proc", type: "dir", mode: "755", uid: 0, gid: 0 },
+      { path: "sys", type: "dir", mode: "755", uid: 0, gid: 0 },
     ]);
     expect((await run(store, df, dir)).cachedSteps).toEqual(["RUN echo hi > /hi.txt && rm /etc/group"]);
   });

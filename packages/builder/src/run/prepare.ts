@@ -120,7 +120,13 @@ export async function setupSandbox(o: SandboxSetupOptions): Promise<SandboxSetup
       workDir,
       ...(o.signal && { signal: o.signal }),
     });
-    const stubs = stubPaths(lowers, [...STANDARD_TARGETS, ...mounts.map((m) => m.destination)]);
+    // As BuildKit's MountStubsCleaner: the stubs of /etc/hosts, /etc/resolv.conf and the RUN's own
+    // mounts are dropped; the /dev, /proc and /sys directories runc makes in a base that lacks them stay
+    // in the layer, as docker's do.
+    const stubs = stubPaths(
+      lowers,
+      mounts.map((m) => m.destination),
+    );
     // A missing working directory is created by runc inside the rootfs (never through a host path).
     const cwd = posix.resolve("/", o.cwd || "/");
     return { identity, kind, workDir, snapshot, user, env, cwd, mounts, setup, stubs, warnings, cleanup };
@@ -129,18 +135,6 @@ export async function setupSandbox(o: SandboxSetupOptions): Promise<SandboxSetup
     throw err;
   }
 }
-
-/** STANDARD_TARGETS are the mount points every sandbox has. */
-const STANDARD_TARGETS = [
-  "/proc",
-  "/dev",
-  "/dev/pts",
-  "/dev/shm",
-  "/dev/mqueue",
-  "/sys",
-  "/etc/hosts",
-  "/etc/resolv.conf",
-];
 
 /**
  * stubPaths lists the mount targets, and their parent directories, that do not exist in the lowers: runc

@@ -5,7 +5,11 @@ import { createLayer, type LayerEntry } from "@tsbuild/oci";
 /** BUSYBOX is Debian's busybox-static, the one binary the RUN tests' rootfs needs. */
 export const BUSYBOX = "/usr/bin/busybox";
 
-/** busyboxEntries is a tiny rootfs: busybox and its applets in /bin, passwd/group with root, app (1000) and nobody. */
+/**
+ * busyboxEntries is a tiny rootfs: busybox and its applets in /bin, passwd/group with root, app (1000) and
+ * nobody, and the /dev, /proc and /sys mount points real bases have (without them, a RUN's layer holds
+ * the ones runc makes, as docker's does).
+ */
 export function busyboxEntries(): LayerEntry[] {
   const applets = execFileSync(BUSYBOX, ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean);
   const dir = (path: string, mode = 0o755): LayerEntry => ({ path, type: "dir", mode, mtime: 1_700_000_000 });
@@ -39,6 +43,9 @@ export function busyboxEntries(): LayerEntry[] {
     file("etc/group", "root:x:0:\napp:x:1000:\nstaff:x:50:app\nnogroup:x:65534:\n"),
     dir("root", 0o700),
     dir("tmp", 0o1777),
+    dir("dev"),
+    dir("proc"),
+    dir("sys"),
   ];
 }
 
