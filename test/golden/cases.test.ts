@@ -99,13 +99,18 @@ describe("golden cases", () => {
   it.each(CASES)("%s: every known difference points at something the recording has", (c) => {
     const meta = read<CaseJson>(c, "case.json");
     const d = read<ImageDescription>(c, "expected.json");
-    const entries = [...d.layers.flat(), ...d.tree];
+    // every entry with the layer it is in (the tree's without one)
+    const entries = [
+      ...d.layers.flatMap((l, layer) => l.map((e) => ({ e, layer }))),
+      ...d.tree.map((e) => ({ e, layer: undefined })),
+    ];
     for (const k of meta.knownDifferences.filter((k) => k.path !== undefined)) {
       // where it points, whatever value current BuildKit gives there
       const { current: _, ...where } = k;
-      const hit = entries.some((e) =>
+      const hit = entries.some(({ e, layer }) =>
         explains(where, {
-          where: "tree",
+          where: layer === undefined ? "tree" : "layers",
+          ...(layer === undefined ? {} : { layer }),
           path: e.path,
           field: k.field ?? "entry",
           expected: 0,
