@@ -30,7 +30,7 @@ import { selectBuildContext } from "../dockerfile/dockerignore/context.js";
 import type { SourceLocation } from "../dockerfile/instructions/types.js";
 import { sourceSnippet } from "../dockerfile/lint/format.js";
 import { BuildError, isBuildError } from "../errors.js";
-import { type BaseImage, foldSteps, scratchImage } from "../plan/config.js";
+import { type BaseImage, foldSteps, omitEmpty, scratchImage } from "../plan/config.js";
 import { planBuild } from "../plan/plan.js";
 import type { BaseImageConfig, BuildPlan, PlannedStage, StageBase } from "../plan/types.js";
 import { removeTemps } from "./add.js";
@@ -527,7 +527,7 @@ class Builder {
       layers: finalLayers,
       key,
       image: {
-        config: folded.config,
+        config: omitEmpty(folded.config),
         ...(folded.author !== undefined ? { author: folded.author } : {}),
         history,
       },

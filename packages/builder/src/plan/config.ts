@@ -311,6 +311,37 @@ export function foldSteps(
   return { image, steps: out };
 }
 
+/** OMIT_EMPTY are the config fields Go writes with `omitempty`: an empty list or map is left out. */
+const OMIT_EMPTY = [
+  "Entrypoint",
+  "Cmd",
+  "Env",
+  "Volumes",
+  "ExposedPorts",
+  "Labels",
+  "OnBuild",
+  "Shell",
+] as const;
+
+/**
+ * omitEmpty is the config as BuildKit's encoder writes it (the OCI fields are `omitempty`): no null or
+ * empty Entrypoint, Cmd, Env, Volumes, ExposedPorts, Labels, OnBuild or Shell, so `ENTRYPOINT []` and
+ * `CMD []` clear them. (docker import's config keeps `"Cmd": null`: the fold itself keeps nulls.)
+ */
+export function omitEmpty(config: ContainerConfig): ContainerConfig {
+  const out: Record<string, unknown> = { ...config };
+  for (const k of OMIT_EMPTY) {
+    const v = out[k];
+    if (
+      v === null ||
+      (Array.isArray(v) && v.length === 0) ||
+      (typeof v === "object" && v !== null && Object.keys(v).length === 0)
+    )
+      delete out[k];
+  }
+  return out as ContainerConfig;
+}
+
 /**
  * foldPlan folds every planned stage in order: a stage on `scratch` starts from BuildKit's empty image, on
  * another stage from that stage's result, on an image from `imageOf(ref)` (an unknown image starts empty).
