@@ -1,4 +1,5 @@
 import type { LayerEntryType } from "@tsbuild/oci";
+import { resolveInRoot } from "../snapshot/rootpath.js";
 
 /** FsNode is what a build knows of one path of a stage's root filesystem, without its content. */
 export interface FsNode {
@@ -118,28 +119,17 @@ export class FsView {
    * followed. It returns the resolved relative path, which may not exist.
    */
   resolve(path: string, followLast = true): string {
-    let pending = cleanRel(path).split("/").filter(Boolean);
-    const done: string[] = [];
-    let hops = 0;
-    while (pending.length > 0) {
-      const seg = pending.shift()!;
-      if (seg === ".") continue;
-      if (seg === "..") {
-        done.pop();
-        continue;
-      }
-      const cand = [...done, seg].join("/");
-      const node = this.#nodes.get(cand);
-      if (node?.type === "symlink" && (followLast || pending.length > 0)) {
-        if (++hops > 255) throw new Error(`too many levels of symbolic links: /${cleanRel(path)}`);
-        const target = node.linkname ?? "";
-        if (target.startsWith("/")) done.length = 0;
-        pending = [...target.split("/").filter(Boolean), ...pending];
-        continue;
-      }
-      done.push(seg);
-    }
-    return done.join("/");
+    return resolveInRoot(
+      cleanRel(path),
+      (cand) => {
+        const node = this.#nodes.get(cand);
+        return node?.type === "symlink" ? (node.linkname ?? "") : undefined;
+      },
+      followLast,
+      () => {
+        throw new Error(`too many levels of symbolic links: /${cleanRel(path)}`);
+      },
+    );
   }
 
   /** children lists the direct children of a directory (relative paths, unsorted). */

@@ -1,14 +1,15 @@
 import type { LayerEntry } from "@tsbuild/oci";
 import { stepKey } from "./cache.js";
-import { cleanRel, type FsNode, newDirMeta } from "./fsview.js";
+import { cleanRel, newDirMeta } from "./fsview.js";
 import { ownerOfUser } from "./rootfs.js";
 import { cachedOr, type StepContext, type StepOutcome } from "./steps.js";
 import type { ExecStep } from "./typed.js";
 
 /**
  * workdirStep is WORKDIR as BuildKit runs it: the directory (and missing parents) is created 0755, owned
- * by the USER in effect (setgid and the parent's group inside a setgid directory: newDirMeta); the layer holds what was created plus its existing parents. A directory that
- * already exists makes no layer, and `/` never does.
+ * by the USER in effect (setgid and the parent's group inside a setgid directory: newDirMeta); the
+ * layer holds what was created plus its existing parents. A directory that already exists makes no
+ * layer, and `/` never does.
  */
 export async function workdirStep(
   ctx: StepContext,
@@ -32,12 +33,12 @@ export async function workdirStep(
     if (created.length === 0) return [];
     const owner = user ? await ownerOfUser(ctx, user) : undefined;
     const entries = new Map<string, LayerEntry>();
-    const made = new Map<string, Pick<FsNode, "mode" | "gid">>();
     for (const p of created) {
+      // the parent is one this step made just before, or one the stage has
       const up = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
-      const meta = newDirMeta(made.get(up) ?? view.get(view.resolve(up)), owner);
-      made.set(p, meta);
-      entries.set(p, { path: p, type: "dir", ...meta, mtime: epoch ?? 0 });
+      const made = entries.get(up);
+      const parent = made ? { mode: made.mode ?? 0o755, gid: made.gid ?? 0 } : view.get(view.resolve(up));
+      entries.set(p, { path: p, type: "dir", ...newDirMeta(parent, owner), mtime: epoch ?? 0 });
     }
     for (const p of created) {
       for (

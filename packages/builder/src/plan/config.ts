@@ -332,12 +332,8 @@ export function omitEmpty(config: ContainerConfig): ContainerConfig {
   const out: Record<string, unknown> = { ...config };
   for (const k of OMIT_EMPTY) {
     const v = out[k];
-    if (
-      v === null ||
-      (Array.isArray(v) && v.length === 0) ||
-      (typeof v === "object" && v !== null && Object.keys(v).length === 0)
-    )
-      delete out[k];
+    // null, [] and {} alike: Object.keys of an empty list or map is empty
+    if (v === null || (typeof v === "object" && Object.keys(v as object).length === 0)) delete out[k];
   }
   return out as ContainerConfig;
 }

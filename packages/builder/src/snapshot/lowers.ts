@@ -1,5 +1,6 @@
 import { lstatSync, readFileSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { resolveInRoot } from "./rootpath.js";
 
 /**
  * LowerView looks paths up in a stack of unpacked layer directories (lowest
@@ -70,33 +71,15 @@ export class LowerView {
    * mount on that path lands. After 255 links the rest is taken as it is.
    */
   resolve(rel: string): string {
-    let pending = rel.split("/").filter((s) => s !== "" && s !== ".");
-    const done: string[] = [];
-    let hops = 0;
-    while (pending.length > 0) {
-      const seg = pending.shift()!;
-      if (seg === "..") {
-        done.pop();
-        continue;
-      }
-      const cur = [...done, seg].join("/");
+    return resolveInRoot(rel, (cur) => {
       const found = this.lstat(cur);
-      if (found?.stat.isSymbolicLink() && hops < 255) {
-        hops++;
-        let target: string;
-        try {
-          target = readlinkSync(join(found.dir, cur), "utf8");
-        } catch {
-          done.push(seg);
-          continue;
-        }
-        if (target.startsWith("/")) done.length = 0;
-        pending = [...target.split("/").filter((s) => s !== "" && s !== "."), ...pending];
-        continue;
+      if (!found?.stat.isSymbolicLink()) return undefined;
+      try {
+        return readlinkSync(join(found.dir, cur), "utf8");
+      } catch {
+        return undefined;
       }
-      done.push(seg);
-    }
-    return done.join("/");
+    });
   }
 
   /**
